@@ -1,0 +1,99 @@
+#pragma once
+// Error codes, the diagnostics that travel with them, and the exception thrown
+// by the throwing overloads. A provider's own error code and message are kept
+// verbatim in `diagnostics`, never folded into a string.
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace chatwire {
+
+using error_code = boost::system::error_code;
+
+enum class errc {
+    // transport
+    connect_timeout = 1,     ///< the TCP or TLS connect stage ran out of time
+    first_byte_timeout,      ///< no response byte arrived in time after the request was sent
+    idle_timeout,            ///< the peer went quiet for too long between reads
+    total_timeout,           ///< the operation's overall deadline passed
+    cancelled,               ///< the caller cancelled the operation
+    header_limit_exceeded,   ///< the response header was larger than the configured limit
+    body_limit_exceeded,     ///< a non-streaming response body was larger than the configured limit
+    invalid_url,             ///< the URL could not be parsed or has an unsupported scheme
+    tls_setup_failed,        ///< the TLS context could not be configured (e.g. an unreadable CA file)
+    pool_closed,             ///< the client was shut down
+    // responses
+    http_error,              ///< a non-success HTTP status without a more specific code
+    bad_response,            ///< the response did not have the shape the API documents
+    // provider errors (the provider's code and message are in diagnostics)
+    bad_request,
+    unauthorized,
+    forbidden,
+    payment_required,        ///< no subscription or insufficient credits: not retryable
+    not_found,
+    conflict,
+    rate_limited,            ///< a burst limit: retry after the hinted delay
+    quota_exceeded,          ///< a plan or usage limit: retrying soon does not help
+    server_error,
+    run_failed,              ///< the provider reported a failed run (even with HTTP 200)
+    // streams
+    end_of_stream,           ///< the stream ended normally after its terminal event
+    truncated_stream,        ///< the stream ended before its terminal event
+    event_too_large,         ///< an event or line exceeded the configured maximum size
+    malformed_event,         ///< an event's payload could not be parsed
+    stream_error,            ///< the provider sent an error event inside the stream
+    // caller input
+    invalid_argument,        ///< a request field failed validation before anything was sent
+    retry_budget_exhausted,  ///< retries stopped because the shared budget ran dry
+};
+
+const boost::system::error_category& error_category() noexcept;
+
+inline error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+/// Whatever is known about a failure besides its code. Never holds a secret.
+struct diagnostics {
+    int http_status = 0;                    ///< 0 when no response was received
+    std::string provider_code;              ///< e.g. "RATE_LIMIT_EXCEEDED", "NOT_FOUND"
+    std::string provider_message;           ///< the provider's own human-readable message
+    std::string request_id;                 ///< the provider's request id header, if any
+    std::optional<std::chrono::milliseconds> retry_after;  ///< the server's hint
+    int attempts = 0;                       ///< how many attempts were made
+    std::string detail;                     ///< library-side context (no secrets)
+
+    void clear() { *this = diagnostics{}; }
+    /// A one-line rendering for logs; contains no credentials.
+    std::string to_string() const;
+};
+
+/// Thrown by the throwing overloads: the code and the full diagnostics.
+class error_with_diagnostics : public boost::system::system_error {
+public:
+    error_with_diagnostics(error_code ec, diagnostics diag);
+    const diagnostics& get_diagnostics() const noexcept { return diag_; }
+
+private:
+    diagnostics diag_;
+};
+
+/// Throws error_with_diagnostics when `ec` is set.
+void throw_on_error(error_code ec, const diagnostics& diag = {});
+
+/// Prints the code's message (for logs and test output).
+std::ostream& operator<<(std::ostream& os, errc e);
+
+/// The errc a provider's HTTP status maps to when no finer code is known.
+errc errc_from_http_status(int status) noexcept;
+
+} // namespace chatwire
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<chatwire::errc> : std::true_type {};
+} // namespace boost::system

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One entry point: installs what is missing, builds (Release, Ninja, build/),
+# then runs the chosen job.
+#   scripts/run.sh demo    the main job
+#   scripts/run.sh test    the whole test suite (ctest)
+#   scripts/run.sh bench   the benchmark suite
+#   scripts/run.sh build   install and build only
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+job="${1:-demo}"
+shift || true
+build_dir="${CHATWIRE_BUILD_DIR:-build}"
+
+packages=(
+  cmake ninja-build g++ pkg-config ca-certificates openssl libssl-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost-test1.81-dev libboost-program-options1.81-dev
+  libbenchmark-dev
+)
+case "$job" in
+  bench) packages+=(wrk libcurl4-openssl-dev nodejs) ;;
+esac
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "run.sh: installing ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+  if [ ! -f "$build_dir/build.ninja" ]; then
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  fi
+  cmake --build "$build_dir" -j "${CHATWIRE_JOBS:-$(nproc)}"
+}
+
+install_missing "${packages[@]}"
+configure_and_build
+
+case "$job" in
+  build) ;;
+  test)
+    ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+    ;;
+  demo)
+    exec scripts/demo.sh "$build_dir"
+    ;;
+  bench)
+    exec scripts/bench.sh "$build_dir" "$@"
+    ;;
+  *)
+    echo "usage: scripts/run.sh demo|test|bench|build" >&2
+    exit 2
+    ;;
+esac

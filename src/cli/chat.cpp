@@ -1,0 +1,13 @@
+#include "commands.hpp"
+
+#include <iostream>
+
+namespace chatwire::cli {
+
+// Not implemented yet: reports so and exits with the usage code.
+int run_chat(int, char**) {
+    std::cerr << "chatwire chat: not available in this build yet\n";
+    return 2;
+}
+
+} // namespace chatwire::cli

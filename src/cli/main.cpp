@@ -1,0 +1,50 @@
+#include "commands.hpp"
+
+#include <chatwire/version.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+namespace {
+
+struct command {
+    std::string_view name;
+    std::string_view summary;
+    int (*run)(int, char**);
+};
+
+constexpr command commands[] = {
+    {"chat", "talk to a chatbot (the embedded emulator unless --base-url)", chatwire::cli::run_chat},
+    {"emulate", "run the HTTPS emulator of all three APIs", chatwire::cli::run_emulate},
+    {"decode", "decode a captured SSE or JSONL body from stdin", chatwire::cli::run_decode},
+};
+
+void usage(std::ostream& os) {
+    os << "usage: chatwire <command> [options]\n\ncommands:\n";
+    for (const auto& c : commands) os << "  " << c.name << "\t" << c.summary << "\n";
+    os << "\n'chatwire <command> --help' describes a command's options.\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(std::cerr);
+        return 2;
+    }
+    std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        usage(std::cout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::cout << "chatwire " << chatwire::version() << "\n";
+        return 0;
+    }
+    for (const auto& c : commands)
+        if (c.name == name) return c.run(argc - 1, argv + 1);
+    std::cerr << "chatwire: unknown command '" << name << "'\n";
+    usage(std::cerr);
+    return 2;
+}

@@ -1,0 +1,100 @@
+#include <chatwire/error.hpp>
+
+#include <ostream>
+#include <string>
+
+namespace chatwire {
+namespace {
+
+class category final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "chatwire"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+        case errc::connect_timeout: return "connect timed out";
+        case errc::first_byte_timeout: return "timed out waiting for the first response byte";
+        case errc::idle_timeout: return "timed out waiting for more data (idle)";
+        case errc::total_timeout: return "the operation's deadline passed";
+        case errc::cancelled: return "operation cancelled";
+        case errc::header_limit_exceeded: return "response header exceeds the configured limit";
+        case errc::body_limit_exceeded: return "response body exceeds the configured limit";
+        case errc::invalid_url: return "invalid or unsupported URL";
+        case errc::tls_setup_failed: return "TLS configuration failed";
+        case errc::pool_closed: return "the client has been shut down";
+        case errc::http_error: return "HTTP error status";
+        case errc::bad_response: return "unexpected response shape";
+        case errc::bad_request: return "bad request";
+        case errc::unauthorized: return "not authenticated";
+        case errc::forbidden: return "not authorized";
+        case errc::payment_required: return "payment or subscription required";
+        case errc::not_found: return "not found";
+        case errc::conflict: return "conflict";
+        case errc::rate_limited: return "rate limited";
+        case errc::quota_exceeded: return "usage limits reached";
+        case errc::server_error: return "server error";
+        case errc::run_failed: return "the provider reported a failed run";
+        case errc::end_of_stream: return "end of stream";
+        case errc::truncated_stream: return "stream ended before its terminal event";
+        case errc::event_too_large: return "event exceeds the configured maximum size";
+        case errc::malformed_event: return "malformed event";
+        case errc::stream_error: return "the provider reported an error inside the stream";
+        case errc::invalid_argument: return "invalid argument";
+        case errc::retry_budget_exhausted: return "retry budget exhausted";
+        }
+        return "unknown chatwire error " + std::to_string(ev);
+    }
+};
+
+} // namespace
+
+const boost::system::error_category& error_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+std::string diagnostics::to_string() const {
+    std::string out;
+    auto add = [&out](std::string_view key, std::string_view value) {
+        if (value.empty()) return;
+        if (!out.empty()) out += ", ";
+        out.append(key).append("=").append(value);
+    };
+    if (http_status != 0) add("status", std::to_string(http_status));
+    add("code", provider_code);
+    add("message", provider_message);
+    add("request_id", request_id);
+    if (retry_after) add("retry_after_ms", std::to_string(retry_after->count()));
+    if (attempts != 0) add("attempts", std::to_string(attempts));
+    add("detail", detail);
+    return out;
+}
+
+// system_error's what() is "<what_arg>: <message>", so the diagnostics go first.
+error_with_diagnostics::error_with_diagnostics(error_code ec, diagnostics diag)
+    : boost::system::system_error(ec, diag.to_string()), diag_(std::move(diag)) {}
+
+void throw_on_error(error_code ec, const diagnostics& diag) {
+    if (ec) throw error_with_diagnostics(ec, diag);
+}
+
+std::ostream& operator<<(std::ostream& os, errc e) {
+    return os << make_error_code(e).message();
+}
+
+errc errc_from_http_status(int status) noexcept {
+    switch (status) {
+    case 400: case 422: return errc::bad_request;
+    case 401: return errc::unauthorized;
+    case 402: return errc::payment_required;
+    case 403: return errc::forbidden;
+    case 404: return errc::not_found;
+    case 409: return errc::conflict;
+    case 429: return errc::rate_limited;
+    default: break;
+    }
+    if (status >= 500 && status <= 599) return errc::server_error;
+    return errc::http_error;
+}
+
+} // namespace chatwire

@@ -1,0 +1,5 @@
+#include <chatwire/version.hpp>
+
+namespace chatwire {
+std::string_view version() noexcept { return CHATWIRE_VERSION_STRING; }
+} // namespace chatwire

@@ -1,0 +1,47 @@
+#include <boost/test/unit_test.hpp>
+
+#include <chatwire/error.hpp>
+
+#include <string>
+
+using chatwire::errc;
+
+BOOST_AUTO_TEST_CASE(error_codes_have_category_and_messages) {
+    chatwire::error_code ec = errc::truncated_stream;
+    BOOST_TEST(ec.category().name() == std::string("chatwire"));
+    BOOST_TEST(ec.message() == "stream ended before its terminal event");
+    BOOST_TEST(ec != chatwire::error_code(errc::end_of_stream));
+    for (int v = 1; v <= static_cast<int>(errc::retry_budget_exhausted); ++v) {
+        auto m = chatwire::make_error_code(static_cast<errc>(v)).message();
+        BOOST_TEST(m.find("unknown") == std::string::npos, "errc " << v << " has no message");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(exception_carries_code_and_diagnostics) {
+    chatwire::diagnostics d;
+    d.http_status = 429;
+    d.provider_code = "RATE_LIMIT_EXCEEDED";
+    d.provider_message = "Rate limit exceeded. Please wait before sending another message.";
+    d.retry_after = std::chrono::seconds(60);
+    try {
+        chatwire::throw_on_error(errc::rate_limited, d);
+        BOOST_FAIL("no exception");
+    } catch (const chatwire::error_with_diagnostics& e) {
+        BOOST_TEST(e.code() == chatwire::error_code(errc::rate_limited));
+        BOOST_TEST(e.get_diagnostics().provider_code == "RATE_LIMIT_EXCEEDED");
+        BOOST_TEST(e.get_diagnostics().retry_after->count() == 60000);
+        const std::string what = e.what();
+        BOOST_TEST(what.find("RATE_LIMIT_EXCEEDED") != std::string::npos);
+        BOOST_TEST(what.find("status=429") != std::string::npos);
+    }
+    BOOST_CHECK_NO_THROW(chatwire::throw_on_error({}, d));
+}
+
+BOOST_AUTO_TEST_CASE(http_status_mapping) {
+    BOOST_TEST(chatwire::errc_from_http_status(401) == errc::unauthorized);
+    BOOST_TEST(chatwire::errc_from_http_status(402) == errc::payment_required);
+    BOOST_TEST(chatwire::errc_from_http_status(404) == errc::not_found);
+    BOOST_TEST(chatwire::errc_from_http_status(429) == errc::rate_limited);
+    BOOST_TEST(chatwire::errc_from_http_status(503) == errc::server_error);
+    BOOST_TEST(chatwire::errc_from_http_status(418) == errc::http_error);
+}
