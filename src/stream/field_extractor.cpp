@@ -1,0 +1,150 @@
+#include "field_extractor.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <bit>
+#include <stdexcept>
+
+namespace chatwire::stream::detail {
+namespace {
+
+boost::json::parse_options strict_options(std::size_t max_depth) {
+    boost::json::parse_options options;
+    options.max_depth = max_depth;
+    return options;
+}
+
+bool within(std::string_view inner, std::string_view outer) noexcept {
+    return inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size();
+}
+
+} // namespace
+
+field_path::field_path(std::initializer_list<std::string_view> path) : depth(path.size()) {
+    if (path.size() == 0 || path.size() > keys.size()) throw std::invalid_argument("field_path: 1 to 3 keys");
+    std::size_t i = 0;
+    for (auto key : path) keys[i++] = key;
+}
+
+field_extractor::field_extractor(std::initializer_list<field_path> paths)
+    : paths_(paths), parser_(strict_options(max_depth), *this) {
+    if (paths_.size() > max_fields) throw std::invalid_argument("field_extractor: too many fields");
+}
+
+error_code field_extractor::parse(std::string_view json) {
+    for (std::size_t i = 0; i < paths_.size(); ++i) values_[i] = field_value{};
+    document_ = json;
+    top_is_object_ = false;
+    key_in_parts_ = false;
+    string_in_parts_ = false;
+    level_ = 0;
+    value_mask_ = paths_.size() == max_fields ? ~mask{0} : (mask{1} << paths_.size()) - 1;
+    parser_.reset();
+    error_code ec;
+    const std::size_t used = parser_.write_some(false, json.data(), json.size(), ec);
+    if (ec || used != json.size() || !parser_.done()) return errc::malformed_event;
+    return {};
+}
+
+// The field the pending value completes, or -1.
+int field_extractor::matched_field() const noexcept {
+    for (mask m = value_mask_; m != 0; m &= m - 1) {
+        const int field = std::countr_zero(m);
+        if (paths_[static_cast<std::size_t>(field)].depth == level_) return field;
+    }
+    return -1;
+}
+
+field_value* field_extractor::matched_value() noexcept {
+    const int field = matched_field();
+    return field < 0 ? nullptr : &values_[static_cast<std::size_t>(field)];
+}
+
+bool field_extractor::enter(field_value::type kind, error_code& ec) {
+    if (level_ == 0) top_is_object_ = kind == field_value::type::object;
+    if (field_value* v = matched_value()) v->kind = kind;
+    if (level_ + 1 >= container_masks_.size()) {
+        ec = boost::json::error::too_deep;
+        return false;
+    }
+    // Only an object's keys extend a path; values inside arrays never match.
+    container_masks_[++level_] = kind == field_value::type::object ? value_mask_ : 0;
+    value_mask_ = 0;
+    return true;
+}
+
+bool field_extractor::leave() {
+    --level_;
+    value_mask_ = 0;
+    return true;
+}
+
+bool field_extractor::key_part(std::string_view part) {
+    if (!key_in_parts_) key_buffer_.clear();
+    key_in_parts_ = true;
+    key_buffer_.append(part);
+    return true;
+}
+
+bool field_extractor::key(std::string_view last_part) {
+    std::string_view name = last_part;
+    if (key_in_parts_) {
+        key_buffer_.append(last_part);
+        name = key_buffer_;
+        key_in_parts_ = false;
+    }
+    mask matching = 0;
+    for (mask m = container_masks_[level_]; m != 0; m &= m - 1) {
+        const int field = std::countr_zero(m);
+        const field_path& path = paths_[static_cast<std::size_t>(field)];
+        if (path.depth >= level_ && path.keys[level_ - 1] == name) matching |= mask{1} << field;
+    }
+    value_mask_ = matching;
+    return true;
+}
+
+bool field_extractor::string_part(std::string_view part) {
+    const int field = matched_field();
+    if (field < 0) return true;
+    std::string& buffer = unescaped_[static_cast<std::size_t>(field)];
+    if (!string_in_parts_) buffer.clear();
+    string_in_parts_ = true;
+    buffer.append(part);
+    return true;
+}
+
+bool field_extractor::string(std::string_view last_part) {
+    const int field = matched_field();
+    const bool in_parts = string_in_parts_;
+    string_in_parts_ = false;
+    if (field < 0) return true;
+    field_value& value = values_[static_cast<std::size_t>(field)];
+    value.kind = field_value::type::string;
+    if (!in_parts && within(last_part, document_)) {
+        value.text = last_part;
+        return true;
+    }
+    std::string& buffer = unescaped_[static_cast<std::size_t>(field)];
+    if (!in_parts) buffer.clear();
+    buffer.append(last_part);
+    value.text = buffer;
+    return true;
+}
+
+bool field_extractor::number(std::optional<std::uint64_t> count) {
+    if (field_value* v = matched_value()) {
+        v->kind = field_value::type::number;
+        v->count = count;
+    }
+    return true;
+}
+
+bool field_extractor::scalar(field_value::type kind, bool flag) {
+    if (field_value* v = matched_value()) {
+        v->kind = kind;
+        v->flag = flag;
+    }
+    return true;
+}
+
+} // namespace chatwire::stream::detail

@@ -1,0 +1,116 @@
+#pragma once
+// Pulls a fixed set of fields out of one JSON document in a single pass with a
+// Boost.JSON basic_parser handler: no DOM. A string without escapes comes back
+// as a view into the document; an escaped one is unescaped into a buffer that
+// is reused from document to document.
+#include <chatwire/error.hpp>
+
+#include <boost/json/basic_parser.hpp>
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chatwire::stream::detail {
+
+/// A field by its keys from the top-level object, e.g. {"data", "token"}.
+struct field_path {
+    std::array<std::string_view, 3> keys{};
+    std::size_t depth = 0;
+
+    field_path(std::initializer_list<std::string_view> path);
+};
+
+struct field_value {
+    enum class type : std::uint8_t { absent, string, number, boolean, null, object, array };
+    type kind = type::absent;
+    std::string_view text;                ///< a string's value
+    std::optional<std::uint64_t> count;   ///< a number that is a non-negative integer
+    bool flag = false;                    ///< a boolean's value
+
+    bool is_string() const noexcept { return kind == type::string; }
+    bool present() const noexcept { return kind != type::absent; }
+};
+
+class field_extractor {
+public:
+    static constexpr std::size_t max_fields = 32;
+
+    explicit field_extractor(std::initializer_list<field_path> paths);
+    field_extractor(const field_extractor&) = delete;
+    field_extractor& operator=(const field_extractor&) = delete;
+
+    /// Parses one whole document. errc::malformed_event when it is not JSON.
+    /// The values refer to `json` and to this extractor until the next parse().
+    error_code parse(std::string_view json);
+
+    const field_value& operator[](std::size_t field) const noexcept { return values_[field]; }
+    /// Whether the document is a JSON object (mappers accept nothing else).
+    bool is_object() const noexcept { return top_is_object_; }
+
+private:
+    using mask = std::uint32_t;
+    static constexpr std::size_t max_depth = 32;
+
+    struct handler {
+        static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+        static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+        static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+        static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+        explicit handler(field_extractor& owner) : self(&owner) {}
+        field_extractor* self;
+
+        bool on_document_begin(error_code&) { return true; }
+        bool on_document_end(error_code&) { return true; }
+        bool on_object_begin(error_code& ec) { return self->enter(field_value::type::object, ec); }
+        bool on_object_end(std::size_t, error_code&) { return self->leave(); }
+        bool on_array_begin(error_code& ec) { return self->enter(field_value::type::array, ec); }
+        bool on_array_end(std::size_t, error_code&) { return self->leave(); }
+        bool on_key_part(std::string_view s, std::size_t, error_code&) { return self->key_part(s); }
+        bool on_key(std::string_view s, std::size_t, error_code&) { return self->key(s); }
+        bool on_string_part(std::string_view s, std::size_t, error_code&) { return self->string_part(s); }
+        bool on_string(std::string_view s, std::size_t, error_code&) { return self->string(s); }
+        bool on_number_part(std::string_view, error_code&) { return true; }
+        bool on_int64(std::int64_t i, std::string_view, error_code&) {
+            return self->number(i >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(i)) : std::nullopt);
+        }
+        bool on_uint64(std::uint64_t u, std::string_view, error_code&) { return self->number(u); }
+        bool on_double(double, std::string_view, error_code&) { return self->number(std::nullopt); }
+        bool on_bool(bool b, error_code&) { return self->scalar(field_value::type::boolean, b); }
+        bool on_null(error_code&) { return self->scalar(field_value::type::null, false); }
+        bool on_comment_part(std::string_view, error_code&) { return true; }
+        bool on_comment(std::string_view, error_code&) { return true; }
+    };
+
+    bool enter(field_value::type kind, error_code& ec);
+    bool leave();
+    bool key_part(std::string_view part);
+    bool key(std::string_view last_part);
+    bool string_part(std::string_view part);
+    bool string(std::string_view last_part);
+    bool number(std::optional<std::uint64_t> count);
+    bool scalar(field_value::type kind, bool flag);
+    field_value* matched_value() noexcept;
+    int matched_field() const noexcept;
+
+    std::vector<field_path> paths_;
+    std::array<field_value, max_fields> values_{};
+    std::array<std::string, max_fields> unescaped_;  // escaped strings, per field
+    std::string key_buffer_;
+    bool key_in_parts_ = false;
+    bool string_in_parts_ = false;
+    bool top_is_object_ = false;
+    std::string_view document_;
+    // Which paths still match at each nesting level, and for the pending value.
+    std::array<mask, max_depth + 2> container_masks_{};
+    std::size_t level_ = 0;
+    mask value_mask_ = 0;
+    boost::json::basic_parser<handler> parser_;
+};
+
+} // namespace chatwire::stream::detail

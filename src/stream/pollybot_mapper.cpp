@@ -1,0 +1,78 @@
+#include <chatwire/stream/pollybot_mapper.hpp>
+
+#include "field_extractor.hpp"
+#include "mapper_support.hpp"
+
+#include <string>
+
+namespace chatwire::stream {
+namespace {
+
+enum field : std::size_t {
+    type, content, token, conversation_id, response, done_conversation_id, message_id, error, message, code,
+};
+
+} // namespace
+
+struct pollybot_mapper::impl {
+    detail::field_extractor fields{
+        {"type"}, {"content"}, {"token"}, {"conversationId"}, {"data", "response"},
+        {"data", "conversationId"}, {"data", "messageId"}, {"error"}, {"message"}, {"code"},
+    };
+    std::string text;
+    bool terminal = false;
+};
+
+pollybot_mapper::pollybot_mapper() : impl_(std::make_unique<impl>()) {}
+pollybot_mapper::~pollybot_mapper() = default;
+pollybot_mapper::pollybot_mapper(pollybot_mapper&&) noexcept = default;
+pollybot_mapper& pollybot_mapper::operator=(pollybot_mapper&&) noexcept = default;
+
+error_code pollybot_mapper::map(std::string_view data, event& out, bool& produced, diagnostics& diag) {
+    produced = false;
+    if (detail::trim_json_space(data).empty()) return {};
+    out = event{};
+    out.raw = data;
+    if (detail::is_done_marker(data)) {
+        out.kind = event_kind::done;
+        impl_->terminal = produced = true;
+        return {};
+    }
+    auto& f = impl_->fields;
+    if (f.parse(data) || !f.is_object()) return detail::malformed(diag, "a PollyBot event is not a JSON object");
+    const std::string_view kind = f[type].text;
+    produced = true;
+    if (kind == "token") {
+        out.kind = event_kind::token;
+        out.text = f[content].is_string() ? f[content].text : f[token].text;
+        impl_->text.append(out.text);
+    } else if (kind == "start") {
+        out.kind = event_kind::begin;
+        out.conversation_id = f[conversation_id].text;
+    } else if (kind == "done") {
+        out.kind = event_kind::result;
+        out.text = f[response].text;
+        out.conversation_id = f[done_conversation_id].text;
+        out.id = f[message_id].text;
+        impl_->terminal = true;
+    } else if (kind == "error") {
+        out.kind = event_kind::error;
+        out.text = f[error].is_string() ? f[error].text : f[message].text;
+        out.error_code = f[code].text;
+        return detail::provider_error(errc::stream_error, diag, out.error_code, out.text);
+    } else {
+        produced = false;  // a type this client does not know: tolerated
+    }
+    return {};
+}
+
+bool pollybot_mapper::terminal_seen() const noexcept { return impl_->terminal; }
+
+std::string_view pollybot_mapper::text_so_far() const noexcept { return impl_->text; }
+
+void pollybot_mapper::reset() noexcept {
+    impl_->text.clear();
+    impl_->terminal = false;
+}
+
+} // namespace chatwire::stream
