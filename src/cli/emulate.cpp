@@ -1,13 +1,123 @@
+// `chatwire emulate`: runs the emulator of all three APIs until SIGINT/SIGTERM.
 #include "commands.hpp"
 
+#include <chatwire/emulator/server.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 namespace chatwire::cli {
 
-// Not implemented yet: reports so and exits with the usage code.
-int run_emulate(int, char**) {
-    std::cerr << "chatwire emulate: not available in this build yet\n";
-    return 2;
+namespace po = boost::program_options;
+
+namespace {
+
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "127.0.0.1";
+    try {
+        auto p = std::stoul(listen.substr(colon + 1));
+        if (p > 65535) return false;
+        port = static_cast<std::uint16_t>(p);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return true;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
+}
+
+} // namespace
+
+int run_emulate(int argc, char** argv) {
+    std::string listen = "127.0.0.1:0", cert_out, api_key, faults_file;
+    std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
+    std::size_t rate_limit = 0;
+    po::options_description desc("chatwire emulate [options]");
+    desc.add_options()
+        ("help,h", "show this help")
+        ("listen", po::value(&listen)->default_value(listen), "HOST:PORT to listen on (port 0 picks a free one)")
+        ("plain", "serve plain HTTP instead of HTTPS")
+        ("cert-out", po::value(&cert_out), "write the certificate clients must trust (PEM) to this file")
+        ("api-key", po::value(&api_key),
+         "accept only this key (default: any key; the environment variable CHATWIRE_EMULATOR_API_KEY "
+         "keeps it off the command line)")
+        ("token-delay-ms", po::value(&token_delay_ms)->default_value(0), "pause between streamed events")
+        ("seed", po::value(&seed)->default_value(0), "seed of the deterministic replies and ids")
+        ("faults", po::value(&faults_file), "JSON file with the initial fault rules")
+        ("rate-limit", po::value(&rate_limit), "PollyBot requests allowed per key in the window (default: unlimited)")
+        ("rate-window-s", po::value(&rate_window_s)->default_value(3600), "PollyBot's sliding window in seconds");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        std::cerr << "chatwire emulate: " << e.what() << "\n" << desc;
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << desc;
+        return 0;
+    }
+
+    emulator::options opts;
+    if (!split_listen(listen, opts.host, opts.port)) {
+        std::cerr << "chatwire emulate: --listen needs HOST:PORT, got '" << listen << "'\n";
+        return 2;
+    }
+    opts.tls = !vm.count("plain");
+    if (vm.count("api-key")) opts.api_key = api_key;
+    else if (const char* env = std::getenv("CHATWIRE_EMULATOR_API_KEY"); env && *env) opts.api_key = env;
+    opts.token_delay = std::chrono::milliseconds(token_delay_ms);
+    opts.seed = seed;
+    if (vm.count("rate-limit")) opts.rate_limit = rate_limit;
+    opts.rate_window = std::chrono::seconds(rate_window_s);
+    if (vm.count("faults") && !read_file(faults_file, opts.faults_json)) {
+        std::cerr << "chatwire emulate: cannot read " << faults_file << "\n";
+        return 2;
+    }
+
+    try {
+        boost::asio::io_context io(1);
+        emulator::server srv(io.get_executor(), opts);
+        if (!cert_out.empty()) {
+            std::ofstream out(cert_out, std::ios::binary | std::ios::trunc);
+            out << srv.certificate_pem();
+            if (!out.flush()) {
+                std::cerr << "chatwire emulate: cannot write " << cert_out << "\n";
+                return 1;
+            }
+        }
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&srv](const boost::system::error_code& ec, int) {
+            if (!ec) srv.stop();
+        });
+        srv.start();
+        std::cout << "listening on " << srv.base_url() << std::endl;
+        io.run();
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "chatwire emulate: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "chatwire emulate: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
 }
 
 } // namespace chatwire::cli

@@ -1,0 +1,43 @@
+#pragma once
+// The emulator without its sockets: routes, the three APIs, in-memory state,
+// the admin API, rate limits and the fault script. Not thread-safe: the server
+// calls it from one strand.
+#include <chatwire/emulator/faults.hpp>
+#include <chatwire/emulator/options.hpp>
+#include <chatwire/emulator/plan.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace chatwire::emulator {
+
+class engine {
+public:
+    explicit engine(const options& opts);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    /// Answers one request as it would be at wall-clock time `now`.
+    response_plan handle(const request& req, std::chrono::system_clock::time_point now);
+    response_plan handle(const request& req) { return handle(req, std::chrono::system_clock::now()); }
+
+    void connection_opened() noexcept;
+    void connection_closed() noexcept;
+
+    /// The body of GET /_emulator/stats.
+    std::string stats_json() const;
+    /// Replaces the fault script (a JSON array); throws std::invalid_argument.
+    void set_faults(std::string_view json);
+    void clear_faults();
+    /// Forgets conversations, bots, rate windows, counters and faults.
+    void reset();
+
+private:
+    struct state;
+    std::unique_ptr<state> st_;
+};
+
+} // namespace chatwire::emulator

@@ -1,0 +1,33 @@
+#pragma once
+// How an emulator instance behaves: where it listens, whether it checks keys,
+// how fast it streams, and which faults it starts with.
+#include <chatwire/tls/self_signed.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace chatwire::emulator {
+
+struct options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;                  ///< 0 picks a free port
+    bool tls = true;                         ///< false serves plain HTTP
+    /// When set, every API checks for exactly this key and answers a wrong one
+    /// with its own 401 body. When empty any key is accepted, but a request
+    /// without one is still refused with the API's 401.
+    std::optional<std::string> api_key;
+    std::chrono::milliseconds token_delay{0};  ///< pause between streamed events
+    std::uint64_t seed = 0;                  ///< changes every reply and generated id
+    std::string faults_json;                 ///< initial fault script (a JSON array), may be empty
+    /// PollyBot's sliding window per key. Without a limit the headers still
+    /// report the documented default (1000 an hour) but nothing is refused.
+    std::optional<std::size_t> rate_limit;
+    std::chrono::seconds rate_window{3600};
+    /// A certificate to serve instead of a freshly generated self-signed one.
+    std::optional<tls::certificate> certificate;
+    std::size_t max_body_bytes = 32u << 20;  ///< larger request bodies get 413
+};
+
+} // namespace chatwire::emulator

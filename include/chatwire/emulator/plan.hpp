@@ -1,0 +1,68 @@
+#pragma once
+// What the emulator's protocol logic consumes and produces, free of sockets:
+// a parsed request in, a response plan out, and the plan turned into timed
+// byte segments that the I/O layer only has to write.
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace chatwire::emulator {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct request {
+    std::string method;   ///< "GET", "POST", ...
+    std::string target;   ///< path and query, as received
+    header_list headers;  ///< names in lower case
+    std::string body;
+    bool keep_alive = true;
+    int version = 11;     ///< 10 or 11: HTTP/1.0 gets no chunked encoding
+    /// The first value of a header (name in lower case), or empty.
+    std::string_view header(std::string_view lower_name) const noexcept;
+};
+
+enum class stream_framing { none, sse, jsonl };
+
+struct response_plan {
+    int status = 200;
+    header_list headers;                 ///< besides Content-Type / framing headers
+    std::string content_type = "application/json";
+    std::string body;                    ///< the whole body when not streaming
+    bool streaming = false;              ///< chunked; `events` are the body
+    std::vector<std::string> events;     ///< each already framed ("data: …\n\n" or "…\n")
+    std::chrono::milliseconds event_delay{0};  ///< before every event but the first
+    stream_framing framing = stream_framing::none;
+    std::size_t terminal_events = 0;     ///< how many of the last events end the stream
+    // effects of fault rules, carried out by the I/O layer
+    bool reset_before_response = false;
+    std::optional<std::size_t> reset_after_events;
+    std::chrono::milliseconds stall_before{0};
+    std::optional<std::size_t> stall_after_events;
+    std::chrono::milliseconds stall_mid{0};
+    std::size_t drip_bytes = 0;
+    std::chrono::milliseconds drip_delay{0};
+    bool close = false;                  ///< close the connection after this response
+};
+
+/// One write: wait `delay`, then send `bytes`.
+struct segment {
+    std::chrono::milliseconds delay{0};
+    std::string bytes;
+};
+
+enum class ending { keep_alive, close, reset };
+
+struct wire_plan {
+    std::vector<segment> segments;  ///< already split for drip faults
+    ending end = ending::keep_alive;
+};
+
+/// Serialises a plan as HTTP/1.1 (chunked when streaming). `reason` is the
+/// status line's reason phrase. Consumes the plan's strings.
+wire_plan to_wire(response_plan&& plan, std::string_view reason, const request& req);
+
+} // namespace chatwire::emulator

@@ -1,0 +1,42 @@
+#pragma once
+// The emulator as a real HTTP(S) server on the caller's executor: one listener
+// serving VectorShift, ChatBotKit and PollyBot plus the `/_emulator/` admin API.
+// It starts no threads; run the executor's context to serve.
+#include <chatwire/emulator/options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace chatwire::emulator {
+
+class server {
+public:
+    /// Binds and listens at once (throws boost::system::system_error when the
+    /// address is taken; std::invalid_argument for a bad fault script).
+    server(boost::asio::any_io_executor ex, options opts);
+    ~server();  ///< stops
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Starts accepting connections.
+    void start();
+    /// Stops accepting and closes every open connection; handlers still queued
+    /// finish on the executor. Safe to call more than once.
+    void stop();
+
+    std::uint16_t port() const noexcept;
+    /// "https://127.0.0.1:PORT" (http:// when plain).
+    std::string base_url() const;
+    /// The PEM a client must trust (empty when plain).
+    const std::string& certificate_pem() const noexcept;
+
+    struct impl;  ///< implementation detail (shared with the connections it serves)
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace chatwire::emulator

@@ -1,0 +1,270 @@
+// The emulator's only I/O: accept, read requests with Beast, hand them to the
+// sans-io engine, and write the planned bytes with their pauses. Everything
+// runs on one strand of the caller's executor; no threads are started.
+#include <chatwire/emulator/engine.hpp>
+#include <chatwire/emulator/server.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <cctype>
+#include <unordered_set>
+
+namespace chatwire::emulator {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto idle_timeout = std::chrono::seconds(120);
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// What stop() needs to end a connection wherever it is waiting.
+struct connection_control {
+    beast::tcp_stream* tcp = nullptr;
+    asio::steady_timer* timer = nullptr;
+    void abort() {
+        tcp->cancel();
+        boost::system::error_code ec;
+        tcp->socket().close(ec);
+        timer->cancel();
+    }
+};
+
+request to_request(http::request<http::string_body>&& msg) {
+    request r;
+    r.method = std::string(msg.method_string());
+    r.target = std::string(msg.target());
+    for (const auto& f : msg) {
+        std::string name(f.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        r.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    r.keep_alive = msg.keep_alive();
+    r.version = static_cast<int>(msg.version());
+    r.body = std::move(msg.body());
+    return r;
+}
+
+std::string_view reason(int status) {
+    auto s = http::obsolete_reason(static_cast<http::status>(status));
+    return s == "<unknown-status>" ? std::string_view("Status") : std::string_view(s.data(), s.size());
+}
+
+void reset_connection(beast::tcp_stream& tcp) {
+    boost::system::error_code ec;
+    tcp.socket().set_option(tcp::socket::linger(true, 0), ec);  // RST instead of FIN
+    tcp.socket().close(ec);
+}
+
+} // namespace
+
+struct server::impl {
+    impl(asio::any_io_executor ex, options o)
+        : opts(std::move(o)), strand(asio::make_strand(ex)), acceptor(strand), eng(opts) {}
+
+    options opts;
+    asio::strand<asio::any_io_executor> strand;
+    tcp::acceptor acceptor;
+    std::optional<asio::ssl::context> ssl;
+    std::string cert_pem;
+    engine eng;
+    std::unordered_set<connection_control*> connections;
+    std::uint16_t port = 0;
+    bool started = false;
+    bool stopped = false;
+
+    void do_stop() {
+        if (stopped) return;
+        stopped = true;
+        boost::system::error_code ec;
+        acceptor.close(ec);
+        // abort() may lead to erasure from the set once the session resumes, never now.
+        for (auto* c : connections) c->abort();
+    }
+};
+
+namespace {
+
+using impl_ptr = std::shared_ptr<server::impl>;
+
+template <class Stream>
+asio::awaitable<bool> write_plan(Stream& stream, asio::steady_timer& timer, const wire_plan& wire, impl_ptr self) {
+    for (const auto& seg : wire.segments) {
+        if (seg.delay.count() > 0) {
+            timer.expires_after(seg.delay);
+            co_await timer.async_wait(tuple_awaitable);
+            if (self->stopped) co_return false;
+        }
+        if (seg.bytes.empty()) continue;
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(seg.bytes), tuple_awaitable);
+        if (ec) co_return false;
+    }
+    co_return true;
+}
+
+template <class Stream>
+asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self) {
+    auto& tcp = beast::get_lowest_layer(stream);
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(self->opts.max_body_bytes);
+        parser.header_limit(64 * 1024);
+        tcp.expires_after(idle_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+        tcp.expires_never();
+        if (ec == http::error::body_limit) {
+            static const std::string too_large =
+                "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: 36\r\n"
+                "Connection: close\r\n\r\n{\"error\":\"Request body is too large\"}";
+            co_await asio::async_write(stream, asio::buffer(too_large), tuple_awaitable);
+            co_return;
+        }
+        if (ec || self->stopped) co_return;
+
+        auto req = to_request(parser.release());
+        auto plan = self->eng.handle(req);
+        const auto status = plan.status;
+        auto wire = to_wire(std::move(plan), reason(status), req);
+        if (wire.end == ending::reset && wire.segments.empty()) {
+            reset_connection(tcp);
+            co_return;
+        }
+        if (!co_await write_plan(stream, timer, wire, self)) co_return;
+        if (wire.end == ending::reset) {
+            reset_connection(tcp);
+            co_return;
+        }
+        if (wire.end == ending::close) co_return;
+    }
+}
+
+// Registers the connection so that stop() can reach it, and counts it.
+struct connection_scope {
+    connection_scope(impl_ptr s, connection_control& c) : self(std::move(s)), ctl(c) {
+        self->connections.insert(&ctl);
+        self->eng.connection_opened();
+    }
+    ~connection_scope() {
+        self->connections.erase(&ctl);
+        self->eng.connection_closed();
+    }
+    impl_ptr self;
+    connection_control& ctl;
+};
+
+asio::awaitable<void> plain_session(impl_ptr self, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    asio::steady_timer timer(self->strand);
+    connection_control ctl{&stream, &timer};
+    connection_scope scope(self, ctl);
+    co_await serve_requests(stream, timer, self);
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+}
+
+asio::awaitable<void> tls_session(impl_ptr self, tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *self->ssl);
+    asio::steady_timer timer(self->strand);
+    connection_control ctl{&beast::get_lowest_layer(stream), &timer};
+    connection_scope scope(self, ctl);
+    auto& tcp = beast::get_lowest_layer(stream);
+    tcp.expires_after(std::chrono::seconds(30));
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+    tcp.expires_never();
+    if (ec) co_return;
+    co_await serve_requests(stream, timer, self);
+    if (tcp.socket().is_open() && !self->stopped) {
+        tcp.expires_after(std::chrono::seconds(2));
+        co_await stream.async_shutdown(tuple_awaitable);
+    }
+    boost::system::error_code ignored;
+    tcp.socket().close(ignored);
+}
+
+asio::awaitable<void> accept_loop(impl_ptr self) {
+    asio::steady_timer backoff(self->strand);
+    while (!self->stopped) {
+        auto [ec, socket] = co_await self->acceptor.async_accept(tuple_awaitable);
+        if (self->stopped) co_return;
+        if (ec) {
+            // Out of descriptors or a transient error: pause instead of spinning.
+            backoff.expires_after(std::chrono::milliseconds(20));
+            co_await backoff.async_wait(tuple_awaitable);
+            continue;
+        }
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        if (self->ssl)
+            asio::co_spawn(self->strand, tls_session(self, std::move(socket)), asio::detached);
+        else
+            asio::co_spawn(self->strand, plain_session(self, std::move(socket)), asio::detached);
+    }
+}
+
+} // namespace
+
+server::server(asio::any_io_executor ex, options opts) : impl_(std::make_shared<impl>(ex, std::move(opts))) {
+    auto& s = *impl_;
+    if (s.opts.tls) {
+        auto cert = s.opts.certificate ? *s.opts.certificate : tls::make_self_signed({"127.0.0.1", "localhost", "::1"});
+        s.ssl.emplace(asio::ssl::context::tls_server);
+        s.ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1);
+        s.ssl->use_certificate_chain(asio::buffer(cert.cert_pem));
+        s.ssl->use_private_key(asio::buffer(cert.key_pem), asio::ssl::context::pem);
+        s.cert_pem = std::move(cert.cert_pem);
+    }
+    tcp::endpoint ep(asio::ip::make_address(s.opts.host), s.opts.port);
+    s.acceptor.open(ep.protocol());
+    s.acceptor.set_option(asio::socket_base::reuse_address(true));
+    s.acceptor.bind(ep);
+    s.acceptor.listen(asio::socket_base::max_listen_connections);
+    s.port = s.acceptor.local_endpoint().port();
+}
+
+server::~server() { stop(); }
+
+void server::start() {
+    asio::dispatch(impl_->strand, [self = impl_] {
+        if (self->started || self->stopped) return;
+        self->started = true;
+        asio::co_spawn(self->strand, accept_loop(self), asio::detached);
+    });
+}
+
+void server::stop() {
+    asio::dispatch(impl_->strand, [self = impl_] { self->do_stop(); });
+}
+
+std::uint16_t server::port() const noexcept { return impl_->port; }
+
+std::string server::base_url() const {
+    auto host = impl_->opts.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return (impl_->opts.tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
+}
+
+const std::string& server::certificate_pem() const noexcept { return impl_->cert_pem; }
+
+} // namespace chatwire::emulator
