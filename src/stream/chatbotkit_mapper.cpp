@@ -35,7 +35,7 @@ error_code chatbotkit_mapper::map(std::string_view line, event& out, bool& produ
     produced = false;
     if (detail::trim_json_space(line).empty()) return {};
     auto& f = impl_->fields;
-    if (f.parse(line) || !f.is_object()) return detail::malformed(diag, "a ChatBotKit stream line is not a JSON object");
+    if (f.parse(line) || !f.is_object()) return detail::malformed(diag, "a ChatBotKit stream line is not a valid JSON object");
     const std::string_view kind = f[type].text;
     out = event{};
     out.raw = line;

@@ -39,7 +39,7 @@ error_code pollybot_mapper::map(std::string_view data, event& out, bool& produce
         return {};
     }
     auto& f = impl_->fields;
-    if (f.parse(data) || !f.is_object()) return detail::malformed(diag, "a PollyBot event is not a JSON object");
+    if (f.parse(data) || !f.is_object()) return detail::malformed(diag, "a PollyBot event is not a valid JSON object");
     const std::string_view kind = f[type].text;
     produced = true;
     if (kind == "token") {

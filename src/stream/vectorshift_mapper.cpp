@@ -51,7 +51,7 @@ error_code vectorshift_mapper::map(std::string_view payload, event& out, bool& p
         return {};
     }
     auto& f = impl_->fields;
-    if (f.parse(payload) || !f.is_object()) return detail::malformed(diag, "a VectorShift event is not a JSON object");
+    if (f.parse(payload) || !f.is_object()) return detail::malformed(diag, "a VectorShift event is not a valid JSON object");
     out.conversation_id = f[conversation_id].text;
     if (f[status].text == "failed") {
         produced = true;
