@@ -1,0 +1,44 @@
+#pragma once
+// Transport settings: TLS trust, per-stage timeouts, size limits, pool size.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace chatwire::http {
+
+struct tls_options {
+    /// Trust the operating system's CA store (on by default).
+    bool use_system_ca = true;
+    /// An extra CA to trust, as a PEM file path (e.g. the emulator's --cert-out).
+    std::string extra_ca_file;
+    /// An extra CA to trust, as PEM text.
+    std::string extra_ca_pem;
+    /// Turns off certificate and host-name verification. Never use it outside a
+    /// throwaway test: anyone on the path can read and change the traffic.
+    bool insecure_skip_verification_do_not_use_in_production = false;
+};
+
+struct timeouts {
+    using duration = std::chrono::milliseconds;
+    duration connect{std::chrono::seconds(10)};     ///< TCP connect plus TLS handshake
+    duration first_byte{std::chrono::seconds(60)};  ///< request sent → first response byte
+    duration idle{std::chrono::seconds(60)};        ///< longest silence between reads
+    duration total{0};                              ///< whole operation (0 = none); a stream counts until its end
+};
+
+struct limits {
+    std::size_t max_header_bytes = 16 * 1024;        ///< response header
+    std::size_t max_body_bytes = 8 * 1024 * 1024;    ///< non-streaming response body
+};
+
+struct client_options {
+    tls_options tls;
+    struct timeouts timeouts;
+    struct limits limits;
+    std::size_t max_connections_per_origin = 16;
+    /// An idle pooled connection older than this is closed instead of reused.
+    std::chrono::milliseconds max_idle_age{std::chrono::seconds(30)};
+    std::string user_agent;  ///< empty: "chatwire/<version>"
+};
+
+} // namespace chatwire::http

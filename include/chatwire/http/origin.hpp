@@ -1,0 +1,32 @@
+#pragma once
+// Where a request goes: scheme, host and port (the pool's key), and the target.
+#include <chatwire/error.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace chatwire::http {
+
+struct origin {
+    bool tls = true;
+    std::string host;        ///< name or IP literal, without IPv6 brackets
+    std::uint16_t port = 0;
+    bool host_is_ip = false;
+
+    /// "https://host:port": the pool's key.
+    std::string key() const;
+    /// The Host header value (port only when not the scheme's default).
+    std::string host_header() const;
+    friend bool operator==(const origin&, const origin&) = default;
+};
+
+struct parsed_url {
+    struct origin origin;
+    std::string target;  ///< path and query, at least "/"
+};
+
+/// Parses an absolute http/https URL. errc::invalid_url for anything else,
+/// including user-info (credentials never belong in a URL) and fragments.
+parsed_url parse_url(std::string_view url, error_code& ec);
+
+} // namespace chatwire::http

@@ -1,0 +1,92 @@
+#pragma once
+// The shared state behind http::client: options, TLS context and the pool.
+#include "connection.hpp"
+#include "deadline.hpp"
+
+#include <chatwire/http/client.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <openssl/ssl.h>
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace chatwire::http::detail {
+
+struct pool_waiter {
+    explicit pool_waiter(const boost::asio::any_io_executor& ex) : timer(ex) {}
+    boost::asio::steady_timer timer;
+    bool woken = false;
+};
+
+struct origin_pool {
+    std::vector<std::unique_ptr<connection>> idle;  // most recently used last
+    std::size_t open = 0;                          // idle + leased
+    std::deque<std::shared_ptr<pool_waiter>> waiters;
+    std::shared_ptr<SSL_SESSION> tls_session;      // for resumption
+};
+
+struct client_state;
+
+/// A connection taken from the pool. Dropping it closes the connection and
+/// frees its slot; give_back() returns a healthy keep-alive connection.
+class lease {
+public:
+    lease() = default;
+    lease(std::shared_ptr<client_state> owner, std::unique_ptr<connection> conn)
+        : owner_(std::move(owner)), conn_(std::move(conn)) {}
+    lease(lease&&) noexcept = default;
+    lease& operator=(lease&& other) noexcept {
+        if (this != &other) {
+            discard();
+            owner_ = std::move(other.owner_);
+            conn_ = std::move(other.conn_);
+        }
+        return *this;
+    }
+    ~lease() { discard(); }
+
+    connection* operator->() const noexcept { return conn_.get(); }
+    connection& operator*() const noexcept { return *conn_; }
+    explicit operator bool() const noexcept { return conn_ != nullptr; }
+
+    void give_back();
+    void discard() noexcept;
+
+private:
+    std::shared_ptr<client_state> owner_;
+    std::unique_ptr<connection> conn_;
+};
+
+struct client_state : std::enable_shared_from_this<client_state> {
+    client_state(boost::asio::any_io_executor ex, client_options opts);
+
+    boost::asio::any_io_executor executor;
+    client_options options;
+    boost::asio::ssl::context tls_context;
+    error_code tls_setup_error;
+    std::string tls_setup_detail;
+    std::string user_agent;
+    std::unordered_map<std::string, origin_pool> pools;
+    pool_stats counters;
+
+    void put_idle(std::unique_ptr<connection> conn);
+    void drop(std::unique_ptr<connection> conn) noexcept;
+    void wake_one(origin_pool& pool);
+};
+
+/// Takes an idle connection for `o` or opens one, waiting while the origin is
+/// at its connection limit. Honours the deadline and terminal cancellation.
+boost::asio::awaitable<error_code> acquire(std::shared_ptr<client_state> state, origin o,
+                                           deadline& dl, diagnostics& diag, lease& out);
+
+/// Maps a transport error to the library's codes (timeouts by the stage that
+/// was armed, parser limits, cancellation); leaves others as they are.
+error_code classify(error_code ec, const deadline& dl, bool cancelled);
+
+} // namespace chatwire::http::detail

@@ -1,0 +1,43 @@
+#pragma once
+// One pooled connection: a TCP or TLS stream and its read buffer.
+#include <chatwire/http/origin.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <string>
+#include <variant>
+
+namespace chatwire::http::detail {
+
+using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+struct connection {
+    connection(boost::beast::tcp_stream tcp) : stream(std::in_place_index<0>, std::move(tcp)) {}
+    connection(boost::beast::tcp_stream tcp, boost::asio::ssl::context& ctx)
+        : stream(std::in_place_index<1>, std::move(tcp), ctx) {}
+
+    std::variant<boost::beast::tcp_stream, tls_stream> stream;
+    boost::beast::flat_buffer buffer;
+    std::string pool_key;
+    std::chrono::steady_clock::time_point idle_since{};
+    bool reused = false;
+
+    boost::beast::tcp_stream& tcp() {
+        return std::visit([](auto& s) -> boost::beast::tcp_stream& { return boost::beast::get_lowest_layer(s); },
+                          stream);
+    }
+    tls_stream* tls() { return std::get_if<tls_stream>(&stream); }
+
+    void close() noexcept {
+        boost::system::error_code ignored;
+        tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        tcp().socket().close(ignored);
+    }
+};
+
+} // namespace chatwire::http::detail

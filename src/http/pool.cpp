@@ -1,0 +1,299 @@
+// The connection pool: TLS context, acquiring (reuse, connect, wait) and releasing.
+#include "client_state.hpp"
+
+#include <chatwire/version.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace chatwire::http::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+
+namespace {
+
+void configure_tls(asio::ssl::context& ctx, const tls_options& tls, error_code& ec, std::string& detail) {
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    // Sessions are kept per origin by the pool, not in OpenSSL's internal cache.
+    SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    error_code e;
+    if (tls.use_system_ca) {
+        ctx.set_default_verify_paths(e);
+        if (e) {
+            ec = errc::tls_setup_failed;
+            detail = "cannot load the system CA store";
+            return;
+        }
+    }
+    if (!tls.extra_ca_file.empty()) {
+        ctx.load_verify_file(tls.extra_ca_file, e);
+        if (e) {
+            ec = errc::tls_setup_failed;
+            detail = "cannot load CA file " + tls.extra_ca_file;
+            return;
+        }
+    }
+    if (!tls.extra_ca_pem.empty()) {
+        ctx.add_certificate_authority(asio::buffer(tls.extra_ca_pem), e);
+        if (e) {
+            ec = errc::tls_setup_failed;
+            detail = "cannot parse the extra CA PEM";
+            return;
+        }
+    }
+    ctx.set_verify_mode(tls.insecure_skip_verification_do_not_use_in_production ? asio::ssl::verify_none
+                                                                              : asio::ssl::verify_peer);
+}
+
+// A pooled socket the peer has closed (or written to unasked) is not reusable.
+bool still_usable(connection& c, std::chrono::milliseconds max_idle_age) {
+    auto& sock = c.tcp().socket();
+    if (!sock.is_open()) return false;
+    if (std::chrono::steady_clock::now() - c.idle_since > max_idle_age) return false;
+    char byte;
+    auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void prepare_tls(connection& c, const origin& o, const client_state& st, SSL_SESSION* session,
+                 error_code& ec) {
+    SSL* ssl = c.tls()->native_handle();
+    const bool verify = !st.options.tls.insecure_skip_verification_do_not_use_in_production;
+    if (!o.host_is_ip && !SSL_set_tlsext_host_name(ssl, o.host.c_str())) {
+        ec = errc::tls_setup_failed;
+        return;
+    }
+    if (verify) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        int ok = o.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str())
+                              : X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), o.host.size());
+        if (ok != 1) {
+            ec = errc::tls_setup_failed;
+            return;
+        }
+    }
+    if (session) SSL_set_session(ssl, session);
+}
+
+std::string tls_failure_detail(connection& c) {
+    long result = SSL_get_verify_result(c.tls()->native_handle());
+    if (result != X509_V_OK) return std::string("certificate verification failed: ") + X509_verify_cert_error_string(result);
+    return "TLS handshake failed";
+}
+
+asio::awaitable<bool> is_cancelled() {
+    auto cs = co_await asio::this_coro::cancellation_state;
+    co_return cs.cancelled() != asio::cancellation_type::none;
+}
+
+asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, origin o, deadline& dl,
+                                            diagnostics& diag, std::unique_ptr<connection>& out) {
+    tcp::resolver::results_type endpoints;
+    if (o.host_is_ip) {
+        endpoints = tcp::resolver::results_type::create(
+            tcp::endpoint(asio::ip::make_address(o.host), o.port), o.host, std::to_string(o.port));
+    } else {
+        // Asio resolves names on a private thread of its own; IP literals skip it.
+        tcp::resolver resolver(st->executor);
+        auto [ec, results] = co_await resolver.async_resolve(o.host, std::to_string(o.port), as_tuple_awaitable);
+        if (ec) {
+            diag.detail = "cannot resolve " + o.host;
+            co_return classify(ec, dl, co_await is_cancelled());
+        }
+        endpoints = std::move(results);
+    }
+
+    beast::tcp_stream tcp(st->executor);
+    tcp.expires_at(dl.arm(st->options.timeouts.connect, errc::connect_timeout));
+    auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
+    if (ec) {
+        diag.detail = "cannot connect to " + o.key();
+        co_return classify(ec, dl, co_await is_cancelled());
+    }
+    tcp.socket().set_option(tcp::no_delay(true));
+    ++st->counters.connections_opened;
+
+    auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context)
+                      : std::make_unique<connection>(std::move(tcp));
+    conn->pool_key = o.key();
+    if (o.tls) {
+        auto& pool = st->pools[conn->pool_key];
+        error_code setup;
+        prepare_tls(*conn, o, *st, pool.tls_session.get(), setup);
+        if (setup) co_return setup;
+        // The connect expiry still runs: the handshake is part of the connect stage.
+        auto [hec] = co_await conn->tls()->async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
+        if (hec) {
+            bool cancelled = co_await is_cancelled();
+            if (hec != beast::error::timeout && !cancelled) diag.detail = tls_failure_detail(*conn);
+            co_return classify(hec, dl, cancelled);
+        }
+        if (SSL_session_reused(conn->tls()->native_handle())) ++st->counters.tls_sessions_resumed;
+    }
+    out = std::move(conn);
+    co_return error_code{};
+}
+
+} // namespace
+
+client_state::client_state(asio::any_io_executor ex, client_options opts)
+    : executor(std::move(ex)), options(std::move(opts)), tls_context(asio::ssl::context::tls_client) {
+    configure_tls(tls_context, options.tls, tls_setup_error, tls_setup_detail);
+    user_agent = options.user_agent.empty() ? "chatwire/" + std::string(chatwire::version()) : options.user_agent;
+}
+
+void client_state::put_idle(std::unique_ptr<connection> conn) {
+    auto& pool = pools[conn->pool_key];
+    if (auto* tls = conn->tls()) {
+        // With TLS 1.3 the ticket arrives after the handshake: take it now.
+        // A copy: OpenSSL marks the live session unresumable when the
+        // connection is later closed without a TLS shutdown.
+        SSL_SESSION* live = SSL_get0_session(tls->native_handle());
+        if (live && SSL_SESSION_is_resumable(live)) {
+            if (SSL_SESSION* copy = SSL_SESSION_dup(live)) pool.tls_session.reset(copy, SSL_SESSION_free);
+        }
+    }
+    conn->idle_since = std::chrono::steady_clock::now();
+    conn->reused = true;
+    pool.idle.push_back(std::move(conn));
+    wake_one(pool);
+}
+
+void client_state::drop(std::unique_ptr<connection> conn) noexcept {
+    conn->close();
+    auto it = pools.find(conn->pool_key);
+    if (it == pools.end()) return;
+    if (it->second.open > 0) --it->second.open;
+    wake_one(it->second);
+}
+
+void client_state::wake_one(origin_pool& pool) {
+    while (!pool.waiters.empty()) {
+        auto w = std::move(pool.waiters.front());
+        pool.waiters.pop_front();
+        if (w->woken) continue;
+        w->woken = true;
+        w->timer.cancel();
+        return;
+    }
+}
+
+void lease::give_back() {
+    if (!conn_) return;
+    owner_->put_idle(std::move(conn_));
+    owner_.reset();
+}
+
+void lease::discard() noexcept {
+    if (!conn_) return;
+    owner_->drop(std::move(conn_));
+    owner_.reset();
+}
+
+error_code classify(error_code ec, const deadline& dl, bool cancelled) {
+    if (!ec) return ec;
+    if (cancelled) return errc::cancelled;
+    if (ec == beast::error::timeout) return dl.timeout_error();
+    if (ec == beast::http::error::header_limit) return errc::header_limit_exceeded;
+    if (ec == beast::http::error::body_limit) return errc::body_limit_exceeded;
+    return ec;
+}
+
+asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, deadline& dl,
+                                    diagnostics& diag, lease& out) {
+    if (o.tls && st->tls_setup_error) {
+        diag.detail = st->tls_setup_detail;
+        co_return st->tls_setup_error;
+    }
+    const auto key = o.key();
+    const auto max_open = std::max<std::size_t>(1, st->options.max_connections_per_origin);
+    for (;;) {
+        auto& pool = st->pools[key];
+        while (!pool.idle.empty()) {
+            auto conn = std::move(pool.idle.back());
+            pool.idle.pop_back();
+            if (still_usable(*conn, st->options.max_idle_age)) {
+                ++st->counters.connections_reused;
+                out = lease(st, std::move(conn));
+                co_return error_code{};
+            }
+            conn->close();
+            --pool.open;
+        }
+        if (pool.open < max_open) {
+            ++pool.open;
+            std::unique_ptr<connection> conn;
+            auto ec = co_await open_connection(st, o, dl, diag, conn);
+            if (ec) {
+                auto& p = st->pools[key];
+                --p.open;
+                st->wake_one(p);
+                co_return ec;
+            }
+            out = lease(st, std::move(conn));
+            co_return error_code{};
+        }
+        // At the limit: wait for a release, bounded by the total deadline.
+        auto waiter = std::make_shared<pool_waiter>(st->executor);
+        waiter->timer.expires_at(dl.end());
+        pool.waiters.push_back(waiter);
+        co_await waiter->timer.async_wait(as_tuple_awaitable);
+        if (!waiter->woken) {
+            waiter->woken = true;  // so a later release does not count on us
+            if (co_await is_cancelled()) co_return errc::cancelled;
+            co_return errc::total_timeout;
+        }
+    }
+}
+
+} // namespace chatwire::http::detail
+
+namespace chatwire::http {
+
+client::client(boost::asio::any_io_executor ex, client_options opts)
+    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
+
+boost::asio::any_io_executor client::get_executor() const { return state_->executor; }
+const client_options& client::options() const { return state_->options; }
+
+pool_stats client::stats() const {
+    pool_stats s = state_->counters;
+    s.open = s.idle = 0;
+    for (const auto& [key, pool] : state_->pools) {
+        s.open += pool.open;
+        s.idle += pool.idle.size();
+    }
+    return s;
+}
+
+void client::close_idle() {
+    for (auto& [key, pool] : state_->pools) {
+        for (auto& c : pool.idle) c->close();
+        pool.open -= pool.idle.size();
+        pool.idle.clear();
+    }
+}
+
+namespace detail {
+boost::asio::any_io_executor executor_of(const std::shared_ptr<client_state>& state) { return state->executor; }
+
+std::exception_ptr make_exception(error_code ec, diagnostics diag) {
+    return std::make_exception_ptr(error_with_diagnostics(ec, std::move(diag)));
+}
+} // namespace detail
+
+} // namespace chatwire::http

@@ -1,0 +1,35 @@
+#pragma once
+// What a body_stream holds: the leased connection, the parser and the pieces
+// of body that the last parse produced (views into the connection's buffer).
+#include "client_state.hpp"
+#include "piece_body.hpp"
+
+#include <boost/beast/http/parser.hpp>
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace chatwire::http::detail {
+
+struct stream_state {
+    stream_state(std::shared_ptr<client_state> c, lease l, deadline d)
+        : client(std::move(c)), conn(std::move(l)), dl(d) {
+        parser.emplace();
+        parser->get().body().pieces = &pieces;
+    }
+
+    std::shared_ptr<client_state> client;
+    lease conn;
+    deadline dl;
+    std::optional<boost::beast::http::response_parser<piece_body>> parser;
+    std::vector<std::string_view> pieces;  // handed out one per read
+    std::size_t next_piece = 0;
+    std::size_t parsed_bytes = 0;          // buffer bytes the parser used for `pieces`
+    unsigned status = 0;
+    fields headers;
+    bool finished = false;                 // the whole body was read
+    bool closed = false;                   // closed early or failed
+};
+
+} // namespace chatwire::http::detail

@@ -1,0 +1,142 @@
+#include <boost/test/unit_test.hpp>
+
+#include "run_coro.hpp"
+#include "test_server.hpp"
+
+#include <chatwire/http/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using chatwire::errc;
+using chatwire::error_code;
+using chatwire::http::body_stream;
+using chatwire::http::client;
+using chatwire::http::request;
+using chatwire::testing::run_coro;
+using chatwire::testing::test_server;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+struct drained {
+    std::string body;
+    error_code end;
+    int pieces = 0;
+};
+
+asio::awaitable<body_stream> open(client& c, std::string url) {
+    chatwire::diagnostics diag;
+    request r;
+    r.url = std::move(url);
+    auto [ec, s] = co_await c.async_open(std::move(r), diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
+    BOOST_TEST(diag.http_status == 200);
+    co_return std::move(s);
+}
+
+asio::awaitable<drained> drain(body_stream& s) {
+    drained d;
+    for (;;) {
+        auto [ec, piece] = co_await s.async_read_some(tuple_awaitable);
+        if (ec) {
+            d.end = ec;
+            co_return d;
+        }
+        d.body.append(piece);
+        ++d.pieces;
+    }
+}
+
+std::string numbered(const char* prefix, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += prefix + std::to_string(i) + "\n";
+    return s;
+}
+
+asio::awaitable<void> chunked_stream(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/chunks?n=500"));
+    BOOST_TEST(s.status() == 200u);
+    auto d = co_await drain(s);
+    BOOST_TEST(d.end == error_code(errc::end_of_stream), d.end.message());
+    BOOST_TEST(d.body == numbered("chunk-", 500));
+    BOOST_TEST(s.done());
+    BOOST_TEST(c.stats().idle == 1u);  // back in the pool
+    // Reading past the end keeps saying so.
+    auto [ec, piece] = co_await s.async_read_some(tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::end_of_stream));
+    // The pooled connection serves the next stream.
+    auto again = co_await open(c, server.url("/chunks?n=3"));
+    auto d2 = co_await drain(again);
+    BOOST_TEST(d2.body == numbered("chunk-", 3));
+    BOOST_TEST(server.counters().accepted == 1);
+}
+
+asio::awaitable<void> length_and_close_delimited(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/big?bytes=200000"));
+    auto d = co_await drain(s);
+    BOOST_TEST(d.end == error_code(errc::end_of_stream));
+    BOOST_TEST(d.body == std::string(200000, 'b'));
+    BOOST_TEST(d.pieces > 1);
+
+    auto cd = co_await open(c, server.url("/close-delimited?n=1000"));
+    auto d2 = co_await drain(cd);
+    BOOST_TEST(d2.end == error_code(errc::end_of_stream), d2.end.message());
+    BOOST_TEST(d2.body == numbered("line-", 1000));
+}
+
+asio::awaitable<void> truncated(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/truncate"));
+    auto d = co_await drain(s);
+    BOOST_TEST(d.end == error_code(errc::truncated_stream), d.end.message());
+    BOOST_TEST(d.body == "first\nsecond\n");  // what arrived is kept
+    BOOST_TEST(c.stats().open == 0u);
+}
+
+asio::awaitable<void> abandoned(test_server& server, client& c) {
+    {
+        auto s = co_await open(c, server.url("/drip?bytes=100&ms=20"));
+        auto [ec, piece] = co_await s.async_read_some(tuple_awaitable);
+        BOOST_TEST(!ec);
+        BOOST_TEST(c.stats().open == 1u);
+    }  // dropped half-read
+    BOOST_TEST(c.stats().open == 0u);
+    BOOST_TEST(c.stats().idle == 0u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(chunked_body_streams_in_pieces_and_returns_to_pool) {
+    asio::io_context io;
+    test_server server(io);
+    chatwire::http::client_options o;
+    o.tls.extra_ca_pem = server.certificate_pem();
+    client c(io.get_executor(), o);
+    run_coro(io, chunked_stream(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(content_length_and_close_delimited_bodies_stream) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, length_and_close_delimited(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_stream_keeps_what_arrived) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, truncated(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(abandoned_stream_closes_its_connection) {
+    asio::io_context io;
+    test_server server(io);
+    chatwire::http::client_options o;
+    o.tls.extra_ca_pem = server.certificate_pem();
+    client c(io.get_executor(), o);
+    run_coro(io, abandoned(server, c));
+}

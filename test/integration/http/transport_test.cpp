@@ -1,0 +1,375 @@
+#define BOOST_TEST_MODULE integration_http
+#include <boost/test/unit_test.hpp>
+
+#include "run_coro.hpp"
+#include "test_server.hpp"
+
+#include <chatwire/http/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using chatwire::errc;
+using chatwire::error_code;
+using chatwire::http::client;
+using chatwire::http::client_options;
+using chatwire::http::request;
+using chatwire::http::response;
+using chatwire::testing::run_coro;
+using chatwire::testing::test_server;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+client_options trusting(const test_server& server) {
+    client_options o;
+    o.tls.extra_ca_pem = server.certificate_pem();
+    return o;
+}
+
+request get(std::string url) {
+    request r;
+    r.url = std::move(url);
+    return r;
+}
+
+asio::awaitable<std::pair<error_code, response>> fetch(client& c, request req, chatwire::diagnostics& diag) {
+    auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
+    co_return std::pair{ec, std::move(res)};
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_after(d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+/// Polls until `pred` holds or a second passes (the peer's side of a close is asynchronous).
+template <class Pred>
+asio::awaitable<bool> eventually(Pred pred) {
+    for (int i = 0; i < 100 && !pred(); ++i) co_await sleep_for(10ms);
+    co_return pred();
+}
+
+// ---- request and response, keep-alive, pool ------------------------------------
+
+asio::awaitable<void> round_trip(test_server& server, client& c) {
+    chatwire::diagnostics diag;
+    request post;
+    post.method = chatwire::http::verb::post;
+    post.url = server.url("/echo?x=1");
+    post.headers.set(chatwire::http::field::content_type, "application/json");
+    post.body = R"({"hello":"world"})";
+    auto [ec, res] = co_await fetch(c, std::move(post), diag);
+    BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
+    BOOST_TEST(res.status == 200u);
+    BOOST_TEST(diag.http_status == 200);
+    BOOST_TEST(res.body == "POST /echo?x=1 host=127.0.0.1:" + std::to_string(server.port()) +
+                               R"( body={"hello":"world"})");
+    BOOST_TEST(std::string(res.headers[chatwire::http::field::content_type]) == "text/plain");
+}
+
+asio::awaitable<void> sequential_requests(test_server& server, client& c, int n) {
+    for (int i = 0; i < n; ++i) {
+        chatwire::diagnostics diag;
+        auto [ec, res] = co_await fetch(c, get(server.url("/echo")), diag);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+        BOOST_TEST(res.status == 200u);
+    }
+}
+
+asio::awaitable<void> concurrent_stalls(test_server& server, client& c, int n) {
+    int finished = 0, failed = 0;
+    std::vector<chatwire::diagnostics> diags(static_cast<std::size_t>(n));
+    for (auto& d : diags) {
+        c.async_request(get(server.url("/stall?ms=100")), d, [&finished, &failed](error_code ec, response) {
+            ++finished;
+            if (ec) ++failed;
+            if (ec) BOOST_TEST_MESSAGE("request failed: " << ec.message());
+        });
+    }
+    for (int i = 0; i < 100 && finished < n; ++i) co_await sleep_for(50ms);
+    BOOST_TEST(finished == n);
+    BOOST_TEST(failed == 0);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(request_and_response_over_verified_tls) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, round_trip(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(request_and_response_over_plain_http) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, round_trip(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(sequential_requests_reuse_one_connection) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, sequential_requests(server, c, 10));
+    BOOST_TEST(server.counters().accepted == 1);
+    BOOST_TEST(server.counters().requests == 10);
+    BOOST_TEST(c.stats().connections_opened == 1u);
+    BOOST_TEST(c.stats().connections_reused == 9u);
+    BOOST_TEST(c.stats().idle == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_session_is_resumed_on_a_new_connection) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, sequential_requests(server, c, 1));
+    c.close_idle();
+    run_coro(io, sequential_requests(server, c, 1));
+    BOOST_TEST(server.counters().accepted == 2);
+    BOOST_TEST(c.stats().tls_sessions_resumed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(pool_caps_connections_per_origin) {
+    asio::io_context io;
+    test_server server(io);
+    auto opts = trusting(server);
+    opts.max_connections_per_origin = 2;
+    client c(io.get_executor(), opts);
+    run_coro(io, concurrent_stalls(server, c, 6));
+    BOOST_TEST(server.counters().accepted == 2);
+    BOOST_TEST(server.counters().requests == 6);
+}
+
+// ---- TLS verification ----------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> expect_tls_rejection(client& c, std::string url) {
+    chatwire::diagnostics diag;
+    auto [ec, res] = co_await fetch(c, get(std::move(url)), diag);
+    BOOST_TEST((ec.category() == asio::error::get_ssl_category()), ec.message());
+    BOOST_TEST(diag.detail.find("certificate verification failed") != std::string::npos, diag.detail);
+    BOOST_TEST(diag.http_status == 0);
+}
+
+asio::awaitable<void> expect_ok(client& c, std::string url) {
+    chatwire::diagnostics diag;
+    auto [ec, res] = co_await fetch(c, get(std::move(url)), diag);
+    BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
+    BOOST_TEST(res.status == 200u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(untrusted_certificate_is_rejected) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor());  // system CAs only
+    run_coro(io, expect_tls_rejection(c, server.url("/echo")));
+    BOOST_TEST(c.stats().open == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_host_name_is_rejected) {
+    asio::io_context io;
+    test_server server(io, {.tls = true,
+                            .stall_handshake = false,
+                            .certificate = chatwire::tls::make_self_signed({"other.example"})});
+    client c(io.get_executor(), trusting(server));  // trusted, but names another host
+    run_coro(io, expect_tls_rejection(c, server.url("/echo")));
+    run_coro(io, expect_tls_rejection(c, "https://localhost:" + std::to_string(server.port()) + "/echo"));
+}
+
+BOOST_AUTO_TEST_CASE(host_name_and_ip_both_verified) {
+    asio::io_context io;
+    test_server server(io);  // certificate names 127.0.0.1 and localhost
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, expect_ok(c, "https://localhost:" + std::to_string(server.port()) + "/echo"));
+    run_coro(io, expect_ok(c, server.url("/echo")));
+}
+
+BOOST_AUTO_TEST_CASE(custom_ca_from_a_file_is_trusted) {
+    asio::io_context io;
+    test_server server(io);
+    const std::string path = "transport_test_ca.pem";
+    std::ofstream(path) << server.certificate_pem();
+    client_options o;
+    o.tls.extra_ca_file = path;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_ok(c, server.url("/echo")));
+    std::remove(path.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_ca_file_is_a_setup_error) {
+    asio::io_context io;
+    client_options o;
+    o.tls.extra_ca_file = "/nonexistent/ca.pem";
+    client c(io.get_executor(), o);
+    chatwire::diagnostics diag;
+    error_code got;
+    c.async_request(get("https://127.0.0.1:1/"), diag, [&](error_code ec, response) { got = ec; });
+    io.run_for(5s);
+    BOOST_TEST(got == error_code(errc::tls_setup_failed));
+    BOOST_TEST(diag.detail.find("/nonexistent/ca.pem") != std::string::npos);
+}
+
+// ---- timeouts ------------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> expect_error(client& c, std::string url, errc expected) {
+    chatwire::diagnostics diag;
+    auto [ec, res] = co_await fetch(c, get(std::move(url)), diag);
+    BOOST_TEST(ec == error_code(expected), "got " << ec.message());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(connect_timeout_fires_on_a_stalled_handshake) {
+    asio::io_context io;
+    test_server server(io, {.tls = true, .stall_handshake = true, .certificate = {}});
+    auto o = trusting(server);
+    o.timeouts.connect = 200ms;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/echo"), errc::connect_timeout));
+    BOOST_TEST(c.stats().open == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(first_byte_timeout_fires_on_a_slow_answer) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.first_byte = 200ms;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/stall?ms=5000"), errc::first_byte_timeout));
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_fires_between_body_bytes) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 200ms;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/drip?bytes=5&ms=1000"), errc::idle_timeout));
+}
+
+BOOST_AUTO_TEST_CASE(total_timeout_bounds_a_steady_drip) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 2s;
+    o.timeouts.total = 500ms;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/drip?bytes=50&ms=50"), errc::total_timeout));
+}
+
+// ---- cancellation --------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> cancel_midway(test_server& server, client& c) {
+    asio::cancellation_signal signal;
+    chatwire::diagnostics diag;
+    error_code got;
+    bool done = false;
+    c.async_request(get(server.url("/stall?ms=5000")), diag,
+                    asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, response) {
+                        got = ec;
+                        done = true;
+                    }));
+    co_await sleep_for(150ms);
+    BOOST_TEST(c.stats().open == 1u);
+    signal.emit(asio::cancellation_type::terminal);
+    BOOST_TEST(co_await eventually([&] { return done; }));
+    BOOST_TEST(got == error_code(errc::cancelled), got.message());
+    BOOST_TEST(c.stats().open == 0u);
+    BOOST_TEST(c.stats().idle == 0u);
+    // The server sees the connection go away long before its 5 s stall ends.
+    BOOST_TEST(co_await eventually([&] { return server.counters().closed == 1; }));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(cancellation_closes_and_frees_the_connection) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, cancel_midway(server, c));
+}
+
+// ---- limits --------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(header_limit_gives_its_error) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.limits.max_header_bytes = 4096;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/bigheader?bytes=20000"), errc::header_limit_exceeded));
+}
+
+BOOST_AUTO_TEST_CASE(body_limit_gives_its_error) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.limits.max_body_bytes = 64 * 1024;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/big?bytes=100000"), errc::body_limit_exceeded));
+    run_coro(io, expect_ok(c, server.url("/big?bytes=60000")));
+}
+
+// ---- input checks --------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(bad_urls_and_header_injection_are_refused_before_sending) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, expect_error(c, "ftp://127.0.0.1/x", errc::invalid_url));
+    run_coro(io, expect_error(c, "http://user:secret@127.0.0.1/x", errc::invalid_url));
+    run_coro(io, expect_error(c, "not a url", errc::invalid_url));
+    request r = get(server.url("/echo"));
+    r.headers.set("X-Evil", "a\r\nX-Injected: 1");
+    chatwire::diagnostics diag;
+    error_code got;
+    c.async_request(std::move(r), diag, [&](error_code ec, response) { got = ec; });
+    io.run_for(2s);
+    BOOST_TEST(got == error_code(errc::invalid_argument));
+    BOOST_TEST(server.counters().accepted == 0);
+}
+
+// ---- throwing overload ---------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> throwing_overload(test_server& server, client& c) {
+    auto res = co_await c.async_request(get(server.url("/echo")), asio::use_awaitable);
+    BOOST_TEST(res.status == 200u);
+    auto o = c.options();
+    try {
+        co_await c.async_request(get("https://127.0.0.1:1/"), asio::use_awaitable);
+        BOOST_FAIL("expected an exception");
+    } catch (const chatwire::error_with_diagnostics& e) {
+        BOOST_TEST(e.code() == error_code(asio::error::connection_refused));
+        BOOST_TEST(e.get_diagnostics().detail.find("cannot connect") != std::string::npos);
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(throwing_overload_raises_error_with_diagnostics) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, throwing_overload(server, c));
+}
