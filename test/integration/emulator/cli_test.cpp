@@ -1,0 +1,132 @@
+// `chatwire emulate` as a user runs it: the ready line, TLS with --cert-out,
+// --faults, the key from the environment, and a clean exit on SIGTERM/SIGINT.
+#include "test_client.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace json = boost::json;
+
+namespace {
+
+struct child {
+    pid_t pid = -1;
+    int out = -1;
+    std::string first_line;
+
+    child(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
+        int fds[2];
+        BOOST_REQUIRE(::pipe(fds) == 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_addclose(&fa, fds[0]);
+        args.insert(args.begin(), {CHATWIRE_CLI_PATH, "emulate"});
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::vector<std::string> env_store;
+        for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+        for (auto& e : extra_env) env_store.push_back(e);
+        std::vector<char*> envp;
+        for (auto& e : env_store) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        BOOST_REQUIRE(posix_spawn(&pid, CHATWIRE_CLI_PATH, &fa, nullptr, argv.data(), envp.data()) == 0);
+        posix_spawn_file_actions_destroy(&fa);
+        ::close(fds[1]);
+        out = fds[0];
+        // The ready line, within ten seconds.
+        char c;
+        pollfd p{out, POLLIN, 0};
+        while (first_line.empty() || first_line.back() != '\n') {
+            if (::poll(&p, 1, 10000) <= 0 || ::read(out, &c, 1) != 1) break;
+            first_line += c;
+        }
+    }
+    std::uint16_t port() const {
+        auto colon = first_line.rfind(':');
+        return static_cast<std::uint16_t>(std::stoi(first_line.substr(colon + 1)));
+    }
+    int stop(int sig) {
+        ::kill(pid, sig);
+        int status = 0;
+        for (int i = 0; i < 100; ++i) {
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                pid = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            ::usleep(50000);
+        }
+        return -1;
+    }
+    ~child() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        if (out >= 0) ::close(out);
+    }
+};
+
+std::string temp_path(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))).string();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(emulator_cli)
+
+BOOST_AUTO_TEST_CASE(plain_ready_line_and_sigterm) {
+    child c({"--listen", "127.0.0.1:0", "--plain"});
+    BOOST_TEST_REQUIRE(c.first_line.rfind("listening on http://127.0.0.1:", 0) == 0u);
+    BOOST_TEST(c.port() != 0);
+    auto r = emu_test::exchange({c.port(), ""}, "POST", "/api/v1/chatbots/a/chat", {{"Authorization", "Bearer k"}},
+                                R"({"message":"hi"})");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(c.stop(SIGTERM) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tls_cert_out_faults_and_key_from_env) {
+    const auto cert = temp_path("chatwire-emu-cert.pem");
+    const auto faults = temp_path("chatwire-emu-faults.json");
+    std::ofstream(faults) << R"([{"api":"chatbotkit","kind":"status","status":503,"times":1}])";
+    child c({"--listen", "127.0.0.1:0", "--cert-out", cert, "--faults", faults, "--seed", "9", "--token-delay-ms", "1"},
+            {"CHATWIRE_EMULATOR_API_KEY=from-env"});
+    BOOST_TEST_REQUIRE(c.first_line.rfind("listening on https://127.0.0.1:", 0) == 0u);
+    BOOST_TEST(c.first_line.find("from-env") == std::string::npos);
+    std::ifstream in(cert);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(pem.find("BEGIN CERTIFICATE") != std::string::npos);
+    BOOST_TEST(pem.find("PRIVATE KEY") == std::string::npos);
+    emu_test::target t{c.port(), pem};
+    BOOST_TEST(emu_test::exchange(t, "GET", "/v1/bot/list", {{"Authorization", "Bearer from-env"}}).status == 503);
+    BOOST_TEST(emu_test::exchange(t, "GET", "/v1/bot/list", {{"Authorization", "Bearer from-env"}}).status == 200);
+    BOOST_TEST(emu_test::exchange(t, "GET", "/v1/bot/list", {{"Authorization", "Bearer other"}}).status == 401);
+    BOOST_TEST(c.stop(SIGINT) == 0);
+    std::remove(cert.c_str());
+    std::remove(faults.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors) {
+    child c({"--listen", "no-port-here"});
+    BOOST_TEST(c.first_line.empty());
+    int status = 0;
+    ::waitpid(c.pid, &status, 0);
+    c.pid = -1;
+    BOOST_TEST(WEXITSTATUS(status) == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
