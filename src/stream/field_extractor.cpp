@@ -2,7 +2,9 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 #include <stdexcept>
 
 namespace chatwire::stream::detail {
@@ -29,10 +31,23 @@ field_path::field_path(std::initializer_list<std::string_view> path) : depth(pat
 field_extractor::field_extractor(std::initializer_list<field_path> paths)
     : paths_(paths), parser_(strict_options(max_depth), *this) {
     if (paths_.size() > max_fields) throw std::invalid_argument("field_extractor: too many fields");
+    for (std::size_t field = 0; field < paths_.size(); ++field) {
+        const field_path& path = paths_[field];
+        const mask bit = mask{1} << field;
+        paths_ending_at_[path.depth] |= bit;
+        for (std::size_t level = 1; level <= path.depth; ++level) {
+            auto& keys = level_keys_[level];
+            const std::string_view name = path.keys[level - 1];
+            auto known = std::find_if(keys.begin(), keys.end(), [&](const level_key& k) { return k.name == name; });
+            if (known == keys.end()) keys.push_back({name, bit});
+            else known->paths |= bit;
+        }
+    }
 }
 
 error_code field_extractor::parse(std::string_view json) {
-    for (std::size_t i = 0; i < paths_.size(); ++i) values_[i] = field_value{};
+    for (mask m = stored_; m != 0; m &= m - 1) values_[static_cast<std::size_t>(std::countr_zero(m))] = field_value{};
+    stored_ = 0;
     document_ = json;
     top_is_object_ = false;
     key_in_parts_ = false;
@@ -46,13 +61,13 @@ error_code field_extractor::parse(std::string_view json) {
     return {};
 }
 
-// The field the pending value completes, or -1.
-int field_extractor::matched_field() const noexcept {
-    for (mask m = value_mask_; m != 0; m &= m - 1) {
-        const int field = std::countr_zero(m);
-        if (paths_[static_cast<std::size_t>(field)].depth == level_) return field;
-    }
-    return -1;
+// The field the pending value completes, or -1. Marks it stored.
+int field_extractor::matched_field() noexcept {
+    if (level_ > max_path_depth) return -1;
+    const mask complete = value_mask_ & paths_ending_at_[level_];
+    if (complete == 0) return -1;
+    stored_ |= complete & (~complete + 1);
+    return std::countr_zero(complete);
 }
 
 field_value* field_extractor::matched_value() noexcept {
@@ -94,10 +109,13 @@ bool field_extractor::key(std::string_view last_part) {
         key_in_parts_ = false;
     }
     mask matching = 0;
-    for (mask m = container_masks_[level_]; m != 0; m &= m - 1) {
-        const int field = std::countr_zero(m);
-        const field_path& path = paths_[static_cast<std::size_t>(field)];
-        if (path.depth >= level_ && path.keys[level_ - 1] == name) matching |= mask{1} << field;
+    if (level_ <= max_path_depth && container_masks_[level_] != 0) {
+        for (const level_key& k : level_keys_[level_]) {
+            if (k.name.size() == name.size() && std::memcmp(k.name.data(), name.data(), name.size()) == 0) {
+                matching = container_masks_[level_] & k.paths;
+                break;
+            }
+        }
     }
     value_mask_ = matching;
     return true;

@@ -19,7 +19,7 @@ namespace chatwire::stream::detail {
 
 /// A field by its keys from the top-level object, e.g. {"data", "token"}.
 struct field_path {
-    std::array<std::string_view, 3> keys{};
+    std::array<std::string_view, 3> keys{};  // a path is at most 3 keys deep
     std::size_t depth = 0;
 
     field_path(std::initializer_list<std::string_view> path);
@@ -96,9 +96,20 @@ private:
     bool number(std::optional<std::uint64_t> count);
     bool scalar(field_value::type kind, bool flag);
     field_value* matched_value() noexcept;
-    int matched_field() const noexcept;
+    int matched_field() noexcept;
+
+    // The distinct keys each level of the wanted paths uses, with the paths
+    // that have them: one comparison per distinct key, not per path.
+    struct level_key {
+        std::string_view name;
+        mask paths = 0;
+    };
+    static constexpr std::size_t max_path_depth = 3;
 
     std::vector<field_path> paths_;
+    std::array<std::vector<level_key>, max_path_depth + 1> level_keys_;
+    std::array<mask, max_path_depth + 1> paths_ending_at_{};  // by depth
+    mask stored_ = 0;  // values set by the last parse, cleared by the next one
     std::array<field_value, max_fields> values_{};
     std::array<std::string, max_fields> unescaped_;  // escaped strings, per field
     std::string key_buffer_;

@@ -51,7 +51,7 @@ decode_status jsonl_decoder::next(std::string_view& line, error_code& ec) {
     const char* p = input_.data() + pos_;
     if (!carry_.empty()) {
         const char* lf = detail::find_lf(p, end);
-        carry_.append(p, lf);
+        carry_.append(p, static_cast<std::size_t>(lf - p));
         if (lf == end) {
             if (line_too_large(carry_.size(), carry_.back() == '\r')) return fail(ec);
             pos_ = input_.size();
@@ -78,7 +78,7 @@ decode_status jsonl_decoder::next(std::string_view& line, error_code& ec) {
         return decode_status::event;
     }
     if (line_too_large(static_cast<std::size_t>(end - p), p != end && end[-1] == '\r')) return fail(ec);
-    carry_.assign(p, end);
+    carry_.assign(p, static_cast<std::size_t>(end - p));
     pos_ = input_.size();
     return decode_status::need_more;
 }

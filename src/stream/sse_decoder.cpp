@@ -128,12 +128,18 @@ decode_status sse_decoder::next_in_piece(sse_event& out, error_code& ec) {
             at_line_start = false;
             break;
         }
-        apply_line(p, eol);
+        if (!has_data_ && eol - p >= 5 && std::memcmp(p, "data:", 5) == 0) {  // the usual line, inline
+            const char* value = p[5] == ' ' && eol - p > 5 ? p + 6 : p + 5;
+            data_ = {value, static_cast<std::size_t>(eol - value)};
+            has_data_ = true;
+        } else {
+            apply_line(p, eol);
+        }
         p = skip_line_end(eol);
     }
     // Out of input inside a block: keep its bytes; it is parsed again once whole.
     if (static_cast<std::size_t>(end - block_start) > opts_.max_event_size) return fail(ec);
-    carry_.assign(block_start, end);
+    carry_.assign(block_start, static_cast<std::size_t>(end - block_start));
     carry_at_line_start_ = at_line_start;
     pos_ = input_.size();
     return decode_status::need_more;
@@ -155,7 +161,7 @@ decode_status sse_decoder::next_from_carry(sse_event& out, error_code& ec) {
         }
         if (at_line_start && is_line_end(*p)) {
             if (carry_.size() + static_cast<std::size_t>(p - start) > opts_.max_event_size) return fail(ec);
-            carry_.append(start, p);
+            carry_.append(start, static_cast<std::size_t>(p - start));
             pending_cr_ = *p == '\r';
             pos_ = static_cast<std::size_t>(p + 1 - input_.data());
             begin_block();
@@ -188,7 +194,7 @@ decode_status sse_decoder::next_from_carry(sse_event& out, error_code& ec) {
         p = eol + 1;
     }
     if (carry_.size() + static_cast<std::size_t>(end - start) > opts_.max_event_size) return fail(ec);
-    carry_.append(start, end);
+    carry_.append(start, static_cast<std::size_t>(end - start));
     carry_at_line_start_ = at_line_start;
     pos_ = input_.size();
     return decode_status::need_more;
@@ -196,12 +202,15 @@ decode_status sse_decoder::next_from_carry(sse_event& out, error_code& ec) {
 
 void sse_decoder::apply_line(const char* begin, const char* end) {
     if (*begin == ':') return;  // a comment
-    const char* colon = static_cast<const char*>(std::memchr(begin, ':', static_cast<std::size_t>(end - begin)));
+    // Most lines are "data:": skip the search for the colon.
+    const bool data_line = end - begin >= 5 && std::memcmp(begin, "data:", 5) == 0;
+    const char* colon = data_line ? begin + 4 : nullptr;
+    if (!data_line) colon = static_cast<const char*>(std::memchr(begin, ':', static_cast<std::size_t>(end - begin)));
     const char* name_end = colon ? colon : end;
     const char* value = colon ? colon + 1 : end;
     if (value != end && *value == ' ') ++value;
     const std::size_t value_size = static_cast<std::size_t>(end - value);
-    if (equals(begin, name_end, "data")) {
+    if (data_line || equals(begin, name_end, "data")) {
         if (!has_data_) {
             data_ = {value, value_size};
             has_data_ = true;
