@@ -1,13 +1,239 @@
+// `chatwire chat`: one message to a chatbot, the reply streamed to stdout.
+// Without --base-url it talks to an emulator started in-process on 127.0.0.1.
 #include "commands.hpp"
 
+#include <chatwire/chat.hpp>
+#include <chatwire/emulator/server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 namespace chatwire::cli {
 
-// Not implemented yet: reports so and exits with the usage code.
-int run_chat(int, char**) {
-    std::cerr << "chatwire chat: not available in this build yet\n";
-    return 2;
+namespace asio = boost::asio;
+namespace po = boost::program_options;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_api = 3, exit_network = 4;
+
+struct settings {
+    chat_options chat;
+    std::string conversation;
+    std::string message;
+    bool stream = true;
+    bool json = false;
+};
+
+const char* key_variable(api a) {
+    switch (a) {
+    case api::vectorshift: return "VECTORSHIFT_API_KEY";
+    case api::chatbotkit: return "CHATBOTKIT_SECRET";
+    case api::pollybot: return "POLLYBOT_API_KEY";
+    }
+    return "";
+}
+
+bool is_provider_error(const error_code& ec) {
+    if (ec.category() != chatwire::error_category()) return false;
+    switch (static_cast<errc>(ec.value())) {
+    case errc::http_error: case errc::bad_response: case errc::bad_request: case errc::unauthorized:
+    case errc::forbidden: case errc::payment_required: case errc::not_found: case errc::conflict:
+    case errc::rate_limited: case errc::quota_exceeded: case errc::server_error: case errc::run_failed:
+    case errc::stream_error: case errc::malformed_event: case errc::event_too_large:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int report(const error_code& ec, const diagnostics& diag) {
+    std::cerr << "chatwire chat: " << ec.message();
+    if (auto d = diag.to_string(); !d.empty()) std::cerr << " (" << d << ")";
+    std::cerr << "\n";
+    if (ec == errc::invalid_argument) return exit_usage;
+    return is_provider_error(ec) ? exit_api : exit_network;
+}
+
+void print_json_event(const event& ev) {
+    boost::json::object o;
+    o["kind"] = stream::to_string(ev.kind);
+    if (!ev.text.empty()) o["text"] = ev.text;
+    if (!ev.conversation_id.empty()) o["conversation_id"] = ev.conversation_id;
+    std::cout << boost::json::serialize(o) << "\n" << std::flush;
+}
+
+asio::awaitable<int> converse(chat_client& client, settings s) {
+    const auto start = clock_type::now();
+    diagnostics diag;
+    auto ms_since = [&start] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count();
+    };
+    if (!s.stream) {
+        auto [ec, reply] = co_await client.async_send_whole(s.message, s.conversation, diag,
+                                                            asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return report(ec, diag);
+        if (s.json) {
+            boost::json::object o{{"kind", "reply"}, {"text", reply.text}, {"conversation_id", reply.conversation_id}};
+            std::cout << boost::json::serialize(o) << "\n";
+        } else {
+            std::cout << reply.text << "\n";
+        }
+        std::cerr << "conversation: " << reply.conversation_id << "\n" << "time: " << ms_since() << " ms\n";
+        co_return exit_ok;
+    }
+    auto [ec, stream] =
+        co_await client.async_send(s.message, s.conversation, diag, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return report(ec, diag);
+    long first_token_ms = -1;
+    for (;;) {
+        auto [nec, ev] = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));
+        if (nec == errc::end_of_stream) break;
+        if (nec) {
+            if (!s.json) std::cout << "\n" << std::flush;
+            co_return report(nec, stream.get_diagnostics());
+        }
+        if (s.json) {
+            print_json_event(ev);
+        } else if (ev.kind == event_kind::token) {
+            if (first_token_ms < 0) first_token_ms = ms_since();
+            std::cout << ev.text << std::flush;
+        }
+    }
+    if (!s.json) std::cout << "\n";
+    std::cerr << "conversation: " << stream.conversation_id() << "\n"
+              << "first token: " << first_token_ms << " ms, total: " << ms_since() << " ms\n";
+    co_return exit_ok;
+}
+
+int run(settings s, const std::string& ca_file, bool embedded) {
+    asio::io_context io;
+    std::unique_ptr<emulator::server> local;
+    if (embedded) {
+        emulator::options eo;
+        eo.token_delay = std::chrono::milliseconds(15);
+        local = std::make_unique<emulator::server>(io.get_executor(), eo);
+        local->start();
+        s.chat.base_url = local->base_url() + (s.chat.api == api::chatbotkit ? "/api/v1" : "");
+        s.chat.http.tls.extra_ca_pem = local->certificate_pem();  // trusted for this run only
+        std::cerr << "using the embedded emulator at " << local->base_url() << "\n";
+    } else if (!ca_file.empty()) {
+        s.chat.http.tls.extra_ca_file = ca_file;
+    }
+    chat_client client(io.get_executor(), s.chat);
+    int code = exit_failure;
+    asio::co_spawn(io, converse(client, std::move(s)), [&](std::exception_ptr e, int rc) {
+        code = e ? exit_failure : rc;
+        if (local) local->stop();
+        io.stop();
+    });
+    io.run();
+    return code;
+}
+
+bool read_key_file(const std::string& path, std::string& key) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return true;
+}
+
+} // namespace
+
+int run_chat(int argc, char** argv) {
+    std::string api_name = "pollybot", base_url, ca_file, key_file, chatbot, conversation;
+    std::vector<std::string> words;
+    po::options_description desc("chatwire chat [options] MESSAGE...");
+    desc.add_options()
+        ("help,h", "show this help")
+        ("api", po::value(&api_name)->default_value(api_name), "vectorshift, chatbotkit or pollybot")
+        ("base-url", po::value(&base_url),
+         "the service's URL (ChatBotKit: with its version prefix, e.g. https://api.chatbotkit.com/v1); "
+         "default: an emulator started in-process")
+        ("ca-file", po::value(&ca_file), "also trust this CA (PEM), e.g. chatwire emulate --cert-out")
+        ("api-key-file", po::value(&key_file),
+         "read the key from this file (default: VECTORSHIFT_API_KEY, CHATBOTKIT_SECRET or POLLYBOT_API_KEY)")
+        ("chatbot", po::value(&chatbot), "chatbot id (ChatBotKit: bot id, optional)")
+        ("conversation", po::value(&conversation), "continue this conversation")
+        ("no-stream", "ask for the whole reply at once")
+        ("json", "print one JSON object per event");
+    po::options_description hidden;
+    hidden.add_options()("message", po::value(&words));
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::positional_options_description pos;
+    pos.add("message", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "chatwire chat: " << e.what() << "\n" << desc;
+        return exit_usage;
+    }
+    if (vm.count("help")) {
+        std::cout << desc;
+        return exit_ok;
+    }
+    settings s;
+    auto a = api_from_string(api_name);
+    if (!a) {
+        std::cerr << "chatwire chat: unknown --api '" << api_name << "'\n";
+        return exit_usage;
+    }
+    s.chat.api = *a;
+    for (const auto& w : words) s.message += (s.message.empty() ? "" : " ") + w;
+    if (s.message.empty()) {
+        std::cerr << "chatwire chat: a MESSAGE is required\n" << desc;
+        return exit_usage;
+    }
+    const bool embedded = base_url.empty();
+    if (!key_file.empty()) {
+        if (!read_key_file(key_file, s.chat.api_key)) {
+            std::cerr << "chatwire chat: cannot read --api-key-file\n";
+            return exit_usage;
+        }
+    } else if (const char* k = std::getenv(key_variable(*a))) {
+        s.chat.api_key = k;
+    }
+    if (s.chat.api_key.empty()) {
+        if (!embedded) {
+            std::cerr << "chatwire chat: no key: set " << key_variable(*a) << " or use --api-key-file\n";
+            return exit_usage;
+        }
+        s.chat.api_key = "local-emulator-key";  // the embedded emulator accepts any key
+    }
+    if (chatbot.empty() && s.chat.api != api::chatbotkit) {
+        if (!embedded) {
+            std::cerr << "chatwire chat: --chatbot is required for " << api_name << "\n";
+            return exit_usage;
+        }
+        chatbot = "demo-bot";
+    }
+    s.chat.chatbot_id = chatbot;
+    s.chat.base_url = base_url;
+    s.conversation = conversation;
+    s.stream = !vm.count("no-stream");
+    s.json = vm.count("json") > 0;
+    try {
+        return run(std::move(s), ca_file, embedded);
+    } catch (const std::exception& e) {
+        std::cerr << "chatwire chat: " << e.what() << "\n";
+        return exit_failure;
+    }
 }
 
 } // namespace chatwire::cli

@@ -1,0 +1,72 @@
+#pragma once
+// A streamed chat reply as a sequence of awaitable events, over any of the
+// three APIs' stream formats. Bytes go from the socket buffer through the
+// decoder and mapper in place; events are views valid until the next call.
+#include <chatwire/error.hpp>
+#include <chatwire/http/body_stream.hpp>
+#include <chatwire/stream/event.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace chatwire {
+
+using stream::event;
+using stream::event_kind;
+
+/// How a stream's body is framed and which API's events it carries.
+enum class stream_format {
+    vectorshift_sse,  ///< legacy `output` (cumulative or chunked) and v1 `output_value`
+    chatbotkit_jsonl, ///< ChatBotKit JSON lines
+    pollybot_sse,     ///< PollyBot start/token/done/error and [DONE]
+};
+
+namespace detail {
+struct chat_stream_state;
+using next_handler = boost::asio::any_completion_handler<void(error_code, event)>;
+void start_next(const std::shared_ptr<chat_stream_state>& state, next_handler handler);
+} // namespace detail
+
+class chat_stream {
+public:
+    chat_stream() = default;
+    chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
+                std::string conversation_id = {});
+    chat_stream(chat_stream&&) noexcept = default;
+    chat_stream& operator=(chat_stream&&) noexcept = default;
+    ~chat_stream();
+
+    /// The next event: void(error_code, event). The normal end is
+    /// errc::end_of_stream; a body that ends before the API's terminal event is
+    /// errc::truncated_stream; an error event inside the stream is
+    /// errc::stream_error (or errc::run_failed) with the provider's code and
+    /// message in diagnostics(). text_so_far() keeps what arrived in every case.
+    /// Terminal cancellation closes the connection. Precondition: is_open().
+    template <class CompletionToken>
+    auto async_next(CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(
+            [](auto handler, std::shared_ptr<detail::chat_stream_state> st) {
+                detail::start_next(st, detail::next_handler(std::move(handler)));
+            },
+            token, state_);
+    }
+
+    bool is_open() const noexcept { return state_ != nullptr; }
+    /// The reply text received so far (all token deltas joined).
+    std::string_view text_so_far() const noexcept;
+    /// The conversation to pass back to continue it (known once the API sent it).
+    std::string_view conversation_id() const noexcept;
+    /// Filled when the stream failed.
+    const diagnostics& get_diagnostics() const noexcept;
+    /// Closes the connection; a pending async_next completes with errc::cancelled.
+    void close() noexcept;
+
+private:
+    std::shared_ptr<detail::chat_stream_state> state_;
+};
+
+} // namespace chatwire

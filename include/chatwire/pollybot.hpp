@@ -1,0 +1,82 @@
+#pragma once
+// PollyBot: POST {base}/api/v1/chatbots/{chatbotId}/chat, JSON or SSE, with
+// rate-limit headers on every response.
+#include <chatwire/chat_stream.hpp>
+#include <chatwire/error.hpp>
+#include <chatwire/http/client.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace chatwire::pollybot {
+
+struct options {
+    std::string base_url;  ///< the customer's own domain, e.g. "https://bots.example.com"
+    std::string api_key;   ///< "sk-workspace_…"; sent as a Bearer token, never logged
+    http::client_options http;
+};
+
+struct chat_request {
+    std::string chatbot_id;
+    std::string message;
+    std::string conversation_id;        ///< empty: a new conversation
+    std::optional<bool> stream;         ///< unset: the chatbot's configured default
+    boost::json::object metadata;       ///< sent when not empty
+};
+
+/// X-RateLimit-* of a response (absent headers stay empty).
+struct rate_limit {
+    std::optional<std::uint64_t> limit, remaining, reset, used;  ///< reset: Unix seconds
+};
+
+struct chat_reply {
+    std::string response;
+    std::string conversation_id;
+    std::string message_id;
+};
+
+namespace detail {
+struct state;
+using reply_handler = boost::asio::any_completion_handler<void(error_code, chat_reply)>;
+using stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
+void chat(const std::shared_ptr<state>&, chat_request, diagnostics&, reply_handler);
+void chat_stream_op(const std::shared_ptr<state>&, chat_request, diagnostics&, stream_handler);
+} // namespace detail
+
+class client {
+public:
+    client(boost::asio::any_io_executor ex, options opts);
+
+    /// One reply, whole: void(error_code, chat_reply). Sends "stream": false
+    /// only when the request says so explicitly.
+    template <class CompletionToken>
+    auto async_chat(chat_request req, diagnostics& diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_reply)>(
+            [](auto h, std::shared_ptr<detail::state> s, chat_request r, diagnostics* d) {
+                detail::chat(s, std::move(r), *d, detail::reply_handler(std::move(h)));
+            },
+            token, state_, std::move(req), &diag);
+    }
+
+    /// A streamed reply: void(error_code, chat_stream) once the headers arrived.
+    template <class CompletionToken>
+    auto async_chat_stream(chat_request req, diagnostics& diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
+            [](auto h, std::shared_ptr<detail::state> s, chat_request r, diagnostics* d) {
+                detail::chat_stream_op(s, std::move(r), *d, detail::stream_handler(std::move(h)));
+            },
+            token, state_, std::move(req), &diag);
+    }
+
+    /// The rate-limit headers of the most recent response.
+    rate_limit last_rate_limit() const;
+    http::client& transport();
+
+private:
+    std::shared_ptr<detail::state> state_;
+};
+
+} // namespace chatwire::pollybot

@@ -1,0 +1,172 @@
+#include "spawn.hpp"
+
+#include <chatwire/chat.hpp>
+#include <chatwire/chatbotkit.hpp>
+#include <chatwire/pollybot.hpp>
+#include <chatwire/vectorshift.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <variant>
+
+namespace chatwire {
+
+std::string_view to_string(api a) noexcept {
+    switch (a) {
+    case api::vectorshift: return "vectorshift";
+    case api::chatbotkit: return "chatbotkit";
+    case api::pollybot: return "pollybot";
+    }
+    return "unknown";
+}
+
+std::optional<api> api_from_string(std::string_view name) noexcept {
+    for (auto a : {api::vectorshift, api::chatbotkit, api::pollybot})
+        if (to_string(a) == name) return a;
+    return std::nullopt;
+}
+
+namespace detail {
+
+namespace asio = boost::asio;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+struct chat_client_state {
+    chat_client_state(asio::any_io_executor ex, chat_options o) : opts(std::move(o)), executor(ex) {
+        switch (opts.api) {
+        case api::vectorshift:
+            provider.emplace<vectorshift::client>(ex, vectorshift::options{opts.base_url, opts.api_key, opts.http});
+            break;
+        case api::chatbotkit: {
+            chatbotkit::options o2;
+            o2.base_url = opts.base_url;
+            o2.secret = opts.api_key;
+            o2.http = opts.http;
+            provider.emplace<chatbotkit::client>(ex, std::move(o2));
+            break;
+        }
+        case api::pollybot:
+            provider.emplace<pollybot::client>(ex, pollybot::options{opts.base_url, opts.api_key, opts.http});
+            break;
+        }
+    }
+    chat_options opts;
+    asio::any_io_executor executor;
+    std::variant<std::monostate, vectorshift::client, chatbotkit::client, pollybot::client> provider;
+};
+
+namespace {
+
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(vectorshift::client& c, const chat_options& o,
+                                                               std::string msg, std::string conv, diagnostics& diag) {
+    vectorshift::run_request r;
+    r.input = std::move(msg);
+    r.chatbot_id = o.chatbot_id;
+    r.conversation_id = std::move(conv);
+    auto [ec, s] = co_await c.async_run_stream(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, std::move(s)};
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(pollybot::client& c, const chat_options& o,
+                                                               std::string msg, std::string conv, diagnostics& diag) {
+    pollybot::chat_request r;
+    r.chatbot_id = o.chatbot_id;
+    r.message = std::move(msg);
+    r.conversation_id = std::move(conv);
+    auto [ec, s] = co_await c.async_chat_stream(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, std::move(s)};
+}
+
+/// ChatBotKit completes a conversation that exists: make one on first use.
+asio::awaitable<error_code> ensure_conversation(chatbotkit::client& c, const chat_options& o, std::string& conv,
+                                                diagnostics& diag) {
+    if (!conv.empty()) co_return error_code{};
+    chatbotkit::conversation_fields f;
+    f.bot_id = o.chatbot_id;
+    auto [ec, id] = co_await c.async_create_conversation(std::move(f), diag, tuple_awaitable);
+    conv = std::move(id);
+    co_return ec;
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(chatbotkit::client& c, const chat_options& o,
+                                                               std::string msg, std::string conv, diagnostics& diag) {
+    if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_stream{}};
+    chatbotkit::complete_request r;
+    r.conversation_id = std::move(conv);
+    r.text = std::move(msg);
+    auto [ec, s] = co_await c.async_complete_stream(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, std::move(s)};
+}
+
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(vectorshift::client& c, const chat_options& o,
+                                                             std::string msg, std::string conv, diagnostics& diag) {
+    vectorshift::run_request r;
+    r.input = std::move(msg);
+    r.chatbot_id = o.chatbot_id;
+    r.conversation_id = std::move(conv);
+    auto [ec, reply] = co_await c.async_run(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, chat_reply{std::move(reply.output), std::move(reply.conversation_id)}};
+}
+
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(pollybot::client& c, const chat_options& o,
+                                                             std::string msg, std::string conv, diagnostics& diag) {
+    pollybot::chat_request r;
+    r.chatbot_id = o.chatbot_id;
+    r.message = std::move(msg);
+    r.conversation_id = std::move(conv);
+    r.stream = false;
+    auto [ec, reply] = co_await c.async_chat(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, chat_reply{std::move(reply.response), std::move(reply.conversation_id)}};
+}
+
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client& c, const chat_options& o,
+                                                             std::string msg, std::string conv, diagnostics& diag) {
+    if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_reply{}};
+    chatbotkit::complete_request r;
+    r.conversation_id = conv;
+    r.text = std::move(msg);
+    auto [ec, done] = co_await c.async_complete(std::move(r), diag, tuple_awaitable);
+    co_return std::pair{ec, chat_reply{std::move(done.text), std::move(conv)}};
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<chat_client_state> st, std::string msg,
+                                                              std::string conv, diagnostics& diag) {
+    switch (st->provider.index()) {
+    case 1: co_return co_await stream_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 2: co_return co_await stream_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 3: co_return co_await stream_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    }
+    co_return std::pair{make_error_code(errc::invalid_argument), chat_stream{}};
+}
+
+asio::awaitable<std::pair<error_code, chat_reply>> do_whole(std::shared_ptr<chat_client_state> st, std::string msg,
+                                                            std::string conv, diagnostics& diag) {
+    switch (st->provider.index()) {
+    case 1: co_return co_await whole_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 2: co_return co_await whole_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 3: co_return co_await whole_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    }
+    co_return std::pair{make_error_code(errc::invalid_argument), chat_reply{}};
+}
+
+} // namespace
+
+void send_stream(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
+                 diagnostics& diag, chat_stream_handler h) {
+    spawn_op<chat_stream>(st->executor, do_stream(st, std::move(message), std::move(conversation), diag), std::move(h));
+}
+
+void send_whole(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
+                diagnostics& diag, chat_reply_handler h) {
+    spawn_op<chat_reply>(st->executor, do_whole(st, std::move(message), std::move(conversation), diag), std::move(h));
+}
+
+} // namespace detail
+
+chat_client::chat_client(boost::asio::any_io_executor ex, chat_options opts)
+    : state_(std::make_shared<detail::chat_client_state>(std::move(ex), std::move(opts))) {}
+
+enum api chat_client::api() const noexcept { return state_->opts.api; }
+
+} // namespace chatwire

@@ -1,0 +1,175 @@
+// Drives a decoder and a mapper over a body_stream: pull an event from the
+// bytes at hand; read more only when the decoder has used them all.
+#include <chatwire/chat_stream.hpp>
+#include <chatwire/stream/chatbotkit_mapper.hpp>
+#include <chatwire/stream/jsonl_decoder.hpp>
+#include <chatwire/stream/pollybot_mapper.hpp>
+#include <chatwire/stream/sse_decoder.hpp>
+#include <chatwire/stream/vectorshift_mapper.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+
+#include <stdexcept>
+#include <variant>
+
+namespace chatwire {
+namespace detail {
+
+struct chat_stream_state {
+    chat_stream_state(boost::asio::any_io_executor ex, http::body_stream b, stream_format f, std::string conv)
+        : executor(std::move(ex)), body(std::move(b)), format(f), conversation_id(std::move(conv)) {
+        switch (f) {
+        case stream_format::vectorshift_sse: mapper.emplace<stream::vectorshift_mapper>(); break;
+        case stream_format::chatbotkit_jsonl: mapper.emplace<stream::chatbotkit_mapper>(); break;
+        case stream_format::pollybot_sse: mapper.emplace<stream::pollybot_mapper>(); break;
+        }
+    }
+
+    boost::asio::any_io_executor executor;
+    http::body_stream body;
+    stream_format format;
+    std::string conversation_id;
+    stream::sse_decoder sse;
+    stream::jsonl_decoder jsonl;
+    std::variant<std::monostate, stream::vectorshift_mapper, stream::chatbotkit_mapper, stream::pollybot_mapper>
+        mapper;
+    diagnostics diag;
+    error_code body_end;   // set once the body has ended (end_of_stream or an error)
+    error_code final_ec;   // once set, every later call returns it
+
+    bool uses_sse() const noexcept { return format != stream_format::chatbotkit_jsonl; }
+
+    stream::decode_status next_payload(std::string_view& payload, error_code& ec) {
+        if (!uses_sse()) return jsonl.next(payload, ec);
+        stream::sse_event ev;
+        auto s = sse.next(ev, ec);
+        payload = ev.data;
+        return s;
+    }
+
+    error_code map(std::string_view payload, event& ev, bool& produced) {
+        return std::visit(
+            [&](auto& m) -> error_code {
+                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return errc::invalid_argument;
+                else return m.map(payload, ev, produced, diag);
+            },
+            mapper);
+    }
+
+    bool terminal_seen() const noexcept {
+        return std::visit(
+            [](const auto& m) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return false;
+                else return m.terminal_seen();
+            },
+            mapper);
+    }
+
+    std::string_view text_so_far() const noexcept {
+        return std::visit(
+            [](const auto& m) -> std::string_view {
+                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return {};
+                else return m.text_so_far();
+            },
+            mapper);
+    }
+
+    error_code finish(error_code ec) {
+        final_ec = ec;
+        if (ec != errc::end_of_stream) body.close();
+        return ec;
+    }
+
+    /// An event or a final code from the bytes at hand; false when more bytes are needed.
+    bool try_next(error_code& ec, event& ev) {
+        if (final_ec) {
+            ec = final_ec;
+            return true;
+        }
+        for (;;) {
+            std::string_view payload;
+            auto status = next_payload(payload, ec);
+            if (status == stream::decode_status::error) {
+                ec = finish(ec);
+                return true;
+            }
+            if (status == stream::decode_status::need_more) {
+                if (!body_end) return false;
+                if (body_end == errc::end_of_stream && !terminal_seen()) body_end = errc::truncated_stream;
+                ec = finish(body_end);
+                return true;
+            }
+            bool produced = false;
+            ec = map(payload, ev, produced);
+            if (ec) {
+                ec = finish(ec);
+                return true;
+            }
+            if (produced) {
+                if (!ev.conversation_id.empty() && ev.conversation_id != conversation_id)
+                    conversation_id.assign(ev.conversation_id);
+                return true;
+            }
+        }
+    }
+
+    void on_piece(error_code ec, std::string_view piece) {
+        if (!ec) {
+            if (uses_sse()) sse.feed(piece);
+            else jsonl.feed(piece);
+            return;
+        }
+        body_end = ec;
+        if (ec == errc::end_of_stream || ec == errc::truncated_stream) {
+            // A JSON line needs no terminator; an SSE event cut off is dropped.
+            if (uses_sse()) sse.finish();
+            else jsonl.finish();
+        }
+        if (ec != errc::end_of_stream && diag.detail.empty()) diag.detail = "the response body broke off";
+    }
+};
+
+void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
+    if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
+    error_code ec;
+    event ev;
+    if (st->try_next(ec, ev)) {
+        boost::asio::post(st->executor, boost::asio::append(std::move(handler), ec, ev));
+        return;
+    }
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    st->body.async_read_some(boost::asio::bind_cancellation_slot(
+        slot, [st, h = std::move(handler)](error_code ec, std::string_view piece) mutable {
+            st->on_piece(ec, piece);
+            start_next(st, std::move(h));
+        }));
+}
+
+} // namespace detail
+
+chat_stream::chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
+                         std::string conversation_id)
+    : state_(std::make_shared<detail::chat_stream_state>(std::move(ex), std::move(body), format,
+                                                         std::move(conversation_id))) {}
+
+chat_stream::~chat_stream() { close(); }
+
+std::string_view chat_stream::text_so_far() const noexcept { return state_ ? state_->text_so_far() : std::string_view{}; }
+std::string_view chat_stream::conversation_id() const noexcept {
+    return state_ ? std::string_view(state_->conversation_id) : std::string_view{};
+}
+const diagnostics& chat_stream::get_diagnostics() const noexcept {
+    static const diagnostics none;
+    return state_ ? state_->diag : none;
+}
+
+void chat_stream::close() noexcept {
+    if (state_ && !state_->final_ec) {
+        state_->final_ec = errc::cancelled;
+        state_->body.close();
+    }
+}
+
+} // namespace chatwire

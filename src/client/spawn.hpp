@@ -1,0 +1,43 @@
+#pragma once
+// Runs an operation's coroutine and completes the caller's type-erased handler
+// on the handler's own executor, with its cancellation slot wired through.
+#include <chatwire/error.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+
+#include <exception>
+#include <utility>
+
+namespace chatwire::detail {
+
+template <class T>
+using result_handler = boost::asio::any_completion_handler<void(error_code, T)>;
+
+template <class T>
+void spawn_op(const boost::asio::any_io_executor& io, boost::asio::awaitable<std::pair<error_code, T>> op,
+              result_handler<T> handler) {
+    auto ex = boost::asio::get_associated_executor(handler, io);
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    boost::asio::co_spawn(
+        io, std::move(op),
+        boost::asio::bind_cancellation_slot(
+            slot, boost::asio::bind_executor(ex, [h = std::move(handler)](std::exception_ptr e,
+                                                                          std::pair<error_code, T> r) mutable {
+                if (e) {
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const boost::system::system_error& se) {
+                        r.first = se.code();
+                    } catch (...) {
+                        r.first = make_error_code(boost::system::errc::io_error);
+                    }
+                }
+                std::move(h)(r.first, std::move(r.second));
+            })));
+}
+
+} // namespace chatwire::detail
