@@ -116,6 +116,17 @@ response_plan list_response(call& c, world& w, std::vector<listed> asc) {
         if (it == w.cbk.seq_of.end()) return bad_request("cursor does not name a known item");
         after = it->second;
     }
+    // meta.KEY=VALUE keeps the items whose meta has that value (as the SDK's `meta` filter sends it).
+    for (const auto& [key, value] : c.query_params()) {
+        if (key.rfind("meta.", 0) != 0) continue;
+        const auto field = std::string_view(key).substr(5);
+        std::erase_if(asc, [&](const listed& l) {
+            const auto* meta = l.item.if_contains("meta");
+            const auto* v = meta && meta->is_object() ? meta->as_object().if_contains(field) : nullptr;
+            if (!v) return true;
+            return v->is_string() ? v->as_string() != value : to_json(*v) != value;
+        });
+    }
     if (order == "desc") std::reverse(asc.begin(), asc.end());
     std::vector<json::object> picked;
     const bool stream = c.wants_jsonl();

@@ -82,17 +82,25 @@ std::string percent_decode(std::string_view s) {
     return out;
 }
 
-std::optional<std::string> call::query_param(std::string_view name) const {
+std::vector<std::pair<std::string, std::string>> call::query_params() const {
+    std::vector<std::pair<std::string, std::string>> out;
     std::string_view q = query;
     while (!q.empty()) {
         auto amp = q.find('&');
         auto part = q.substr(0, amp);
         auto eq = part.find('=');
-        if (percent_decode(part.substr(0, eq)) == name)
-            return eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1));
+        if (!part.empty())
+            out.emplace_back(percent_decode(part.substr(0, eq)),
+                             eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1)));
         if (amp == std::string_view::npos) break;
         q.remove_prefix(amp + 1);
     }
+    return out;
+}
+
+std::optional<std::string> call::query_param(std::string_view name) const {
+    for (auto& [k, v] : query_params())
+        if (k == name) return std::move(v);
     return std::nullopt;
 }
 
@@ -229,7 +237,8 @@ response_plan api_error(enum api a, int status, std::string_view code, std::stri
 }
 
 std::string in_stream_error_event(enum api a, std::string_view route_key, stream_framing f,
-                                  std::string_view code, std::string_view message) {
+                                  std::string_view code, std::string_view message,
+                                  std::string_view conversation_id) {
     json::value ev;
     switch (a) {
     case api::chatbotkit:
@@ -241,7 +250,10 @@ std::string in_stream_error_event(enum api a, std::string_view route_key, stream
     case api::vectorshift:
     case api::admin:
         if (route_key.find("/v1/") != std::string_view::npos)
-            ev = json::object{{"status", "failed"}, {"output_message", ""}, {"error", message}};
+            ev = json::object{{"status", "failed"},
+                              {"conversation_id", conversation_id},
+                              {"output_message", ""},
+                              {"error", message}};
         else
             ev = json::object{{"status", "failed"}, {"error", message}};
         break;

@@ -258,11 +258,22 @@ void apply_fault(const fault_rule& r, enum api a, std::string_view route_key, re
         break;
     case fault_kind::in_stream_error:
         if (plan.streaming) {
+            // VectorShift's failed final event names the conversation, taken from the real final event.
+            std::string conversation;
+            if (a == api::vectorshift && !plan.events.empty()) {
+                std::string_view last(plan.events.back());
+                if (last.rfind("data: ", 0) == 0) last.remove_prefix(6);
+                boost::system::error_code ec;
+                auto v = json::parse(last, ec);
+                if (!ec && v.is_object())
+                    if (const auto* id = v.as_object().if_contains("conversation_id"); id && id->is_string())
+                        conversation = std::string(id->as_string());
+            }
             auto keep = std::min(r.events_given ? r.events : 1, last_non_terminal(plan));
             plan.events.resize(keep);
             plan.events.push_back(in_stream_error_event(
                 a, route_key, plan.framing, r.code.empty() ? "INTERNAL_ERROR" : r.code,
-                r.message.empty() ? "The model failed while generating the reply" : r.message));
+                r.message.empty() ? "The model failed while generating the reply" : r.message, conversation));
         }
         break;
     }

@@ -108,6 +108,8 @@ struct call {
     std::int64_t now_ms() const;
     /// A query parameter, percent-decoded.
     std::optional<std::string> query_param(std::string_view name) const;
+    /// Every query parameter in order, percent-decoded.
+    std::vector<std::pair<std::string, std::string>> query_params() const;
     bool wants_jsonl() const;   ///< Accept: application/jsonl
 };
 
@@ -133,7 +135,8 @@ response_plan api_error(enum api a, int status, std::string_view code, std::stri
                         std::optional<std::uint64_t> retry_after);
 /// The API's error event inside an already started stream.
 std::string in_stream_error_event(enum api a, std::string_view route_key, stream_framing f,
-                                  std::string_view code, std::string_view message);
+                                  std::string_view code, std::string_view message,
+                                  std::string_view conversation_id = {});
 
 /// Applies one fault rule to a plan.
 void apply_fault(const fault_rule& rule, enum api a, std::string_view route_key, response_plan& plan);

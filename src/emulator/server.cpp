@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -129,6 +130,14 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
         parser.body_limit(self->opts.max_body_bytes);
         parser.header_limit(64 * 1024);
         tcp.expires_after(idle_timeout);
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+        if (hec) co_return;
+        // curl and others wait for this before sending a large body.
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+            static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(go_on), tuple_awaitable);
+            if (wec) co_return;
+        }
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         tcp.expires_never();
         if (ec == http::error::body_limit) {

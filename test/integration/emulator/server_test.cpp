@@ -93,6 +93,20 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
     BOOST_TEST(json::parse(stats.body).as_object().at("requests").as_int64() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(expect_100_continue_is_answered) {
+    running_emulator e(plain_options());
+    std::string body = R"({"files":[{"type":"file","raw_bytes":"aGVsbG8="}]})";
+    std::string req = "POST /v1/chatbot/c/upload HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer k\r\n"
+                      "Expect: 100-continue\r\nConnection: close\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n";
+    // Headers first; the body only after the interim response, as curl does.
+    auto r = emu_test::send_raw_expect(e.target(), req, body);
+    BOOST_TEST(r.raw.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0u);
+    auto final_response = emu_test::parse_response(r.raw.substr(25));
+    BOOST_TEST(final_response.status == 200);
+    BOOST_TEST(json::parse(final_response.body).as_object().at("status").as_string() == "success");
+}
+
 BOOST_AUTO_TEST_CASE(token_delay_paces_the_stream) {
     auto o = plain_options();
     o.token_delay = 10ms;

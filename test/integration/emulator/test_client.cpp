@@ -107,6 +107,23 @@ http_reply send_raw(const target& t, const std::string& raw_request) {
     return r;
 }
 
+http_reply send_raw_expect(const target& t, const std::string& head, const std::string& body) {
+    asio::io_context io;
+    tcp::socket socket(io);
+    const auto start = clock_type::now();
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), t.port));
+    asio::write(socket, asio::buffer(head));
+    std::string interim;
+    char c;
+    while (interim.find("\r\n\r\n") == std::string::npos && asio::read(socket, asio::buffer(&c, 1)) == 1) interim += c;
+    asio::write(socket, asio::buffer(body));
+    http_reply rest;
+    read_all(socket, rest, start);
+    auto r = parse_response(interim + rest.raw);
+    r.ec = rest.ec;
+    return r;
+}
+
 http_reply exchange(const target& t, const std::string& method, const std::string& path, const header_list& headers,
                     const std::string& body) {
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";

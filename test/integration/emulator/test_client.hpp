@@ -38,6 +38,9 @@ struct target {
 /// Sends `raw_request` bytes as they are and reads until the server closes.
 http_reply send_raw(const target& t, const std::string& raw_request);
 
+/// Sends the head, waits for "100 Continue", then sends the body (plain HTTP only).
+http_reply send_raw_expect(const target& t, const std::string& head, const std::string& body);
+
 /// Builds one HTTP/1.1 request with Connection: close and sends it.
 http_reply exchange(const target& t, const std::string& method, const std::string& path,
                     const header_list& headers = {}, const std::string& body = {});

@@ -176,6 +176,16 @@ BOOST_AUTO_TEST_CASE(bots_auth_and_run_as) {
     BOOST_TEST(strict.handle(make_request("GET", "/v1/conversation/list", {{"authorization", "Token secret"}})).status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(list_filters_by_meta) {
+    emu::engine e(emu::options{});
+    create(e, R"({"meta":{"team":"red"}})");
+    auto blue = create(e, R"({"meta":{"team":"blue"}})");
+    create(e);
+    auto only = body_of(e.handle(make_request("GET", "/v1/conversation/list?meta.team=blue", bearer)));
+    BOOST_TEST_REQUIRE(only.at("items").as_array().size() == 1u);
+    BOOST_TEST(only.at("items").as_array()[0].as_object().at("id").as_string() == blue);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_routes_and_methods) {
     emu::engine e(emu::options{});
     auto nf = e.handle(make_request("GET", "/v1/nothing/here", bearer));

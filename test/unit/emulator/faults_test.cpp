@@ -165,4 +165,17 @@ BOOST_AUTO_TEST_CASE(in_stream_error_of_chatbotkit_is_an_error_line) {
     BOOST_TEST(err.at("data").as_object().at("message").is_string());
 }
 
+BOOST_AUTO_TEST_CASE(in_stream_error_of_vectorshift_v1_names_the_conversation) {
+    emu::options o;
+    o.faults_json = R"([{"api":"vectorshift","kind":"in_stream_error","events":2}])";
+    emu::engine e(o);
+    auto p = e.handle(make_request("POST", "/v1/chatbot/c/run", bearer, R"({"text":"hi","stream":true})"));
+    auto ev = payloads(p);
+    BOOST_TEST_REQUIRE(ev.size() == 3u);
+    auto last = boost::json::parse(ev[2]).as_object();
+    BOOST_TEST(last.at("status").as_string() == "failed");
+    BOOST_TEST(last.at("conversation_id").as_string().size() == 24u);
+    BOOST_TEST(last.at("error").is_string());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
