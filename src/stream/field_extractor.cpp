@@ -61,23 +61,28 @@ error_code field_extractor::parse(std::string_view json) {
     return {};
 }
 
-// The field the pending value completes, or -1. Marks it stored.
-int field_extractor::matched_field() noexcept {
-    if (level_ > max_path_depth) return -1;
-    const mask complete = value_mask_ & paths_ending_at_[level_];
+// A value starts at the pending key. It replaces whatever an earlier duplicate
+// of that key left there and below (the last one wins, as in Boost.JSON's DOM).
+// Returns the field it completes, or -1.
+int field_extractor::begin_value() noexcept {
+    if (value_mask_ == 0) return -1;
+    for (mask m = value_mask_ & stored_; m != 0; m &= m - 1) values_[static_cast<std::size_t>(std::countr_zero(m))] = field_value{};
+    stored_ &= ~value_mask_;
+    const mask complete = level_ <= max_path_depth ? value_mask_ & paths_ending_at_[level_] : 0;
     if (complete == 0) return -1;
-    stored_ |= complete & (~complete + 1);
-    return std::countr_zero(complete);
+    const int field = std::countr_zero(complete);
+    stored_ |= mask{1} << field;
+    return field;
 }
 
-field_value* field_extractor::matched_value() noexcept {
-    const int field = matched_field();
+field_value* field_extractor::begin_scalar() noexcept {
+    const int field = begin_value();
     return field < 0 ? nullptr : &values_[static_cast<std::size_t>(field)];
 }
 
 bool field_extractor::enter(field_value::type kind, error_code& ec) {
     if (level_ == 0) top_is_object_ = kind == field_value::type::object;
-    if (field_value* v = matched_value()) v->kind = kind;
+    if (field_value* v = begin_scalar()) v->kind = kind;
     if (level_ + 1 >= container_masks_.size()) {
         ec = boost::json::error::too_deep;
         return false;
@@ -122,19 +127,19 @@ bool field_extractor::key(std::string_view last_part) {
 }
 
 bool field_extractor::string_part(std::string_view part) {
-    const int field = matched_field();
-    if (field < 0) return true;
-    std::string& buffer = unescaped_[static_cast<std::size_t>(field)];
-    if (!string_in_parts_) buffer.clear();
-    string_in_parts_ = true;
-    buffer.append(part);
+    if (!string_in_parts_) {
+        string_in_parts_ = true;
+        string_field_ = begin_value();
+        if (string_field_ >= 0) unescaped_[static_cast<std::size_t>(string_field_)].clear();
+    }
+    if (string_field_ >= 0) unescaped_[static_cast<std::size_t>(string_field_)].append(part);
     return true;
 }
 
 bool field_extractor::string(std::string_view last_part) {
-    const int field = matched_field();
     const bool in_parts = string_in_parts_;
     string_in_parts_ = false;
+    const int field = in_parts ? string_field_ : begin_value();
     if (field < 0) return true;
     field_value& value = values_[static_cast<std::size_t>(field)];
     value.kind = field_value::type::string;
@@ -150,7 +155,7 @@ bool field_extractor::string(std::string_view last_part) {
 }
 
 bool field_extractor::number(std::optional<std::uint64_t> count) {
-    if (field_value* v = matched_value()) {
+    if (field_value* v = begin_scalar()) {
         v->kind = field_value::type::number;
         v->count = count;
     }
@@ -158,7 +163,7 @@ bool field_extractor::number(std::optional<std::uint64_t> count) {
 }
 
 bool field_extractor::scalar(field_value::type kind, bool flag) {
-    if (field_value* v = matched_value()) {
+    if (field_value* v = begin_scalar()) {
         v->kind = kind;
         v->flag = flag;
     }

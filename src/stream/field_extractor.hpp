@@ -95,8 +95,8 @@ private:
     bool string(std::string_view last_part);
     bool number(std::optional<std::uint64_t> count);
     bool scalar(field_value::type kind, bool flag);
-    field_value* matched_value() noexcept;
-    int matched_field() noexcept;
+    int begin_value() noexcept;
+    field_value* begin_scalar() noexcept;
 
     // The distinct keys each level of the wanted paths uses, with the paths
     // that have them: one comparison per distinct key, not per path.
@@ -115,6 +115,7 @@ private:
     std::string key_buffer_;
     bool key_in_parts_ = false;
     bool string_in_parts_ = false;
+    int string_field_ = -1;  // the field a string in parts goes to
     bool top_is_object_ = false;
     std::string_view document_;
     // Which paths still match at each nesting level, and for the pending value.
