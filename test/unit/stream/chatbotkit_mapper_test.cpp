@@ -90,6 +90,20 @@ BOOST_AUTO_TEST_CASE(escaped_keys_still_match) {
     BOOST_TEST(ev.text == "k");
 }
 
+BOOST_AUTO_TEST_CASE(the_last_duplicate_key_wins) {
+    chatbotkit_mapper mapper;
+    event ev;
+    bool produced = false;
+    chatwire::diagnostics diag;
+    BOOST_TEST(!mapper.map(R"({"type":"token","data":{"token":"first"},"data":{"other":1}})", ev, produced, diag));
+    BOOST_TEST(ev.text.empty());
+    BOOST_TEST(!mapper.map(R"({"type":"token","data":{"token":"a","token":7}})", ev, produced, diag));
+    BOOST_TEST(ev.text.empty());
+    BOOST_TEST(!mapper.map(R"({"type":"result","data":{"text":"x\ty"},"type":"token","data":{"token":"z"}})", ev, produced, diag));
+    BOOST_TEST(to_string(ev.kind) == "token");
+    BOOST_TEST(ev.text == "z");
+}
+
 BOOST_AUTO_TEST_CASE(error_line_is_a_stream_error_with_the_message) {
     chatbotkit_mapper mapper;
     const mapped_stream s = map_jsonl(mapper, {"{\"type\":\"completeBegin\",\"data\":{}}\n"
