@@ -121,6 +121,12 @@ struct chat_stream_state {
             else jsonl.feed(piece);
             return;
         }
+        if (ec.category() != chatwire::error_category()) {
+            // The connection broke mid-body (reset, TLS error): the stream is
+            // cut short; the cause stays in the diagnostics.
+            diag.detail = "the connection broke: " + ec.message();
+            ec = errc::truncated_stream;
+        }
         body_end = ec;
         if (ec == errc::end_of_stream || ec == errc::truncated_stream) {
             // A JSON line needs no terminator; an SSE event cut off is dropped.

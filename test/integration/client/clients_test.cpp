@@ -1,0 +1,301 @@
+#define BOOST_TEST_MODULE integration_client
+#include <boost/test/unit_test.hpp>
+
+#include "run_coro.hpp"
+
+#include <chatwire/chat.hpp>
+#include <chatwire/chatbotkit.hpp>
+#include <chatwire/emulator/server.hpp>
+#include <chatwire/pollybot.hpp>
+#include <chatwire/vectorshift.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using chatwire::api;
+using chatwire::errc;
+using chatwire::error_code;
+using chatwire::testing::run_coro;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+struct emulated {
+    explicit emulated(chatwire::emulator::options o = {}) : server(io.get_executor(), std::move(o)) { server.start(); }
+    asio::io_context io;
+    chatwire::emulator::server server;
+
+    chatwire::chat_options options_for(api a, std::string key = "test-key") const {
+        chatwire::chat_options o;
+        o.api = a;
+        o.base_url = server.base_url() + (a == api::chatbotkit ? "/api/v1" : "");
+        o.api_key = std::move(key);
+        o.chatbot_id = "support-bot";
+        o.http.tls.extra_ca_pem = server.certificate_pem();
+        return o;
+    }
+};
+
+struct streamed {
+    error_code end;
+    std::string text;
+    std::string conversation;
+    chatwire::diagnostics diag;
+    int tokens = 0;
+};
+
+asio::awaitable<streamed> stream_once(chatwire::chat_client& c, std::string msg, std::string conv) {
+    streamed out;
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await c.async_send(std::move(msg), std::move(conv), diag, tuple_awaitable);
+    if (ec) {
+        out.end = ec;
+        out.diag = diag;
+        co_return out;
+    }
+    for (;;) {
+        auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+        if (nec) {
+            out.end = nec;
+            break;
+        }
+        if (ev.kind == chatwire::event_kind::token) {
+            out.text.append(ev.text);
+            ++out.tokens;
+        }
+    }
+    BOOST_TEST(out.text == std::string(s.text_so_far()));
+    out.conversation = s.conversation_id();
+    out.diag = s.get_diagnostics();
+    co_return out;
+}
+
+/// The streamed text equals the whole reply of the same turn, and passing the
+/// conversation back continues it (the emulator's reply depends on history).
+asio::awaitable<void> stream_equals_whole_and_continues(chatwire::chat_client& streaming,
+                                                        chatwire::chat_client& whole) {
+    auto first = co_await stream_once(streaming, "Where is my order?", "");
+    BOOST_TEST_REQUIRE(first.end == error_code(errc::end_of_stream), first.end.message() << " " << first.diag.to_string());
+    BOOST_TEST(first.tokens > 3);
+    BOOST_TEST(!first.conversation.empty());
+
+    chatwire::diagnostics diag;
+    auto [ec, reply] = co_await whole.async_send_whole("Where is my order?", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
+    BOOST_TEST(reply.text == first.text);  // same bot, same (empty) history, same message
+    BOOST_TEST(!reply.conversation_id.empty());
+
+    auto second = co_await stream_once(streaming, "Where is my order?", first.conversation);
+    BOOST_TEST_REQUIRE(second.end == error_code(errc::end_of_stream), second.end.message());
+    BOOST_TEST(second.conversation == first.conversation);
+    BOOST_TEST(second.text != first.text);  // the history changed the reply
+
+    auto [ec2, reply2] =
+        co_await whole.async_send_whole("Where is my order?", reply.conversation_id, diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec2, ec2.message());
+    BOOST_TEST(reply2.text == second.text);
+    BOOST_TEST(reply2.conversation_id == reply.conversation_id);
+}
+
+void check_api(api a) {
+    emulated emu;
+    chatwire::chat_client streaming(emu.io.get_executor(), emu.options_for(a));
+    chatwire::chat_client whole(emu.io.get_executor(), emu.options_for(a));
+    run_coro(emu.io, stream_equals_whole_and_continues(streaming, whole));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(vectorshift_stream_equals_reply_and_continues) { check_api(api::vectorshift); }
+BOOST_AUTO_TEST_CASE(chatbotkit_stream_equals_reply_and_continues) { check_api(api::chatbotkit); }
+BOOST_AUTO_TEST_CASE(pollybot_stream_equals_reply_and_continues) { check_api(api::pollybot); }
+
+// ---- errors ---------------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> expect_send_error(chatwire::chat_client& c, errc expected, std::string provider_code,
+                                        int status) {
+    auto r = co_await stream_once(c, "hello", "");
+    BOOST_TEST(r.end == error_code(expected), r.end.message() << " " << r.diag.to_string());
+    BOOST_TEST(r.diag.http_status == status);
+    BOOST_TEST(r.diag.provider_code == provider_code);
+    BOOST_TEST(r.diag.to_string().find("wrong-key") == std::string::npos);  // the key never shows
+
+    chatwire::diagnostics diag;
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(expected), ec.message());
+    BOOST_TEST(diag.provider_code == provider_code);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(wrong_keys_map_to_unauthorized_with_the_providers_code) {
+    chatwire::emulator::options o;
+    o.api_key = "right-key";
+    emulated emu(o);
+    chatwire::chat_client polly(emu.io.get_executor(), emu.options_for(api::pollybot, "wrong-key"));
+    run_coro(emu.io, expect_send_error(polly, errc::unauthorized, "INVALID_API_KEY", 401));
+    chatwire::chat_client cbk(emu.io.get_executor(), emu.options_for(api::chatbotkit, "wrong-key"));
+    run_coro(emu.io, expect_send_error(cbk, errc::unauthorized, "NOT_AUTHENTICATED", 401));
+    chatwire::chat_client vs(emu.io.get_executor(), emu.options_for(api::vectorshift, "wrong-key"));
+    run_coro(emu.io, expect_send_error(vs, errc::unauthorized, "", 401));
+}
+
+namespace {
+
+asio::awaitable<void> rate_limited_pollybot(chatwire::pollybot::client& c) {
+    chatwire::diagnostics diag;
+    chatwire::pollybot::chat_request req;
+    req.chatbot_id = "support-bot";
+    req.message = "hello";
+    auto [ec, reply] = co_await c.async_chat(req, diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::rate_limited), ec.message());
+    BOOST_TEST(diag.http_status == 429);
+    BOOST_TEST(diag.provider_code == "RATE_LIMIT_EXCEEDED");
+    BOOST_TEST_REQUIRE(diag.retry_after.has_value());
+    BOOST_TEST(diag.retry_after->count() == 7000);
+    BOOST_TEST(c.last_rate_limit().limit.has_value());
+    // The rule is spent: the next call goes through, rate-limit headers and all.
+    auto [ec2, reply2] = co_await c.async_chat(req, diag, tuple_awaitable);
+    BOOST_TEST(!ec2, ec2.message());
+    BOOST_TEST(!reply2.response.empty());
+    BOOST_TEST(reply2.message_id.size() > 0u);
+    BOOST_TEST(c.last_rate_limit().remaining.has_value());
+}
+
+asio::awaitable<void> quota_is_not_a_burst(chatwire::chatbotkit::client& c) {
+    chatwire::diagnostics diag;
+    chatwire::chatbotkit::complete_request req;
+    req.messages.push_back({"user", "hello"});
+    auto [ec, done] = co_await c.async_complete(req, diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::quota_exceeded), ec.message());
+    BOOST_TEST(diag.provider_code == "LIMITS_REACHED");
+    auto [ec2, done2] = co_await c.async_complete(req, diag, tuple_awaitable);
+    BOOST_TEST(!ec2, ec2.message());
+    BOOST_TEST(done2.id.empty());  // stateless
+    BOOST_TEST(!done2.text.empty());
+}
+
+asio::awaitable<void> failed_run_with_200(chatwire::vectorshift::client& c) {
+    chatwire::diagnostics diag;
+    chatwire::vectorshift::run_request req;
+    req.input = "hello";
+    req.chatbot_name = "Support Bot";
+    auto [ec, reply] = co_await c.async_run(req, diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::run_failed), ec.message() << " " << diag.to_string());
+    BOOST_TEST(diag.http_status == 200);
+    BOOST_TEST(diag.provider_message == "pipeline exploded");
+}
+
+asio::awaitable<void> truncated_keeps_text(chatwire::chat_client& c) {
+    auto r = co_await stream_once(c, "Tell me a long story", "");
+    BOOST_TEST(r.end == error_code(errc::truncated_stream), r.end.message());
+    BOOST_TEST(r.tokens >= 1);
+    BOOST_TEST(!r.text.empty());
+}
+
+asio::awaitable<void> in_stream_error(chatwire::chat_client& c) {
+    auto r = co_await stream_once(c, "hello", "");
+    BOOST_TEST(r.end == error_code(errc::stream_error), r.end.message());
+    BOOST_TEST(r.diag.provider_message == "model overloaded");
+    BOOST_TEST(!r.text.empty());  // what came before the error is kept
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":7}])";
+    emulated emu(o);
+    chatwire::pollybot::client c(emu.io.get_executor(),
+                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api::pollybot).http});
+    run_coro(emu.io, rate_limited_pollybot(c));
+}
+
+BOOST_AUTO_TEST_CASE(chatbotkit_limits_reached_is_a_quota) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"chatbotkit","times":1,"kind":"status","status":429,"code":"LIMITS_REACHED","message":"limits"}])";
+    emulated emu(o);
+    chatwire::chatbotkit::options co;
+    co.base_url = emu.server.base_url() + "/v1";
+    co.secret = "secret";
+    co.scheme = chatwire::chatbotkit::auth_scheme::token;
+    co.http.tls.extra_ca_pem = emu.server.certificate_pem();
+    chatwire::chatbotkit::client c(emu.io.get_executor(), co);
+    run_coro(emu.io, quota_is_not_a_burst(c));
+}
+
+BOOST_AUTO_TEST_CASE(vectorshift_failed_status_is_an_error_even_with_200) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"vectorshift","times":1,"kind":"status","status":200,"message":"pipeline exploded"}])";
+    emulated emu(o);
+    chatwire::vectorshift::client c(emu.io.get_executor(),
+                                    {emu.server.base_url(), "key", emu.options_for(api::vectorshift).http});
+    run_coro(emu.io, failed_run_with_200(c));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_streams_are_errors_that_keep_the_text) {
+    for (auto a : {api::vectorshift, api::chatbotkit, api::pollybot}) {
+        BOOST_TEST_CONTEXT(chatwire::to_string(a)) {
+            chatwire::emulator::options o;
+            // A legacy VectorShift stream ends with its body, so only a broken
+            // connection shows; the others lose their terminal event.
+            o.faults_json = a == api::vectorshift
+                                ? R"([{"kind":"reset_after_events","reset_after_events":4}])"
+                                : R"([{"kind":"truncate_after_events","truncate_after_events":4}])";
+            emulated emu(o);
+            chatwire::chat_client c(emu.io.get_executor(), emu.options_for(a));
+            run_coro(emu.io, truncated_keeps_text(c));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(in_stream_errors_keep_the_providers_message) {
+    for (auto a : {api::chatbotkit, api::pollybot}) {
+        BOOST_TEST_CONTEXT(chatwire::to_string(a)) {
+            chatwire::emulator::options o;
+            o.faults_json = R"([{"kind":"in_stream_error","events":3,"code":"OVERLOADED","message":"model overloaded"}])";
+            emulated emu(o);
+            chatwire::chat_client c(emu.io.get_executor(), emu.options_for(a));
+            run_coro(emu.io, in_stream_error(c));
+        }
+    }
+}
+
+// ---- input checks -----------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> refused_inputs(emulated& emu) {
+    chatwire::diagnostics diag;
+    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api::pollybot));
+    auto [ec, s] = co_await c.async_send("", "", diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::invalid_argument));
+    BOOST_TEST(diag.detail.find("message") != std::string::npos);
+
+    chatwire::chat_client bad_key(emu.io.get_executor(), emu.options_for(api::pollybot, "key\r\nX-Evil: 1"));
+    auto [ec2, s2] = co_await bad_key.async_send("hi", "", diag, tuple_awaitable);
+    BOOST_TEST(ec2 == error_code(errc::invalid_argument));
+    BOOST_TEST(diag.detail.find("CR or LF") != std::string::npos);
+    BOOST_TEST(diag.to_string().find("X-Evil") == std::string::npos);
+
+    // A chatbot id with path characters is percent-encoded: it names one
+    // chatbot and cannot reach another route.
+    auto opts = emu.options_for(api::pollybot);
+    opts.chatbot_id = "../../_emulator/reset?x=#y";
+    chatwire::chat_client odd(emu.io.get_executor(), opts);
+    auto [ec3, reply] = co_await odd.async_send_whole("hi", "", diag, tuple_awaitable);
+    BOOST_TEST(!ec3, ec3.message() << " " << diag.to_string());
+    BOOST_TEST(reply.text.find("../../_emulator/reset?x=#y") != std::string::npos, reply.text);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(inputs_are_checked_before_any_request) {
+    emulated emu;
+    run_coro(emu.io, refused_inputs(emu));
+}
