@@ -117,7 +117,9 @@ response_plan list_response(call& c, world& w, std::vector<listed> asc) {
         after = it->second;
     }
     // meta.KEY=VALUE keeps the items whose meta has that value (as the SDK's `meta` filter sends it).
-    for (const auto& [key, value] : c.query_params()) {
+    for (const auto& param : c.query_params()) {
+        const auto& key = param.first;
+        const auto& value = param.second;
         if (key.rfind("meta.", 0) != 0) continue;
         const auto field = std::string_view(key).substr(5);
         std::erase_if(asc, [&](const listed& l) {
