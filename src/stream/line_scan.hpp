@@ -13,7 +13,8 @@
 namespace chatwire::stream::detail {
 
 #if CHATWIRE_STREAM_X86_SCAN
-inline const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
+// Read by a static initializer: run the CPU detection first, as GCC asks.
+inline const bool cpu_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
 
 inline const char* find_cr_or_lf_sse2(const char* p, const char* end) noexcept {
     const __m128i lf = _mm_set1_epi8('\n');

@@ -1,0 +1,21 @@
+# `chatwire decode` on an event larger than the decoder's default limit (16 MiB):
+# exit code 1 and a message naming the limit.   -DCLI=<chatwire> -DWORK=<dir>
+string(REPEAT "x" 1048576 mebibyte)
+set(file ${WORK}/oversized.sse)
+file(WRITE ${file} "data: small\n\ndata: ")
+foreach(i RANGE 16)
+  file(APPEND ${file} "${mebibyte}")
+endforeach()
+file(APPEND ${file} "\n\n")
+execute_process(COMMAND ${CLI} decode sse INPUT_FILE ${file}
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+file(REMOVE ${file})
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "exit code ${rc}, expected 1; stderr: ${err}")
+endif()
+if(NOT out STREQUAL "{\"event\":\"message\",\"data\":\"small\",\"id\":\"\"}\n")
+  message(FATAL_ERROR "unexpected stdout: ${out}")
+endif()
+if(NOT err MATCHES "exceeds the configured maximum size")
+  message(FATAL_ERROR "unexpected stderr: ${err}")
+endif()
