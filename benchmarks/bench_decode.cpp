@@ -93,27 +93,28 @@ void sse_framing(benchmark::State& state, std::size_t body_bytes, std::size_t pi
 void BM_sse_framing_64k_pieces(benchmark::State& state) { sse_framing(state, 4u << 20, piece_size); }
 void BM_sse_framing_byte_by_byte(benchmark::State& state) { sse_framing(state, 256u << 10, 1); }
 
+std::int64_t decode_jsonl(jsonl_decoder& decoder, std::string_view body, std::size_t piece) {
+    std::int64_t events = 0;
+    std::string_view line;
+    chatwire::error_code ec;
+    for (std::size_t at = 0; at < body.size(); at += piece) {
+        decoder.feed(body.substr(at, piece));
+        while (decoder.next(line, ec) == decode_status::event) {
+            benchmark::DoNotOptimize(line.data());
+            ++events;
+        }
+    }
+    return events;
+}
+
 void BM_jsonl_framing_64k_pieces(benchmark::State& state) {
     const std::string body = jsonl_body(4u << 20);
     jsonl_decoder decoder;
-    decoder.feed(body.substr(body.size() / 2, 1000));  // warm-up: the carry buffer reaches its size
-    std::string_view warm;
-    chatwire::error_code warm_ec;
-    while (decoder.next(warm, warm_ec) == decode_status::event) {
-    }
-    decoder.reset();
+    decode_jsonl(decoder, body, piece_size);  // warm-up
     std::int64_t bytes = 0, events = 0;
     const std::int64_t before = allocations.load();
     for (auto _ : state) {
-        std::string_view line;
-        chatwire::error_code ec;
-        for (std::size_t at = 0; at < body.size(); at += piece_size) {
-            decoder.feed(std::string_view(body).substr(at, piece_size));
-            while (decoder.next(line, ec) == decode_status::event) {
-                benchmark::DoNotOptimize(line.data());
-                ++events;
-            }
-        }
+        events += decode_jsonl(decoder, body, piece_size);
         bytes += static_cast<std::int64_t>(body.size());
     }
     report(state, bytes, events, allocations.load() - before);
