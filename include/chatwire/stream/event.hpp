@@ -69,8 +69,3 @@ struct owned_event {
 };
 
 } // namespace chatwire::stream
-
-namespace chatwire {
-/// As user code spells it: `ev.kind == chatwire::event_kind::token`.
-using stream::event_kind;
-} // namespace chatwire
