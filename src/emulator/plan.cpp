@@ -110,6 +110,9 @@ wire_plan to_wire(response_plan&& p, std::string_view reason, const request& req
             if (!last.bytes.empty() || last.delay.count() > 0) w.segments.push_back(std::move(last));
         }
     }
+    // The plan's copies are no longer needed: a long stream keeps only its wire bytes.
+    std::vector<std::string>().swap(p.events);
+    std::string().swap(p.body);
     if (p.drip_bytes > 0) drip(w, p.drip_bytes, p.drip_delay);
     return w;
 }
