@@ -1,8 +1,10 @@
 #pragma once
 // ChatBotKit v1: conversations and their completion (JSON or JSON lines).
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/chatbotkit/records.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/pager.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -60,7 +62,15 @@ struct state;
 using id_handler = boost::asio::any_completion_handler<void(error_code, std::string)>;
 using completion_handler = boost::asio::any_completion_handler<void(error_code, completion)>;
 using stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
+using conversation_handler = boost::asio::any_completion_handler<void(error_code, conversation_record)>;
 void create_conversation(const std::shared_ptr<state>&, conversation_fields, diagnostics&, id_handler);
+void fetch_conversation(const std::shared_ptr<state>&, std::string id, diagnostics&, conversation_handler);
+void update_conversation(const std::shared_ptr<state>&, std::string id, conversation_fields,
+                         std::optional<boost::json::object> merge_meta, diagnostics&, id_handler);
+void delete_conversation(const std::shared_ptr<state>&, std::string id, diagnostics&, id_handler);
+void create_message(const std::shared_ptr<state>&, std::string conversation_id, message, diagnostics&, id_handler);
+std::shared_ptr<chatwire::detail::list_state> make_list(const std::shared_ptr<state>&, std::string path,
+                                                         const list_options&);
 void complete(const std::shared_ptr<state>&, complete_request, diagnostics&, completion_handler);
 void complete_stream(const std::shared_ptr<state>&, complete_request, diagnostics&, stream_handler);
 } // namespace detail
@@ -99,6 +109,59 @@ public:
             },
             token, state_, std::move(req), &diag);
     }
+
+    /// GET /conversation/{id}/fetch: void(error_code, conversation_record).
+    template <class CompletionToken>
+    auto async_fetch_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, conversation_record)>(
+            [](auto h, std::shared_ptr<detail::state> s, std::string i, diagnostics* d) {
+                detail::fetch_conversation(s, std::move(i), *d, detail::conversation_handler(std::move(h)));
+            },
+            token, state_, std::move(id), &diag);
+    }
+
+    /// POST /conversation/{id}/update: the non-empty fields; `fields.meta`
+    /// replaces all meta, `merge_meta` is sent as `$update` and merges.
+    /// void(error_code, std::string id).
+    template <class CompletionToken>
+    auto async_update_conversation(std::string id, conversation_fields fields,
+                                   std::optional<boost::json::object> merge_meta, diagnostics& diag,
+                                   CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
+            [](auto h, std::shared_ptr<detail::state> s, std::string i, conversation_fields f,
+               std::optional<boost::json::object> m, diagnostics* d) {
+                detail::update_conversation(s, std::move(i), std::move(f), std::move(m), *d,
+                                            detail::id_handler(std::move(h)));
+            },
+            token, state_, std::move(id), std::move(fields), std::move(merge_meta), &diag);
+    }
+
+    /// POST /conversation/{id}/delete: void(error_code, std::string id).
+    template <class CompletionToken>
+    auto async_delete_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
+            [](auto h, std::shared_ptr<detail::state> s, std::string i, diagnostics* d) {
+                detail::delete_conversation(s, std::move(i), *d, detail::id_handler(std::move(h)));
+            },
+            token, state_, std::move(id), &diag);
+    }
+
+    /// POST /conversation/{id}/message/create: void(error_code, std::string id).
+    template <class CompletionToken>
+    auto async_create_message(std::string conversation_id, message m, diagnostics& diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
+            [](auto h, std::shared_ptr<detail::state> s, std::string c, message msg, diagnostics* d) {
+                detail::create_message(s, std::move(c), std::move(msg), *d, detail::id_handler(std::move(h)));
+            },
+            token, state_, std::move(conversation_id), std::move(m), &diag);
+    }
+
+    /// GET /conversation/list, page by page (or streamed) as items are needed.
+    pager<conversation_record> conversations(const list_options& opts = {});
+    /// GET /conversation/{id}/message/list.
+    pager<message_record> messages(const std::string& conversation_id, const list_options& opts = {});
+    /// GET /bot/list.
+    pager<bot_record> bots(const list_options& opts = {});
 
     http::client& transport();
 

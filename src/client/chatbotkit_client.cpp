@@ -1,6 +1,8 @@
 #include "api_call.hpp"
 #include "spawn.hpp"
 
+#include "list_state.hpp"
+
 #include <chatwire/chatbotkit.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -37,6 +39,17 @@ json::array to_json(const std::vector<message>& messages) {
     return a;
 }
 
+json::object fields_to_json(const conversation_fields& f) {
+    json::object body;
+    if (!f.bot_id.empty()) body["botId"] = f.bot_id;
+    if (!f.model.empty()) body["model"] = f.model;
+    if (!f.backstory.empty()) body["backstory"] = f.backstory;
+    if (!f.name.empty()) body["name"] = f.name;
+    if (!f.description.empty()) body["description"] = f.description;
+    if (f.meta) body["meta"] = *f.meta;
+    return body;
+}
+
 asio::awaitable<error_code> call(state& st, http::request r, diagnostics& diag, json::value& out) {
     auto [ec, res] = co_await cd::send(st.http, std::move(r), diag);
     if (ec) co_return ec;
@@ -49,13 +62,7 @@ asio::awaitable<std::pair<error_code, std::string>> do_create(std::shared_ptr<st
                                                               diagnostics& diag) {
     std::pair<error_code, std::string> out;
     diag.clear();
-    json::object body;
-    if (!f.bot_id.empty()) body["botId"] = f.bot_id;
-    if (!f.model.empty()) body["model"] = f.model;
-    if (!f.backstory.empty()) body["backstory"] = f.backstory;
-    if (!f.name.empty()) body["name"] = f.name;
-    if (!f.description.empty()) body["description"] = f.description;
-    if (f.meta) body["meta"] = *f.meta;
+    json::object body = fields_to_json(f);
     if (!f.messages.empty()) body["messages"] = to_json(f.messages);
     json::value v(std::move(body));
     auto r = cd::json_request(http::verb::post, cd::join_url(st->opts.base_url, "/conversation/create"), &v);
@@ -123,7 +130,98 @@ asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<st
     co_return out;
 }
 
+asio::awaitable<std::pair<error_code, conversation_record>> do_fetch(std::shared_ptr<state> st, std::string id,
+                                                                     diagnostics& diag) {
+    std::pair<error_code, conversation_record> out;
+    diag.clear();
+    if ((out.first = cd::check_not_empty("conversation id", id, diag))) co_return out;
+    auto r = cd::json_request(http::verb::get,
+                              cd::join_url(st->opts.base_url, "/conversation/" + cd::encode_segment(id) + "/fetch"),
+                              nullptr);
+    if ((out.first = authorize(*st, r, diag))) co_return out;
+    json::value v;
+    if ((out.first = co_await call(*st, std::move(r), diag, v))) co_return out;
+    from_json(v.as_object(), out.second);
+    co_return out;
+}
+
+/// POSTs `body` to /conversation/{id}/<action>-like paths that answer {"id"}.
+asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<state> st, std::string path,
+                                                                json::object body, diagnostics& diag) {
+    std::pair<error_code, std::string> out;
+    json::value v(std::move(body));
+    auto r = cd::json_request(http::verb::post, cd::join_url(st->opts.base_url, path), &v);
+    if ((out.first = authorize(*st, r, diag))) co_return out;
+    json::value res;
+    if ((out.first = co_await call(*st, std::move(r), diag, res))) co_return out;
+    out.second = cd::string_at(res, "id");
+    if (out.second.empty()) out.first = errc::bad_response;
+    co_return out;
+}
+
+template <class T>
+asio::awaitable<std::pair<error_code, T>> refused(error_code ec) {
+    co_return std::pair<error_code, T>{ec, T{}};
+}
+
 } // namespace
+
+void fetch_conversation(const std::shared_ptr<state>& st, std::string id, diagnostics& diag,
+                        conversation_handler h) {
+    cd::spawn_op<conversation_record>(st->executor, do_fetch(st, std::move(id), diag), std::move(h));
+}
+
+void update_conversation(const std::shared_ptr<state>& st, std::string id, conversation_fields f,
+                         std::optional<json::object> merge_meta, diagnostics& diag, id_handler h) {
+    diag.clear();
+    auto body = fields_to_json(f);
+    if (merge_meta) body["$update"] = std::move(*merge_meta);
+    auto ec = cd::check_not_empty("conversation id", id, diag);
+    cd::spawn_op<std::string>(
+        st->executor,
+        ec ? refused<std::string>(ec)
+           : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), diag),
+        std::move(h));
+}
+
+void delete_conversation(const std::shared_ptr<state>& st, std::string id, diagnostics& diag, id_handler h) {
+    diag.clear();
+    auto ec = cd::check_not_empty("conversation id", id, diag);
+    cd::spawn_op<std::string>(
+        st->executor,
+        ec ? refused<std::string>(ec)
+           : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), diag),
+        std::move(h));
+}
+
+void create_message(const std::shared_ptr<state>& st, std::string conversation_id, message m, diagnostics& diag,
+                    id_handler h) {
+    diag.clear();
+    auto ec = cd::check_not_empty("conversation id", conversation_id, diag);
+    if (!ec) ec = cd::check_not_empty("message text", m.text, diag);
+    json::object body{{"type", m.type.empty() ? "user" : m.type}, {"text", m.text}};
+    cd::spawn_op<std::string>(
+        st->executor,
+        ec ? refused<std::string>(ec)
+           : post_for_id(st, "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
+                         std::move(body), diag),
+        std::move(h));
+}
+
+std::shared_ptr<cd::list_state> make_list(const std::shared_ptr<state>& st, std::string path,
+                                          const list_options& opts) {
+    auto s = std::make_shared<cd::list_state>(st->http, st->executor);
+    s->url = cd::join_url(st->opts.base_url, path);
+    s->headers.set(http::field::authorization,
+                   (st->opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + st->opts.secret);
+    if (!st->opts.run_as_user_id.empty()) s->headers.set("X-RunAs-UserId", st->opts.run_as_user_id);
+    s->take = opts.take;
+    s->order = opts.order == list_order::asc ? "asc" : "desc";
+    s->cursor = opts.cursor;
+    s->stream = opts.stream;
+    s->map_error = cd::map_chatbotkit_error;
+    return s;
+}
 
 void create_conversation(const std::shared_ptr<state>& st, conversation_fields f, diagnostics& diag, id_handler h) {
     cd::spawn_op<std::string>(st->executor, do_create(st, std::move(f), diag), std::move(h));
@@ -143,5 +241,18 @@ client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
 
 http::client& client::transport() { return state_->http; }
+
+pager<conversation_record> client::conversations(const list_options& opts) {
+    return pager<conversation_record>(detail::make_list(state_, "/conversation/list", opts));
+}
+
+pager<message_record> client::messages(const std::string& conversation_id, const list_options& opts) {
+    return pager<message_record>(detail::make_list(
+        state_, "/conversation/" + chatwire::detail::encode_segment(conversation_id) + "/message/list", opts));
+}
+
+pager<bot_record> client::bots(const list_options& opts) {
+    return pager<bot_record>(detail::make_list(state_, "/bot/list", opts));
+}
 
 } // namespace chatwire::chatbotkit

@@ -116,6 +116,124 @@ asio::awaitable<std::pair<error_code, T>> failed(error_code ec) {
     co_return std::pair<error_code, T>{ec, T{}};
 }
 
+http::request v1_request(state& st, http::verb method, std::string path, const json::value* body) {
+    auto r = cd::json_request(method, cd::join_url(st.opts.base_url, "/v1" + path), body);
+    r.headers.set(http::field::authorization, "Bearer " + st.opts.api_key);
+    return r;
+}
+
+std::vector<std::string> strings_at(const json::value& v, std::string_view key) {
+    std::vector<std::string> out;
+    if (const auto* a = v.as_object().if_contains(key); a && a->is_array())
+        for (const auto& item : a->as_array())
+            if (item.is_string()) out.emplace_back(item.as_string());
+    return out;
+}
+
+std::string base64(std::string_view in) {
+    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) |
+                 std::uint8_t(in[i + 2]);
+        for (int shift : {18, 12, 6, 0}) out.push_back(table[(n >> shift) & 63]);
+    }
+    if (i < in.size()) {
+        std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
+        if (i + 1 < in.size()) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
+        out.push_back(table[(n >> 18) & 63]);
+        out.push_back(table[(n >> 12) & 63]);
+        out.push_back(i + 1 < in.size() ? table[(n >> 6) & 63] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+asio::awaitable<std::pair<error_code, chatbot_list>> do_list(std::shared_ptr<state> st, bool shared, bool verbose,
+                                                             diagnostics& diag) {
+    std::pair<error_code, chatbot_list> out;
+    diag.clear();
+    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
+    std::string path = std::string("/chatbots?include_shared=") + (shared ? "true" : "false") +
+                       "&verbose=" + (verbose ? "true" : "false");
+    json::value v;
+    if ((out.first = co_await call(*st, v1_request(*st, http::verb::get, path, nullptr), diag, v))) co_return out;
+    out.second.object_ids = strings_at(v, "object_ids");
+    if (const auto* a = v.as_object().if_contains("objects"); a && a->is_array())
+        for (const auto& item : a->as_array())
+            if (item.is_object()) out.second.objects.push_back(item.as_object());
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, json::object>> do_fetch(std::shared_ptr<state> st, std::string id,
+                                                              std::string name, diagnostics& diag) {
+    std::pair<error_code, json::object> out;
+    diag.clear();
+    if (id.empty() && name.empty()) {
+        diag.detail = "one of id and name is required";
+        out.first = errc::invalid_argument;
+        co_return out;
+    }
+    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
+    auto path = id.empty() ? "/chatbot?name=" + cd::encode_query(name) : "/chatbot?id=" + cd::encode_query(id);
+    json::value v;
+    if ((out.first = co_await call(*st, v1_request(*st, http::verb::get, path, nullptr), diag, v))) co_return out;
+    if (const auto* o = v.as_object().if_contains("object"); o && o->is_object()) out.second = o->as_object();
+    else out.first = errc::bad_response;
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, upload_reply>> do_upload(std::shared_ptr<state> st, upload_request req,
+                                                               diagnostics& diag) {
+    std::pair<error_code, upload_reply> out;
+    diag.clear();
+    if ((out.first = cd::check_not_empty("chatbot_id", req.chatbot_id, diag))) co_return out;
+    if (req.files.empty()) {
+        diag.detail = "no files to upload";
+        out.first = errc::invalid_argument;
+        co_return out;
+    }
+    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
+    json::array files;
+    for (const auto& f : req.files) {
+        json::object o{{"type", "file"}, {"raw_bytes", base64(f.bytes)}};
+        if (!f.name.empty()) o["name"] = f.name;
+        files.push_back(std::move(o));
+    }
+    json::object body{{"files", std::move(files)}};
+    if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
+    json::value bv(std::move(body));
+    json::value v;
+    if ((out.first = co_await call(
+             *st, v1_request(*st, http::verb::post, "/chatbot/" + cd::encode_segment(req.chatbot_id) + "/upload", &bv),
+             diag, v)))
+        co_return out;
+    out.second.conversation_id = cd::string_at(v, "conversation_id");
+    out.second.knowledge_base_id = cd::string_at(v, "knowledge_base_id");
+    out.second.uploaded_files = strings_at(v, "uploaded_files");
+    out.second.errors = strings_at(v, "errors");
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, std::string>> do_terminate(std::shared_ptr<state> st, std::string chatbot_id,
+                                                                 std::string run_id, diagnostics& diag) {
+    std::pair<error_code, std::string> out;
+    diag.clear();
+    if ((out.first = cd::check_not_empty("chatbot_id", chatbot_id, diag))) co_return out;
+    if ((out.first = cd::check_not_empty("pipeline_run_id", run_id, diag))) co_return out;
+    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
+    json::value bv(json::object{{"pipeline_run_id", run_id}});
+    json::value v;
+    if ((out.first = co_await call(
+             *st, v1_request(*st, http::verb::post, "/chatbot/" + cd::encode_segment(chatbot_id) + "/terminate", &bv),
+             diag, v)))
+        co_return out;
+    out.second = cd::string_at(v, "status");
+    co_return out;
+}
+
 } // namespace
 
 void run(const std::shared_ptr<state>& st, run_request req, diagnostics& diag, run_handler h) {
@@ -139,6 +257,25 @@ void run_v1_stream(const std::shared_ptr<state>& st, v1_run_request req, diagnos
     auto ec = build_v1(*st, req, true, diag, r);
     cd::spawn_op<chat_stream>(st->executor,
                               ec ? failed<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
+                              std::move(h));
+}
+
+void list_chatbots(const std::shared_ptr<state>& st, bool shared, bool verbose, diagnostics& diag, list_handler h) {
+    cd::spawn_op<chatbot_list>(st->executor, do_list(st, shared, verbose, diag), std::move(h));
+}
+
+void fetch_chatbot(const std::shared_ptr<state>& st, std::string id, std::string name, diagnostics& diag,
+                   object_handler h) {
+    cd::spawn_op<json::object>(st->executor, do_fetch(st, std::move(id), std::move(name), diag), std::move(h));
+}
+
+void upload(const std::shared_ptr<state>& st, upload_request req, diagnostics& diag, upload_handler h) {
+    cd::spawn_op<upload_reply>(st->executor, do_upload(st, std::move(req), diag), std::move(h));
+}
+
+void terminate(const std::shared_ptr<state>& st, std::string chatbot_id, std::string run_id, diagnostics& diag,
+               status_handler h) {
+    cd::spawn_op<std::string>(st->executor, do_terminate(st, std::move(chatbot_id), std::move(run_id), diag),
                               std::move(h));
 }
 

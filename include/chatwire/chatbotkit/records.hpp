@@ -1,0 +1,44 @@
+#pragma once
+// ChatBotKit resources as they come back from fetch and list actions.
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace chatwire::chatbotkit {
+
+struct conversation_record {
+    std::string id, name, description, bot_id, model, backstory;
+    boost::json::object meta;
+    std::int64_t created_at = 0, updated_at = 0;  ///< ms since the epoch
+};
+
+struct message_record {
+    std::string id, type, text;
+    boost::json::object meta;
+    std::int64_t created_at = 0, updated_at = 0;
+};
+
+struct bot_record {
+    std::string id, name, description, model, backstory;
+    boost::json::object meta;
+    std::int64_t created_at = 0, updated_at = 0;
+};
+
+enum class list_order { desc, asc };
+
+struct list_options {
+    std::size_t take = 0;               ///< page size; 0: the server's default
+    list_order order = list_order::desc;
+    std::string cursor;                 ///< start after this item
+    /// Ask for every item in one JSON-lines response (Accept: application/jsonl)
+    /// instead of cursor pages.
+    bool stream = false;
+};
+
+void from_json(const boost::json::object& o, conversation_record& out);
+void from_json(const boost::json::object& o, message_record& out);
+void from_json(const boost::json::object& o, bot_record& out);
+
+} // namespace chatwire::chatbotkit
