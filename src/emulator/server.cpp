@@ -22,7 +22,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <array>
 #include <cctype>
+#include <tuple>
 #include <unordered_set>
 
 namespace chatwire::emulator {
@@ -130,6 +132,23 @@ asio::awaitable<bool> write_plan(Stream& stream, asio::steady_timer& timer, cons
     co_return true;
 }
 
+// Reads and drops what the client is still sending (briefly), so that closing
+// does not reset the connection before it has read our answer.
+template <class Stream>
+asio::awaitable<void> drain(Stream& stream) {
+    auto& tcp = beast::get_lowest_layer(stream);
+    boost::system::error_code ignored;
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp.expires_after(std::chrono::seconds(1));
+    std::array<char, 4096> sink;
+    for (std::size_t total = 0; total < (1u << 20);) {
+        auto [ec, n] = co_await tcp.async_read_some(asio::buffer(sink), tuple_awaitable);
+        if (ec) break;
+        total += n;
+    }
+    tcp.expires_never();
+}
+
 template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self) {
     auto& tcp = beast::get_lowest_layer(stream);
@@ -139,21 +158,21 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
         parser.body_limit(self->opts.max_body_bytes);
         parser.header_limit(64 * 1024);
         tcp.expires_after(idle_timeout);
-        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
-        if (hec) co_return;
+        auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
         // curl and others wait for this before sending a large body.
-        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        if (!ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
             static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
             auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(go_on), tuple_awaitable);
             if (wec) co_return;
         }
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+        if (!ec) std::tie(ec, hn) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         tcp.expires_never();
         if (ec == http::error::body_limit) {
             static const std::string too_large =
                 "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: 36\r\n"
                 "Connection: close\r\n\r\n{\"error\":\"Request body is too large\"}";
             co_await asio::async_write(stream, asio::buffer(too_large), tuple_awaitable);
+            co_await drain(stream);
             co_return;
         }
         if (ec || self->stopped) co_return;

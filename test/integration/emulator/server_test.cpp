@@ -160,6 +160,21 @@ BOOST_AUTO_TEST_CASE(admin_api_over_http) {
     BOOST_TEST(emu_test::exchange(t, "POST", "/_emulator/faults", {}, "{not json").status == 400);
 }
 
+BOOST_AUTO_TEST_CASE(garbage_and_oversized_requests) {
+    auto o = plain_options();
+    o.max_body_bytes = 1024;
+    running_emulator e(o);
+    auto garbage = emu_test::send_raw(e.target(), "\x16\x03\x01 not http at all\r\n\r\n");
+    BOOST_TEST(garbage.status == 0);  // closed without an answer
+    auto big = emu_test::exchange(e.target(), "POST", "/api/v1/chatbots/a/chat", bearer, std::string(4096, 'x'));
+    BOOST_TEST(big.status == 413);
+    // Plain HTTP sent to a TLS listener is refused, and the server lives on.
+    running_emulator tls;
+    auto plain_to_tls = emu_test::send_raw({tls.srv->port(), ""}, "GET /_emulator/stats HTTP/1.1\r\nHost: h\r\n\r\n");
+    BOOST_TEST(plain_to_tls.status == 0);
+    BOOST_TEST(emu_test::exchange(tls.target(), "GET", "/_emulator/stats").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(stop_ends_open_streams) {
     auto o = plain_options();
     o.token_delay = 1000ms;  // a stream that would take a minute
