@@ -36,10 +36,12 @@ struct chat_stream_state {
     std::variant<std::monostate, stream::vectorshift_mapper, stream::chatbotkit_mapper, stream::pollybot_mapper>
         mapper;
     diagnostics diag;
+    bool json_lines = false;  // a VectorShift body of bare JSON lines instead of SSE
+    bool seen_bytes = false;
     error_code body_end;   // set once the body has ended (end_of_stream or an error)
     error_code final_ec;   // once set, every later call returns it
 
-    bool uses_sse() const noexcept { return format != stream_format::chatbotkit_jsonl; }
+    bool uses_sse() const noexcept { return format != stream_format::chatbotkit_jsonl && !json_lines; }
 
     stream::decode_status next_payload(std::string_view& payload, error_code& ec) {
         if (!uses_sse()) return jsonl.next(payload, ec);
@@ -117,6 +119,12 @@ struct chat_stream_state {
 
     void on_piece(error_code ec, std::string_view piece) {
         if (!ec) {
+            if (!seen_bytes && !piece.empty()) {
+                seen_bytes = true;
+                // VectorShift may also answer with bare JSON lines: tell by the first byte.
+                json_lines = format == stream_format::vectorshift_sse &&
+                             stream::vectorshift_mapper::body_is_bare_json(piece);
+            }
             if (uses_sse()) sse.feed(piece);
             else jsonl.feed(piece);
             return;

@@ -126,6 +126,13 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         std::vector<std::string> bytes(query_number(req, "bytes", 10), std::string("x"));
         co_return co_await write_chunked(s, std::move(bytes), milliseconds(query_number(req, "ms", 100)), true);
     }
+    if (path == "/mirror") {
+        // The request body back as a chunked body, `piece` bytes per chunk.
+        std::vector<std::string> chunks;
+        const std::size_t n = std::max<std::size_t>(1, query_number(req, "piece", 16));
+        for (std::size_t i = 0; i < req.body().size(); i += n) chunks.push_back(req.body().substr(i, n));
+        co_return co_await write_chunked(s, std::move(chunks), milliseconds(0), true);
+    }
     if (path == "/big") co_return co_await write_simple(s, req, std::string(query_number(req, "bytes", 1024), 'b'));
     if (path == "/bigheader") {
         bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};

@@ -1,0 +1,136 @@
+// chat_stream over real bodies: framing variants, cancellation, close.
+#include <boost/test/unit_test.hpp>
+
+#include "run_coro.hpp"
+#include "test_server.hpp"
+
+#include <chatwire/chat.hpp>
+#include <chatwire/chat_stream.hpp>
+#include <chatwire/emulator/server.hpp>
+#include <chatwire/http/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using chatwire::errc;
+using chatwire::error_code;
+using chatwire::testing::run_coro;
+using chatwire::testing::test_server;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+/// Streams `body` back from the test server and decodes it as `format`.
+asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server& server, std::string body,
+                                      chatwire::stream_format format, std::string expected_text, int piece) {
+    chatwire::diagnostics diag;
+    chatwire::http::request r;
+    r.method = chatwire::http::verb::post;
+    r.url = server.url("/mirror?piece=" + std::to_string(piece));
+    r.body = std::move(body);
+    auto [ec, bs] = co_await http.async_open(std::move(r), diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    chatwire::chat_stream s(http.get_executor(), std::move(bs), format);
+    std::string text;
+    error_code end;
+    for (;;) {
+        auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+        if (nec) {
+            end = nec;
+            break;
+        }
+        if (ev.kind == chatwire::event_kind::token) text.append(ev.text);
+    }
+    BOOST_TEST(end == error_code(errc::end_of_stream), end.message());
+    BOOST_TEST(text == expected_text);
+    BOOST_TEST(s.conversation_id() == "conv-1");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(vectorshift_streams_in_every_framing_give_the_same_text) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::http::client http(io.get_executor());
+    const std::string expected = "Hello, \"world\" — ünïcode\nnext";
+    const std::string cumulative_sse =
+        "data: {\"output\":\"Hello,\",\"conversation_id\":\"conv-1\"}\n\n"
+        "data: {\"output\":\"Hello, \\\"world\\\"\",\"conversation_id\":\"conv-1\"}\n\n"
+        "data: {\"output\":\"Hello, \\\"world\\\" — ünïcode\\nnext\",\"conversation_id\":\"conv-1\"}\n\n";
+    const std::string chunked_sse_crlf =
+        "data: {\"output\":\"Hello,\",\"conversation_id\":\"conv-1\"}\r\n\r\n"
+        "data: {\"output\":\" \\\"world\\\"\",\"conversation_id\":\"conv-1\"}\r\n\r\n"
+        "data: {\"output\":\" — ünïcode\\nnext\",\"conversation_id\":\"conv-1\"}\r\n\r\n";
+    const std::string bare_lines =
+        "{\"output\":\"Hello,\",\"conversation_id\":\"conv-1\"}\n"
+        "{\"output\":\"Hello, \\\"world\\\"\",\"conversation_id\":\"conv-1\"}\n"
+        "{\"output\":\"Hello, \\\"world\\\" — ünïcode\\nnext\",\"conversation_id\":\"conv-1\"}\n";
+    for (int piece : {1, 7, 4096}) {
+        run_coro(io, decode_mirrored(http, server, cumulative_sse, chatwire::stream_format::vectorshift_sse, expected, piece));
+        run_coro(io, decode_mirrored(http, server, chunked_sse_crlf, chatwire::stream_format::vectorshift_sse, expected, piece));
+        run_coro(io, decode_mirrored(http, server, bare_lines, chatwire::stream_format::vectorshift_sse, expected, piece));
+    }
+}
+
+namespace {
+
+asio::awaitable<void> cancel_after_first_token(chatwire::chat_client& c, chatwire::emulator::server& emu) {
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await c.async_send("tell me everything", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    std::string before;
+    for (;;) {
+        auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+        BOOST_TEST_REQUIRE(!nec, nec.message());
+        if (ev.kind == chatwire::event_kind::token) {
+            before.assign(ev.text);
+            break;
+        }
+    }
+    // The next event is 300 ms away: cancel the wait for it.
+    asio::cancellation_signal signal;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(50ms);
+    timer.async_wait([&signal](error_code) { signal.emit(asio::cancellation_type::terminal); });
+    auto [cec, ev] = co_await s.async_next(asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+    BOOST_TEST(cec == error_code(errc::cancelled), cec.message());
+    BOOST_TEST(std::string(s.text_so_far()) == before);  // what arrived is kept
+    auto [again, ev2] = co_await s.async_next(tuple_awaitable);
+    BOOST_TEST(again == error_code(errc::cancelled));
+    (void)emu;
+}
+
+asio::awaitable<void> close_midway(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+    BOOST_TEST_REQUIRE(!nec);
+    s.close();
+    auto [cec, ev2] = co_await s.async_next(tuple_awaitable);
+    BOOST_TEST(cec == error_code(errc::cancelled), cec.message());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(cancelling_a_chat_stream_closes_it_and_keeps_the_text) {
+    asio::io_context io;
+    chatwire::emulator::options eo;
+    eo.token_delay = 300ms;
+    chatwire::emulator::server emu(io.get_executor(), eo);
+    emu.start();
+    chatwire::chat_options o;
+    o.api = chatwire::api::pollybot;
+    o.base_url = emu.base_url();
+    o.api_key = "k";
+    o.chatbot_id = "bot";
+    o.http.tls.extra_ca_pem = emu.certificate_pem();
+    chatwire::chat_client c(io.get_executor(), o);
+    run_coro(io, cancel_after_first_token(c, emu));
+    run_coro(io, close_midway(c));
+}
