@@ -82,6 +82,13 @@ asio::awaitable<void> length_and_close_delimited(test_server& server, client& c)
     BOOST_TEST(d.body == std::string(200000, 'b'));
     BOOST_TEST(d.pieces > 1);
 
+    // Longer than Beast's default 8 MiB body limit and the client's own
+    // non-streaming limit: a stream is bounded by its decoder, not the body.
+    auto long_body = co_await open(c, server.url("/big?bytes=" + std::to_string(12 << 20)));
+    auto dl = co_await drain(long_body);
+    BOOST_TEST(dl.end == error_code(errc::end_of_stream), dl.end.message());
+    BOOST_TEST(dl.body.size() == std::size_t(12 << 20));
+
     auto cd = co_await open(c, server.url("/close-delimited?n=1000"));
     auto d2 = co_await drain(cd);
     BOOST_TEST(d2.end == error_code(errc::end_of_stream), d2.end.message());
