@@ -146,6 +146,25 @@ asio::awaitable<void> chatbotkit_resources(cbk::client& c) {
     BOOST_TEST(msgs[2].type == "bot");
     BOOST_TEST(msgs[2].text == done.text);
 
+    // Stateless completion, streamed: the same text as the JSON answer.
+    cbk::complete_request stateless;
+    stateless.messages.push_back(user_message("What are your hours?"));
+    auto [jec, whole] = co_await c.async_complete(stateless, diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!jec, jec.message());
+    auto [sec, stream] = co_await c.async_complete_stream(stateless, diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!sec, sec.message());
+    std::string streamed_text;
+    for (;;) {
+        auto [nec, ev] = co_await stream.async_next(tuple_awaitable);
+        if (nec) {
+            BOOST_TEST(nec == error_code(errc::end_of_stream), nec.message());
+            break;
+        }
+        if (ev.kind == chatwire::event_kind::token) streamed_text.append(ev.text);
+    }
+    BOOST_TEST(streamed_text == whole.text);
+    BOOST_TEST(!whole.text.empty());
+
     // Bots named in conversations exist.
     auto bot_pages = c.bots();
     auto bots = co_await drain(std::move(bot_pages));
