@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cctype>
 #include <map>
 #include <stdexcept>
 
