@@ -113,6 +113,16 @@ asio::awaitable<std::pair<error_code, http::response>> send(http::client& c, htt
     co_return std::pair{ec, std::move(res)};
 }
 
+asio::awaitable<error_code> call_json(http::client& c, http::request req, diagnostics& diag, error_mapper map_error,
+                                      json::value& out, http::fields* headers) {
+    auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
+    if (ec) co_return ec;
+    if (headers) *headers = std::move(res.headers);
+    const auto& h = headers ? *headers : res.headers;
+    if (res.status < 200 || res.status >= 300) co_return map_error(res.status, h, res.body, diag);
+    co_return parse_object(res.body, out, diag);
+}
+
 asio::awaitable<std::pair<error_code, http::body_stream>> open_stream(http::client& c, http::request req,
                                                                       diagnostics& diag, error_mapper map_error) {
     auto [ec, body] = co_await c.async_open(std::move(req), diag, tuple_awaitable);

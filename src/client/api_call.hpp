@@ -28,17 +28,35 @@ std::string join_url(std::string_view base, std::string_view path);
 
 http::request json_request(http::verb method, std::string url, const boost::json::value* body);
 
+/// Maps a provider's error answer to errc, keeping its code and message.
+using error_mapper = error_code (*)(unsigned status, const http::fields& headers, std::string_view body,
+                                    diagnostics& diag);
+
+/// What each provider client holds: its options and a transport of its own.
+template <class Options>
+struct provider_state {
+    provider_state(boost::asio::any_io_executor ex, Options o)
+        : opts(std::move(o)), http(ex, opts.http), executor(std::move(ex)) {}
+    Options opts;
+    http::client http;
+    boost::asio::any_io_executor executor;
+};
+
 /// Sends and reads the whole response; transport errors come back as they are.
 boost::asio::awaitable<std::pair<error_code, http::response>> send(http::client& c, http::request req,
                                                                    diagnostics& diag);
 
 /// Opens a streamed response. A non-2xx status is read whole (bounded) and
 /// handed to `map_error`; on success the stream is ready for the decoder.
-using error_mapper = error_code (*)(unsigned status, const http::fields& headers, std::string_view body,
-                                    diagnostics& diag);
 boost::asio::awaitable<std::pair<error_code, http::body_stream>> open_stream(http::client& c, http::request req,
                                                                              diagnostics& diag,
                                                                              error_mapper map_error);
+
+/// Sends a request whose answer is a JSON object: a non-2xx status goes
+/// through `map_error`, a 2xx body must parse. `headers` gets the response's.
+boost::asio::awaitable<error_code> call_json(http::client& c, http::request req, diagnostics& diag,
+                                             error_mapper map_error, boost::json::value& out,
+                                             http::fields* headers = nullptr);
 
 /// Parses a JSON body; errc::bad_response when it is not a JSON object.
 error_code parse_object(std::string_view body, boost::json::value& out, diagnostics& diag);

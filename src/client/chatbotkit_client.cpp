@@ -15,11 +15,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace cd = chatwire::detail;
 
-struct state {
-    state(asio::any_io_executor ex, options o) : opts(std::move(o)), http(ex, opts.http), executor(std::move(ex)) {}
-    options opts;
-    http::client http;
-    asio::any_io_executor executor;
+struct state : chatwire::detail::provider_state<options> {
+    using provider_state::provider_state;
 };
 
 namespace {
@@ -51,11 +48,7 @@ json::object fields_to_json(const conversation_fields& f) {
 }
 
 asio::awaitable<error_code> call(state& st, http::request r, diagnostics& diag, json::value& out) {
-    auto [ec, res] = co_await cd::send(st.http, std::move(r), diag);
-    if (ec) co_return ec;
-    if (res.status < 200 || res.status >= 300)
-        co_return cd::map_chatbotkit_error(res.status, res.headers, res.body, diag);
-    co_return cd::parse_object(res.body, out, diag);
+    return cd::call_json(st.http, std::move(r), diag, cd::map_chatbotkit_error, out);
 }
 
 asio::awaitable<std::pair<error_code, std::string>> do_create(std::shared_ptr<state> st, conversation_fields f,

@@ -34,12 +34,9 @@ http::request list_request(const list_state& s) {
 }
 
 asio::awaitable<error_code> fetch_page(list_state& s) {
-    auto [ec, res] = co_await send(s.http, list_request(s), s.diag);
-    ++s.pages;
-    if (ec) co_return ec;
-    if (res.status < 200 || res.status >= 300) co_return s.map_error(res.status, res.headers, res.body, s.diag);
     json::value v;
-    if (auto pec = parse_object(res.body, v, s.diag)) co_return pec;
+    ++s.pages;
+    if (auto ec = co_await call_json(s.http, list_request(s), s.diag, s.map_error, v)) co_return ec;
     const auto* items = v.as_object().if_contains("items");
     if (!items || !items->is_array()) {
         s.diag.detail = "a list without items";

@@ -14,12 +14,9 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using chatwire::detail::spawn_op;
 
-struct state {
-    state(asio::any_io_executor ex, options o) : opts(std::move(o)), http(ex, opts.http), executor(std::move(ex)) {}
-    options opts;
-    http::client http;
-    asio::any_io_executor executor;
-    rate_limit last;
+struct state : chatwire::detail::provider_state<options> {
+    using provider_state::provider_state;
+    rate_limit last;  // of the most recent response
 };
 
 namespace {

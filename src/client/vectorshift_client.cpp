@@ -5,6 +5,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace chatwire::vectorshift {
 namespace detail {
@@ -13,11 +14,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace cd = chatwire::detail;
 
-struct state {
-    state(asio::any_io_executor ex, options o) : opts(std::move(o)), http(ex, opts.http), executor(std::move(ex)) {}
-    options opts;
-    http::client http;
-    asio::any_io_executor executor;
+struct state : chatwire::detail::provider_state<options> {
+    using provider_state::provider_state;
 };
 
 namespace {
@@ -64,13 +62,11 @@ error_code build_v1(state& st, const v1_run_request& req, bool stream, diagnosti
 /// Sends and returns the JSON object of a successful run; failed runs (any
 /// status, including 200 with status:"failed") become errors.
 asio::awaitable<error_code> call(state& st, http::request r, diagnostics& diag, json::value& out) {
-    auto [ec, res] = co_await cd::send(st.http, std::move(r), diag);
-    if (ec) co_return ec;
-    if (res.status < 200 || res.status >= 300)
-        co_return cd::map_vectorshift_error(res.status, res.headers, res.body, diag);
-    if (auto pec = cd::parse_object(res.body, out, diag)) co_return pec;
+    http::fields headers;
+    if (auto ec = co_await cd::call_json(st.http, std::move(r), diag, cd::map_vectorshift_error, out, &headers))
+        co_return ec;
     if (cd::string_at(out, "status") == "failed")
-        co_return cd::map_vectorshift_error(res.status, res.headers, res.body, diag);
+        co_return cd::map_vectorshift_error(200, headers, json::serialize(out), diag);
     co_return error_code{};
 }
 
