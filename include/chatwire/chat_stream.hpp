@@ -45,7 +45,9 @@ public:
     /// errc::truncated_stream; an error event inside the stream is
     /// errc::stream_error (or errc::run_failed) with the provider's code and
     /// message in diagnostics(). text_so_far() keeps what arrived in every case.
-    /// Terminal cancellation closes the connection. Precondition: is_open().
+    /// Terminal cancellation closes the connection. One call at a time: a
+    /// second while one is pending completes with errc::invalid_argument. On
+    /// an error the event is empty. Precondition: is_open().
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(

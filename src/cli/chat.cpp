@@ -63,7 +63,7 @@ int report(const error_code& ec, const diagnostics& diag) {
     std::cerr << "chatwire chat: " << ec.message();
     if (auto d = diag.to_string(); !d.empty()) std::cerr << " (" << d << ")";
     std::cerr << "\n";
-    if (ec == errc::invalid_argument) return exit_usage;
+    if (ec == errc::invalid_argument || ec == errc::invalid_url || ec == errc::tls_setup_failed) return exit_usage;
     return is_provider_error(ec) ? exit_api : exit_network;
 }
 
@@ -129,13 +129,26 @@ int run(settings s, const std::string& ca_file, bool embedded) {
         s.chat.base_url = local->base_url() + (s.chat.api == api::chatbotkit ? "/api/v1" : "");
         s.chat.http.tls.extra_ca_pem = local->certificate_pem();  // trusted for this run only
         std::cerr << "using the embedded emulator at " << local->base_url() << "\n";
-    } else if (!ca_file.empty()) {
-        s.chat.http.tls.extra_ca_file = ca_file;
+    } else {
+        if (!ca_file.empty()) s.chat.http.tls.extra_ca_file = ca_file;
+        const auto& url = s.chat.base_url;
+        const bool loopback = url.find("://127.") != std::string::npos || url.find("://localhost") != std::string::npos ||
+                              url.find("://[::1]") != std::string::npos;
+        if (url.rfind("http://", 0) == 0 && !loopback)
+            std::cerr << "chatwire chat: warning: plain http:// sends the key unencrypted\n";
     }
     chat_client client(io.get_executor(), s.chat);
     int code = exit_failure;
     asio::co_spawn(io, converse(client, std::move(s)), [&](std::exception_ptr e, int rc) {
-        code = e ? exit_failure : rc;
+        code = rc;
+        if (e) {
+            code = exit_failure;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                std::cerr << "chatwire chat: " << ex.what() << "\n";
+            }
+        }
         if (local) local->stop();
         io.stop();
     });

@@ -74,7 +74,11 @@ void keep_message(std::string_view body, diagnostics& diag) {
 
 } // namespace
 
-std::string encode_segment(std::string_view s) { return percent_encode(s); }
+std::string encode_segment(std::string_view s) {
+    // "." and ".." are unreserved characters but path steps: encode them too.
+    if (s == "." || s == "..") return s.size() == 1 ? "%2E" : "%2E%2E";
+    return percent_encode(s);
+}
 std::string encode_query(std::string_view s) { return percent_encode(s); }
 
 error_code check_header_value(std::string_view name, std::string_view value, diagnostics& diag) {
@@ -124,16 +128,19 @@ asio::awaitable<error_code> call_json(http::client& c, http::request req, diagno
 }
 
 asio::awaitable<std::pair<error_code, http::body_stream>> open_stream(http::client& c, http::request req,
-                                                                      diagnostics& diag, error_mapper map_error) {
+                                                                      diagnostics& diag, error_mapper map_error,
+                                                                      http::fields* headers) {
     auto [ec, body] = co_await c.async_open(std::move(req), diag, tuple_awaitable);
     if (ec) co_return std::pair{ec, http::body_stream{}};
+    if (headers) *headers = body.headers();
     if (body.status() >= 200 && body.status() < 300) co_return std::pair{error_code{}, std::move(body)};
-    // An error answer: read its (small) body to keep the provider's code and message.
+    // An error answer: read its head (bounded) to keep the provider's code and message.
     std::string text;
-    for (;;) {
+    while (text.size() < max_error_body) {
         auto [rec, piece] = co_await body.async_read_some(tuple_awaitable);
-        if (rec) break;
-        text.append(piece.substr(0, max_error_body - std::min(max_error_body, text.size())));
+        if (rec == errc::end_of_stream) break;
+        if (rec) co_return std::pair{rec, http::body_stream{}};
+        text.append(piece.substr(0, max_error_body - text.size()));
     }
     co_return std::pair{map_error(body.status(), body.headers(), text, diag), http::body_stream{}};
 }
@@ -153,6 +160,28 @@ void note_retry_after(const http::fields& headers, diagnostics& diag) {
         if (auto d = parse_retry_after(it->value())) diag.retry_after = d;
     }
 }
+
+namespace {
+// The least specific hint: X-RateLimit-Reset, epoch seconds when large, else a delay.
+void note_ratelimit_reset(const http::fields& headers, diagnostics& diag) {
+    if (diag.retry_after) return;
+    auto it = headers.find("X-RateLimit-Reset");
+    if (it == headers.end()) return;
+    auto v = it->value();
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < 0) return;
+    constexpr std::int64_t epoch_threshold = 1'000'000'000;  // 2001: anything above is a date
+    std::int64_t delay = n;
+    if (n >= epoch_threshold) {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        delay = std::max<std::int64_t>(0, n - now);
+    }
+    if (delay <= 86400) diag.retry_after = std::chrono::seconds(delay);
+}
+} // namespace
 
 std::string_view string_at(const json::value& v, std::string_view key) {
     if (!v.is_object()) return {};
@@ -215,6 +244,7 @@ error_code map_pollybot_error(unsigned status, const http::fields& headers, std:
         }
     }
     keep_message(body, diag);
+    if (status == 429) note_ratelimit_reset(headers, diag);
     std::string_view code = diag.provider_code;
     if (code == "MISSING_AUTH_HEADER" || code == "INVALID_API_KEY") return errc::unauthorized;
     if (code == "INSUFFICIENT_CREDITS") return errc::payment_required;

@@ -48,9 +48,17 @@ boost::asio::awaitable<std::pair<error_code, http::response>> send(http::client&
 
 /// Opens a streamed response. A non-2xx status is read whole (bounded) and
 /// handed to `map_error`; on success the stream is ready for the decoder.
+/// `headers`, when given, receives the response's headers in either case.
 boost::asio::awaitable<std::pair<error_code, http::body_stream>> open_stream(http::client& c, http::request req,
                                                                              diagnostics& diag,
-                                                                             error_mapper map_error);
+                                                                             error_mapper map_error,
+                                                                             http::fields* headers = nullptr);
+
+/// An operation refused before it started, as an awaitable result.
+template <class T>
+boost::asio::awaitable<std::pair<error_code, T>> refused(error_code ec) {
+    co_return std::pair<error_code, T>{ec, T{}};
+}
 
 /// Sends a request whose answer is a JSON object: a non-2xx status goes
 /// through `map_error`, a 2xx body must parse. `headers` gets the response's.

@@ -9,6 +9,7 @@
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/consign.hpp>
 #include <boost/asio/post.hpp>
 
 #include <stdexcept>
@@ -36,6 +37,7 @@ struct chat_stream_state {
     std::variant<std::monostate, stream::vectorshift_mapper, stream::chatbotkit_mapper, stream::pollybot_mapper>
         mapper;
     diagnostics diag;
+    bool busy = false;        // an async_next is in progress
     bool json_lines = false;  // a VectorShift body of bare JSON lines instead of SSE
     bool seen_bytes = false;
     error_code body_end;   // set once the body has ended (end_of_stream or an error)
@@ -145,20 +147,44 @@ struct chat_stream_state {
     }
 };
 
-void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
-    if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
+namespace {
+
+void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler, error_code ec, event ev) {
+    st->busy = false;
+    // An error closed the body: its bytes are gone, so hand out no views.
+    if (ec) ev = event{};
+    // The state rides along so the event's views stay valid until the handler ran.
+    boost::asio::post(st->executor,
+                      boost::asio::append(boost::asio::consign(std::move(handler), st), ec, std::move(ev)));
+}
+
+void continue_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
     error_code ec;
     event ev;
     if (st->try_next(ec, ev)) {
-        boost::asio::post(st->executor, boost::asio::append(std::move(handler), ec, ev));
+        complete(st, std::move(handler), ec, ev);
         return;
     }
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
     st->body.async_read_some(boost::asio::bind_cancellation_slot(
         slot, [st, h = std::move(handler)](error_code ec, std::string_view piece) mutable {
             st->on_piece(ec, piece);
-            start_next(st, std::move(h));
+            continue_next(st, std::move(h));
         }));
+}
+
+} // namespace
+
+void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
+    if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
+    if (st->busy) {
+        // One read at a time: a second one would race the first over the same buffer.
+        boost::asio::post(st->executor, boost::asio::append(std::move(handler),
+                                                            make_error_code(errc::invalid_argument), event{}));
+        return;
+    }
+    st->busy = true;
+    continue_next(st, std::move(handler));
 }
 
 } // namespace detail

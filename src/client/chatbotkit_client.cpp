@@ -152,11 +152,6 @@ asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<
     co_return out;
 }
 
-template <class T>
-asio::awaitable<std::pair<error_code, T>> refused(error_code ec) {
-    co_return std::pair<error_code, T>{ec, T{}};
-}
-
 } // namespace
 
 void fetch_conversation(const std::shared_ptr<state>& st, std::string id, diagnostics& diag,
@@ -172,7 +167,7 @@ void update_conversation(const std::shared_ptr<state>& st, std::string id, conve
     auto ec = cd::check_not_empty("conversation id", id, diag);
     cd::spawn_op<std::string>(
         st->executor,
-        ec ? refused<std::string>(ec)
+        ec ? cd::refused<std::string>(ec)
            : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), diag),
         std::move(h));
 }
@@ -182,7 +177,7 @@ void delete_conversation(const std::shared_ptr<state>& st, std::string id, diagn
     auto ec = cd::check_not_empty("conversation id", id, diag);
     cd::spawn_op<std::string>(
         st->executor,
-        ec ? refused<std::string>(ec)
+        ec ? cd::refused<std::string>(ec)
            : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), diag),
         std::move(h));
 }
@@ -195,7 +190,7 @@ void create_message(const std::shared_ptr<state>& st, std::string conversation_i
     json::object body{{"type", m.type.empty() ? "user" : m.type}, {"text", m.text}};
     cd::spawn_op<std::string>(
         st->executor,
-        ec ? refused<std::string>(ec)
+        ec ? cd::refused<std::string>(ec)
            : post_for_id(st, "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
                          std::move(body), diag),
         std::move(h));

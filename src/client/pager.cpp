@@ -45,8 +45,9 @@ asio::awaitable<error_code> fetch_page(list_state& s) {
     for (const auto& item : items->as_array())
         if (item.is_object()) s.buffer.push_back(item.as_object());
     auto next = string_at(v, "cursor");
-    // An empty page or one without a cursor ends the list.
-    if (items->as_array().empty() || next.empty()) s.done = true;
+    // An empty page or one without a cursor ends the list; so does a cursor
+    // that does not move, which would otherwise loop for ever.
+    if (items->as_array().empty() || next.empty() || next == s.cursor) s.done = true;
     s.cursor.assign(next);
     co_return error_code{};
 }

@@ -95,9 +95,10 @@ asio::awaitable<std::pair<error_code, chat_stream>> run_stream(std::shared_ptr<s
     std::pair<error_code, chat_stream> out;
     http::request r;
     if ((out.first = build(*st, req, true, diag, r))) co_return out;
-    auto [ec, body] =
-        co_await chatwire::detail::open_stream(st->http, std::move(r), diag, chatwire::detail::map_pollybot_error);
-    if (body.is_open()) note_rate_limit(*st, body.headers());
+    http::fields headers;
+    auto [ec, body] = co_await chatwire::detail::open_stream(st->http, std::move(r), diag,
+                                                             chatwire::detail::map_pollybot_error, &headers);
+    note_rate_limit(*st, headers);  // on errors too: a 429's headers matter most
     if (ec) {
         out.first = ec;
         co_return out;

@@ -8,6 +8,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 
 #include <exception>
 #include <utility>
@@ -31,7 +32,10 @@ void spawn_op(const boost::asio::any_io_executor& io, boost::asio::awaitable<std
                     try {
                         std::rethrow_exception(e);
                     } catch (const boost::system::system_error& se) {
-                        r.first = se.code();
+                        // A cancelled coroutine throws operation_aborted at its next co_await.
+                        r.first = se.code() == boost::asio::error::operation_aborted
+                                      ? make_error_code(errc::cancelled)
+                                      : se.code();
                     } catch (...) {
                         r.first = make_error_code(boost::system::errc::io_error);
                     }

@@ -107,11 +107,6 @@ asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<st
     co_return out;
 }
 
-template <class T>
-asio::awaitable<std::pair<error_code, T>> failed(error_code ec) {
-    co_return std::pair<error_code, T>{ec, T{}};
-}
-
 http::request v1_request(state& st, http::verb method, std::string path, const json::value* body) {
     auto r = cd::json_request(method, cd::join_url(st.opts.base_url, "/v1" + path), body);
     r.headers.set(http::field::authorization, "Bearer " + st.opts.api_key);
@@ -244,7 +239,7 @@ void run_stream(const std::shared_ptr<state>& st, run_request req, diagnostics& 
     http::request r;
     auto ec = build_legacy(*st, req, true, diag, r);
     cd::spawn_op<chat_stream>(st->executor,
-                              ec ? failed<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
+                              ec ? cd::refused<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
                               std::move(h));
 }
 
@@ -252,7 +247,7 @@ void run_v1_stream(const std::shared_ptr<state>& st, v1_run_request req, diagnos
     http::request r;
     auto ec = build_v1(*st, req, true, diag, r);
     cd::spawn_op<chat_stream>(st->executor,
-                              ec ? failed<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
+                              ec ? cd::refused<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
                               std::move(h));
 }
 

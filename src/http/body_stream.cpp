@@ -25,9 +25,9 @@ constexpr std::size_t read_size = 16 * 1024;
 
 using read_result = std::pair<error_code, std::string_view>;
 
-bool is_eof(const error_code& ec) {
-    return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-}
+// Only a clean close ends a body delimited by the close; a TLS stream cut
+// without close_notify could be an attacker's FIN, so it counts as truncation.
+bool is_eof(const error_code& ec) { return ec == asio::error::eof; }
 
 read_result fail(stream_state& s, error_code ec) {
     s.closed = true;
@@ -37,7 +37,8 @@ read_result fail(stream_state& s, error_code ec) {
 
 read_result end(stream_state& s) {
     s.finished = true;
-    if (s.parser->keep_alive()) s.conn.give_back();
+    // Bytes past the response would be read as the next caller's answer.
+    if (s.parser->keep_alive() && s.conn->buffer.size() == s.parsed_bytes) s.conn.give_back();
     else s.conn.discard();
     return {errc::end_of_stream, {}};
 }

@@ -104,12 +104,34 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, or
                                             diagnostics& diag, std::unique_ptr<connection>& out) {
     tcp::resolver::results_type endpoints;
     if (o.host_is_ip) {
-        endpoints = tcp::resolver::results_type::create(
-            tcp::endpoint(asio::ip::make_address(o.host), o.port), o.host, std::to_string(o.port));
+        error_code aec;
+        auto address = asio::ip::make_address(o.host, aec);
+        if (aec) co_return errc::invalid_url;
+        endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, o.port), o.host,
+                                                        std::to_string(o.port));
     } else {
-        // Asio resolves names on a private thread of its own; IP literals skip it.
-        tcp::resolver resolver(st->executor);
-        auto [ec, results] = co_await resolver.async_resolve(o.host, std::to_string(o.port), as_tuple_awaitable);
+        // Asio resolves names on a private thread of its own; IP literals skip
+        // it. The resolver has no expiry of its own: a timer bounds it.
+        struct race {
+            explicit race(const asio::any_io_executor& ex) : resolver(ex) {}
+            tcp::resolver resolver;
+            bool resolved = false;
+            bool timed_out = false;
+        };
+        auto r = std::make_shared<race>(st->executor);
+        asio::steady_timer bound(st->executor);
+        bound.expires_at(dl.arm(st->options.timeouts.connect, errc::connect_timeout));
+        // The timer's handler may run after the resolve finished: it owns a
+        // share of the race and checks before touching the resolver.
+        bound.async_wait([r](error_code ec) {
+            if (ec || r->resolved) return;
+            r->timed_out = true;
+            r->resolver.cancel();
+        });
+        auto [ec, results] = co_await r->resolver.async_resolve(o.host, std::to_string(o.port), as_tuple_awaitable);
+        r->resolved = true;
+        bound.cancel();
+        if (r->timed_out) co_return dl.timeout_error();
         if (ec) {
             diag.detail = "cannot resolve " + o.host;
             co_return classify(ec, dl, co_await is_cancelled());
@@ -124,7 +146,8 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, or
         diag.detail = "cannot connect to " + o.key();
         co_return classify(ec, dl, co_await is_cancelled());
     }
-    tcp.socket().set_option(tcp::no_delay(true));
+    error_code nodelay_ec;  // best effort; the connection works without it
+    tcp.socket().set_option(tcp::no_delay(true), nodelay_ec);
     ++st->counters.connections_opened;
 
     auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context)
@@ -147,6 +170,20 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, or
     out = std::move(conn);
     co_return error_code{};
 }
+
+/// Gives an origin's connection slot back unless released.
+struct slot_guard {
+    std::shared_ptr<client_state> st;
+    std::string key;
+    bool armed = true;
+    void release() noexcept { armed = false; }
+    ~slot_guard() {
+        if (!armed) return;
+        auto& pool = st->pools[key];
+        if (pool.open > 0) --pool.open;
+        st->wake_one(pool);
+    }
+};
 
 } // namespace
 
@@ -235,15 +272,14 @@ asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, 
             --pool.open;
         }
         if (pool.open < max_open) {
+            // The slot is taken now and given back by the guard on any failure,
+            // exceptions included; a lease owns it on success.
             ++pool.open;
+            slot_guard guard{st, key};
             std::unique_ptr<connection> conn;
             auto ec = co_await open_connection(st, o, dl, diag, conn);
-            if (ec) {
-                auto& p = st->pools[key];
-                --p.open;
-                st->wake_one(p);
-                co_return ec;
-            }
+            if (ec) co_return ec;
+            guard.release();
             out = lease(st, std::move(conn));
             co_return error_code{};
         }
@@ -252,10 +288,12 @@ asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, 
         waiter->timer.expires_at(dl.end());
         pool.waiters.push_back(waiter);
         co_await waiter->timer.async_wait(as_tuple_awaitable);
-        if (!waiter->woken) {
+        const bool cancelled = co_await is_cancelled();
+        if (!waiter->woken || cancelled) {
+            // Pass a wake-up we will not use on to the next waiter.
+            if (waiter->woken) st->wake_one(st->pools[key]);
             waiter->woken = true;  // so a later release does not count on us
-            if (co_await is_cancelled()) co_return errc::cancelled;
-            co_return errc::total_timeout;
+            co_return cancelled ? errc::cancelled : errc::total_timeout;
         }
     }
 }

@@ -121,6 +121,10 @@ asio::awaitable<std::pair<error_code, response>> run_request(std::shared_ptr<cli
         out.first = ec;
         co_return out;
     }
+    if (co_await is_cancelled()) {
+        out.first = errc::cancelled;
+        co_return out;
+    }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(st->options.limits.max_header_bytes));
     parser.body_limit(st->options.limits.max_body_bytes);
@@ -139,7 +143,9 @@ asio::awaitable<std::pair<error_code, response>> run_request(std::shared_ptr<cli
     note_response(diag, msg.result_int(), msg.base());
     out.second.status = msg.result_int();
     out.second.body = std::move(msg.body());
-    const bool keep = msg.keep_alive();
+    // Bytes past the response (a stray or interim answer) would desynchronise
+    // the next request on this connection: such a connection is closed.
+    const bool keep = msg.keep_alive() && conn->buffer.size() == 0;
     out.second.headers = std::move(msg.base());
     if (keep) conn.give_back();
     co_return out;
@@ -153,6 +159,10 @@ asio::awaitable<std::pair<error_code, body_stream>> run_open(std::shared_ptr<cli
     std::pair<error_code, body_stream> out;
     if (auto ec = co_await begin(st, req, dl, diag, p, conn)) {
         out.first = ec;
+        co_return out;
+    }
+    if (co_await is_cancelled()) {
+        out.first = errc::cancelled;
         co_return out;
     }
     auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
