@@ -200,6 +200,7 @@ error_code map_vectorshift_error(unsigned status, const http::fields& headers, s
         if (auto st = string_at(holder, "status"); !st.empty()) diag.provider_code = st;
     }
     keep_message(body, diag);
+    if (status == 429) note_ratelimit_reset(headers, diag);
     if (status >= 200 && status < 300) return errc::run_failed;  // status:"failed" with HTTP 200
     return errc_from_http_status(static_cast<int>(status));
 }
@@ -214,6 +215,7 @@ error_code map_chatbotkit_error(unsigned status, const http::fields& headers, st
         diag.provider_message = string_at(holder, "message");
     }
     keep_message(body, diag);
+    if (status == 429) note_ratelimit_reset(headers, diag);
     std::string_view code = diag.provider_code;
     auto ends_with = [&](std::string_view suffix) {
         return code.size() >= suffix.size() && code.substr(code.size() - suffix.size()) == suffix;

@@ -105,6 +105,26 @@ asio::awaitable<void> cancel_after_first_token(chatwire::chat_client& c, chatwir
     (void)emu;
 }
 
+asio::awaitable<void> one_read_at_a_time(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    error_code first = errc::http_error;
+    bool first_done = false;
+    s.async_next([&](error_code e, chatwire::event) {
+        first = e;
+        first_done = true;
+    });
+    auto [second, ev] = co_await s.async_next(tuple_awaitable);
+    BOOST_TEST(second == error_code(errc::invalid_argument));
+    while (!first_done) {
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        t.expires_after(10ms);
+        co_await t.async_wait(tuple_awaitable);
+    }
+    BOOST_TEST(!first, first.message());
+}
+
 asio::awaitable<void> close_midway(chatwire::chat_client& c) {
     chatwire::diagnostics diag;
     auto [ec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
@@ -133,4 +153,5 @@ BOOST_AUTO_TEST_CASE(cancelling_a_chat_stream_closes_it_and_keeps_the_text) {
     chatwire::chat_client c(io.get_executor(), o);
     run_coro(io, cancel_after_first_token(c, emu));
     run_coro(io, close_midway(c));
+    run_coro(io, one_read_at_a_time(c));
 }

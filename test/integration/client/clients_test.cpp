@@ -216,6 +216,46 @@ BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
     run_coro(emu.io, rate_limited_pollybot(c));
 }
 
+namespace {
+
+asio::awaitable<void> retry_hints_in_order(chatwire::pollybot::client& polly, chatwire::chatbotkit::client& cbk) {
+    chatwire::diagnostics diag;
+    chatwire::pollybot::chat_request req;
+    req.chatbot_id = "support-bot";
+    req.message = "hello";
+    auto [ec, s] = co_await polly.async_chat_stream(req, diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::rate_limited), ec.message());
+    BOOST_TEST_REQUIRE(diag.retry_after.has_value());
+    BOOST_TEST(diag.retry_after->count() == 60000);   // PollyBot's JSON retryAfter beats X-RateLimit-Reset
+    BOOST_TEST(polly.last_rate_limit().reset.has_value());  // the refused stream's headers are kept
+
+    chatwire::chatbotkit::complete_request creq;
+    creq.messages.push_back({"user", "hello"});
+    auto [cec, done] = co_await cbk.async_complete(creq, diag, tuple_awaitable);
+    BOOST_TEST(cec == error_code(errc::rate_limited), cec.message());
+    BOOST_TEST_REQUIRE(diag.retry_after.has_value());  // only X-RateLimit-Reset was sent
+    BOOST_TEST(diag.retry_after->count() > 0);
+    BOOST_TEST(diag.retry_after->count() <= 30000);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(retry_hints_most_specific_first) {
+    chatwire::emulator::options o;
+    const auto reset = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count() + 20;
+    o.faults_json = R"([{"times":2,"kind":"status","status":429,"ratelimit_reset":)" + std::to_string(reset) + "}]";
+    emulated emu(o);
+    chatwire::pollybot::client polly(emu.io.get_executor(),
+                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api::pollybot).http});
+    chatwire::chatbotkit::options co;
+    co.base_url = emu.server.base_url() + "/v1";
+    co.secret = "secret";
+    co.http = emu.options_for(api::chatbotkit).http;
+    chatwire::chatbotkit::client cbk(emu.io.get_executor(), co);
+    run_coro(emu.io, retry_hints_in_order(polly, cbk));
+}
+
 BOOST_AUTO_TEST_CASE(chatbotkit_limits_reached_is_a_quota) {
     chatwire::emulator::options o;
     o.faults_json = R"([{"api":"chatbotkit","times":1,"kind":"status","status":429,"code":"LIMITS_REACHED","message":"limits"}])";
@@ -291,6 +331,13 @@ asio::awaitable<void> refused_inputs(emulated& emu) {
     auto [ec3, reply] = co_await odd.async_send_whole("hi", "", diag, tuple_awaitable);
     BOOST_TEST(!ec3, ec3.message() << " " << diag.to_string());
     BOOST_TEST(reply.text.find("../../_emulator/reset?x=#y") != std::string::npos, reply.text);
+
+    // A bare ".." is a path step, not a name: it is encoded too.
+    opts.chatbot_id = "..";
+    chatwire::chat_client dots(emu.io.get_executor(), opts);
+    auto [ec4, reply4] = co_await dots.async_send_whole("hi", "", diag, tuple_awaitable);
+    BOOST_TEST(!ec4, ec4.message() << " " << diag.to_string());
+    BOOST_TEST(reply4.text.find("with ..") != std::string::npos, reply4.text);
 }
 
 } // namespace
