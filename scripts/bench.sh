@@ -1,7 +1,142 @@
 #!/usr/bin/env bash
 # The benchmark suite, run by `scripts/run.sh bench` after the build. Every
-# benchmark runs on this machine only (127.0.0.1 for anything networked).
+# benchmark runs on this machine only (127.0.0.1 for anything networked) and
+# is bounded in count and time.
+#   1. bench_decode: the streaming decoders (Google Benchmark).
+#   2. bench_http: chatwire vs libcurl against `chatwire emulate` (plain, TLS).
+#   3. wrk against the same endpoint: the most the emulator serves.
+#   4. the official ChatBotKit Node SDK against the same emulator.
+# Then one table of ratios, chatwire vs each peer, all from this run.
+# CHATWIRE_BENCH_QUICK=1 makes every phase short (a smoke run).
+# Extra arguments go to bench_decode, as before.
 set -euo pipefail
-build_dir="$1"; shift || true
+build_dir="$(cd "$1" && pwd)"; shift || true
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+quick="${CHATWIRE_BENCH_QUICK:-0}"
+
 echo "== decoders and mappers (Google Benchmark) =="
-"$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.2 "$@"
+if [ "$quick" = 1 ]; then
+  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.05 "$@"
+else
+  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.2 "$@"
+fi
+
+bench_http="$build_dir/benchmarks/bench_http"
+cli="$build_dir/src/cli/chatwire"
+if [ ! -x "$bench_http" ] || [ ! -x "$cli" ]; then
+  echo "== end to end: skipped (bench_http needs libcurl; the chatwire CLI must be built) =="
+  exit 0
+fi
+
+work="$build_dir/bench-e2e"
+mkdir -p "$work"
+csv="$work/results.csv"
+rm -f "$csv"
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+start_emulator() {  # $1: plain|tls; sets url
+  local mode="$1" out="$work/emulate-$1.out" flags=(--plain)
+  [ "$mode" = tls ] && flags=(--cert-out "$work/emulator-cert.pem")
+  : > "$out"
+  "$cli" emulate --listen 127.0.0.1:0 "${flags[@]}" > "$out" 2>&1 &
+  pids+=($!)
+  url=""
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^listening on //p' "$out")
+    [ -n "$url" ] && return 0
+    sleep 0.1
+  done
+  echo "bench.sh: the $mode emulator did not start" >&2
+  cat "$out" >&2
+  exit 1
+}
+start_emulator plain; plain_url="$url"
+start_emulator tls; tls_url="$url"
+cert="$work/emulator-cert.pem"
+reset() { curl -sf -X POST --cacert "$cert" "$1/_emulator/reset" -o /dev/null || true; }
+
+echo
+echo "== end to end: chatwire vs libcurl (emulator: $plain_url, $tls_url) =="
+http_args=(--plain-url "$plain_url" --tls-url "$tls_url" --ca "$cert" --csv "$csv")
+[ "$quick" = 1 ] && http_args+=(--quick)
+"$bench_http" "${http_args[@]}"
+
+wrk_seconds=3; node_count=400; node_seconds=1.5
+[ "$quick" = 1 ] && { wrk_seconds=1; node_count=100; node_seconds=0.5; }
+
+if command -v wrk >/dev/null 2>&1; then
+  echo
+  echo "== wrk (one thread, same request): the ceiling of the emulator =="
+  for t in plain tls; do
+    base="$plain_url"; [ "$t" = tls ] && base="$tls_url"
+    for c in 1 32; do
+      reset "$base"
+      line=$(wrk -t1 -c"$c" -d"${wrk_seconds}s" -s "$here/benchmarks/wrk_pollybot.lua" \
+               "$base/api/v1/chatbots/bench/chat" | grep '^WRK ' || true)
+      [ -n "$line" ] || { echo "wrk $t c=$c: no result"; continue; }
+      read -r _ reqs dur errs p50 p99 <<< "$line"
+      awk -v t="$t" -v c="$c" -v n="$reqs" -v d="$dur" -v e="$errs" -v p50="$p50" -v p99="$p99" 'BEGIN {
+        s = d / 1e6; printf "http,%s,%d,wrk,%d,%d,%.1f,%d,%d,0,0,0\n", t, c, n, e, n / s, p50, p99 }' >> "$csv"
+      echo "wrk $t c=$c: $line"
+    done
+  done
+  reset "$plain_url"; reset "$tls_url"
+else
+  echo "== wrk: not installed, skipped =="
+fi
+
+sdk="$build_dir/interop/node_modules"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if [ ! -d "$sdk/@chatbotkit/sdk" ]; then  # the same install as the interop test
+    mkdir -p "$build_dir/interop"
+    [ -f "$build_dir/interop/package.json" ] || echo '{"name":"chatwire-interop","private":true}' > "$build_dir/interop/package.json"
+    (cd "$build_dir/interop" && npm install --no-audit --no-fund --loglevel=error "@chatbotkit/sdk@^1") >&2 || true
+  fi
+fi
+if [ -d "$sdk/@chatbotkit/sdk" ]; then
+  echo
+  echo "== the official ChatBotKit Node SDK (8 at a time, one conversation each) =="
+  for t in plain tls; do
+    base="$plain_url"; [ "$t" = tls ] && base="$tls_url"
+    out=$(NODE_EXTRA_CA_CERTS="$cert" CBK_NODE_MODULES="$sdk" \
+          node "$here/benchmarks/node_sdk_bench.mjs" "$base" "$node_count" 8 "$node_seconds" || true)
+    echo "$out" | sed "s/^/$t: /"
+    echo "$out" | awk -v t="$t" '$1 == "NODE" {
+      section = ($2 == "json") ? "whole" : "stream"; name = ($2 == "json") ? "cbk-json-" t : "cbk-jsonl-" t
+      printf "%s,%s,8,node-sdk,%d,%d,%.1f,%d,%d,0,0,%.1f\n", section, name, $3, $5, $3 / $4, $6, $7, $8 / $4 }' >> "$csv"
+  done
+else
+  echo "== ChatBotKit Node SDK: node/npm or the package missing, skipped =="
+fi
+
+echo
+echo "== summary: chatwire vs each peer, this run (loopback; figures depend on this machine's load) =="
+echo "   ratio = chatwire ops/s / peer ops/s (>1: chatwire faster); p50 in microseconds"
+awk -F, 'NR > 1 {
+  key = $1 "," $2 "," $3
+  if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+  rate[key "," $4] = $7; p50[key "," $4] = $8; cpu[key "," $4] = $10
+  if ($4 != "chatwire") peers[key] = peers[key] " " $4
+}
+END {
+  printf "%-7s %-16s %4s %11s %8s %-9s %11s %8s %7s %9s\n", "section", "case", "conc", "chatwire/s", "p50", "peer", "peer/s", "p50", "ratio", "cpu ratio"
+  for (i = 1; i <= n; i++) {
+    key = order[i]; split(key, k, ",")
+    np = split(peers[key], list, " ")
+    for (j = 1; j <= np; j++) {
+      pk = key "," list[j]; ck = key ",chatwire"
+      ratio = rate[pk] > 0 ? rate[ck] / rate[pk] : 0
+      cr = (cpu[ck] > 0 && cpu[pk] > 0) ? sprintf("%.2f", cpu[pk] / cpu[ck]) : "-"
+      printf "%-7s %-16s %4s %11.0f %8.0f %-9s %11.0f %8.0f %7.2f %9s\n", k[1], k[2], k[3], rate[ck], p50[ck], list[j], rate[pk], p50[pk], ratio, cr
+    }
+  }
+}' "$csv"
+echo "   cpu ratio = peer client CPU per op / chatwire's (libcurl only; >1: chatwire cheaper)."
+echo "   stream/whole: libcurl reads raw bytes without parsing; chatwire and the Node SDK parse every event."
+echo "   wrk is the emulator's ceiling: chatwire/wrk is the share of it that chatwire reaches."
+echo "   CSV: $csv"

@@ -19,7 +19,7 @@ packages=(
   libbenchmark-dev
 )
 case "$job" in
-  bench) packages+=(wrk libcurl4-openssl-dev nodejs) ;;
+  bench) packages+=(wrk libcurl4-openssl-dev curl nodejs) ;;
 esac
 
 install_missing() {
