@@ -141,6 +141,7 @@ struct summary {
     double cpu_us_per_op = 0;
     double mb_per_s = 0;
     double tokens_per_s = 0;  // 0 when the implementation does not parse
+    std::string round_rates;  // ops/s of each round, to show the spread
 };
 
 double percentile(std::vector<double>& v, double p) {
@@ -171,6 +172,7 @@ summary summarize(const std::string& section, const std::string& transport, cons
         cpu += r.cpu_seconds;
         double secs = r.seconds > 0 ? r.seconds : 1e-9;
         rates.push_back(static_cast<double>(r.ops) / secs);
+        s.round_rates += (s.round_rates.empty() ? "" : "/") + std::to_string(static_cast<long>(rates.back()));
         mbs.push_back(static_cast<double>(r.bytes) / secs / 1e6);
         toks.push_back(static_cast<double>(r.tokens) / secs);
         lat.insert(lat.end(), r.latency_us.begin(), r.latency_us.end());
@@ -671,9 +673,9 @@ struct local_emulator {
 // ---------------------------------------------------------------- report
 
 void print_row(const summary& s) {
-    std::printf("%-7s %-15s %4zu  %-9s %10.0f %9.0f %9.0f %9.1f %8.2f %10.0f %6zu\n", s.section.c_str(),
-                s.transport.c_str(), s.conc, s.impl.c_str(),
-                s.ops_per_s, s.p50_us, s.p99_us, s.cpu_us_per_op, s.mb_per_s, s.tokens_per_s, s.errors);
+    std::printf("%-7s %-15s %4zu  %-9s %10.0f %9.0f %9.0f %9.1f %8.2f %10.0f %6zu  %s\n", s.section.c_str(),
+                s.transport.c_str(), s.conc, s.impl.c_str(), s.ops_per_s, s.p50_us, s.p99_us, s.cpu_us_per_op,
+                s.mb_per_s, s.tokens_per_s, s.errors, s.round_rates.c_str());
 }
 
 void print_ratio(const summary& cw, const summary& peer) {
@@ -731,8 +733,8 @@ int main(int argc, char** argv) try {
         if (!s.tls_url.empty()) targets.push_back({"tls", s.tls_url, s.ca_pem});
     }
 
-    std::printf("%-7s %-15s %4s  %-9s %10s %9s %9s %9s %8s %10s %6s\n", "section", "transport", "conc",
-                "impl", "ops/s", "p50_us", "p99_us", "cpu_us/op", "MB/s", "tokens/s", "errors");
+    std::printf("%-7s %-15s %4s  %-9s %10s %9s %9s %9s %8s %10s %6s  %s\n", "section", "transport", "conc",
+                "impl", "ops/s", "p50_us", "p99_us", "cpu_us/op", "MB/s", "tokens/s", "errors", "rounds ops/s");
     std::vector<summary> all;
     if (s.only.empty() || s.only == "http") {
         for (const auto& t : targets)
