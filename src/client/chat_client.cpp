@@ -1,4 +1,4 @@
-#include "spawn.hpp"
+#include "../detail/spawn.hpp"
 
 #include <chatwire/chat.hpp>
 #include <chatwire/chatbotkit.hpp>

@@ -1,6 +1,6 @@
 // Lazily fetched ChatBotKit lists: cursor pages, or one JSON-lines stream.
 #include "list_state.hpp"
-#include "spawn.hpp"
+#include "../detail/spawn.hpp"
 
 #include <chatwire/chatbotkit/records.hpp>
 

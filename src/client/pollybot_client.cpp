@@ -1,5 +1,5 @@
 #include "api_call.hpp"
-#include "spawn.hpp"
+#include "../detail/spawn.hpp"
 
 #include <chatwire/pollybot.hpp>
 

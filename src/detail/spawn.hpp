@@ -1,5 +1,5 @@
 #pragma once
-// Runs an operation's coroutine and completes the caller's type-erased handler
+// Shared by the components (private): runs an operation's coroutine and completes the caller's type-erased handler
 // on the handler's own executor, with its cancellation slot wired through.
 #include <chatwire/error.hpp>
 
@@ -11,6 +11,7 @@
 #include <boost/asio/error.hpp>
 
 #include <exception>
+#include <new>
 #include <utility>
 
 namespace chatwire::detail {
@@ -36,6 +37,8 @@ void spawn_op(const boost::asio::any_io_executor& io, boost::asio::awaitable<std
                         r.first = se.code() == boost::asio::error::operation_aborted
                                       ? make_error_code(errc::cancelled)
                                       : se.code();
+                    } catch (const std::bad_alloc&) {
+                        r.first = make_error_code(boost::system::errc::not_enough_memory);
                     } catch (...) {
                         r.first = make_error_code(boost::system::errc::io_error);
                     }

@@ -2,6 +2,8 @@
 // buffer, and each body piece is handed out as a view into it.
 #include "stream_state.hpp"
 
+#include "../detail/spawn.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -98,16 +100,7 @@ asio::awaitable<read_result> run_read_some(std::shared_ptr<stream_state> sp) {
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler) {
     // A moved-from or default-constructed stream has no executor to complete on.
     if (!state) throw std::logic_error("body_stream::async_read_some on a stream that is not open");
-    auto ex = boost::asio::get_associated_executor(handler, state->client->executor);
-    auto slot = boost::asio::get_associated_cancellation_slot(handler);
-    boost::asio::co_spawn(
-        state->client->executor, run_read_some(state),
-        boost::asio::bind_cancellation_slot(
-            slot, boost::asio::bind_executor(ex, [h = std::move(handler)](std::exception_ptr e,
-                                                                          read_result r) mutable {
-                if (e) r.first = make_error_code(boost::system::errc::io_error);
-                std::move(h)(r.first, r.second);
-            })));
+    chatwire::detail::spawn_op<std::string_view>(state->client->executor, run_read_some(state), std::move(handler));
 }
 
 } // namespace detail

@@ -1,6 +1,8 @@
 // One request/response exchange on a leased connection, whole or streamed.
 #include "stream_state.hpp"
 
+#include "../detail/spawn.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -17,6 +19,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using asio::use_awaitable;
+using chatwire::detail::spawn_op;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 namespace {
@@ -182,42 +185,15 @@ asio::awaitable<std::pair<error_code, body_stream>> run_open(std::shared_ptr<cli
     co_return out;
 }
 
-/// Runs `op` as a coroutine and completes `handler` on its own executor, with
-/// its cancellation slot wired to the coroutine.
-template <class Result, class Handler>
-void spawn(const std::shared_ptr<client_state>& st, asio::awaitable<std::pair<error_code, Result>> op,
-           Handler handler) {
-    auto ex = asio::get_associated_executor(handler, st->executor);
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    asio::co_spawn(st->executor, std::move(op),
-                   asio::bind_cancellation_slot(
-                       slot, asio::bind_executor(ex, [h = std::move(handler)](
-                                                         std::exception_ptr e,
-                                                         std::pair<error_code, Result> r) mutable {
-                           if (e) {
-                               try {
-                                   std::rethrow_exception(e);
-                               } catch (const boost::system::system_error& se) {
-                                   r.first = se.code();
-                               } catch (const std::bad_alloc&) {
-                                   r.first = make_error_code(boost::system::errc::not_enough_memory);
-                               } catch (...) {
-                                   r.first = make_error_code(boost::system::errc::io_error);
-                               }
-                           }
-                           std::move(h)(r.first, std::move(r.second));
-                       })));
-}
-
 } // namespace
 
 void start_request(const std::shared_ptr<client_state>& st, request req, diagnostics& diag,
                    request_handler handler) {
-    spawn<response>(st, run_request(st, std::move(req), diag), std::move(handler));
+    spawn_op<response>(st->executor, run_request(st, std::move(req), diag), std::move(handler));
 }
 
 void start_open(const std::shared_ptr<client_state>& st, request req, diagnostics& diag, open_handler handler) {
-    spawn<body_stream>(st, run_open(st, std::move(req), diag), std::move(handler));
+    spawn_op<body_stream>(st->executor, run_open(st, std::move(req), diag), std::move(handler));
 }
 
 } // namespace chatwire::http::detail
