@@ -74,6 +74,10 @@ asio::awaitable<read_result> run_read_some(std::shared_ptr<stream_state> sp) {
             c.buffer.consume(used);
             if (used > 0) continue;
         }
+        // Body bytes never stay in the buffer; what does is framing the parser
+        // could not finish (a chunk-size line): bound it like a header.
+        if (c.buffer.size() > s.client->options.limits.max_header_bytes)
+            co_return fail(s, errc::header_limit_exceeded);
         c.tcp().expires_at(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
         auto buf = c.buffer.prepare(read_size);
         auto [ec, n] = co_await std::visit(

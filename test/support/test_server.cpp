@@ -155,6 +155,14 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         co_await write_chunked(s, std::move(chunks), milliseconds(0), false);
         co_return false;
     }
+    if (path == "/endless-chunk-header") {
+        // A chunk-size line whose extension never ends.
+        std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=";
+        wire.append(query_number(req, "bytes", 100000), 'x');
+        co_await asio::async_write(s, asio::buffer(wire), tuple_awaitable);
+        co_await stall(s, milliseconds(5000));
+        co_return false;
+    }
     if (path == "/close-delimited") {
         std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
         std::string body;

@@ -9,6 +9,7 @@
 //   /chunks?n=N                chunked body "chunk-0\n" ... "chunk-<N-1>\n"
 //   /close-delimited?n=N       body without length, ended by closing the connection
 //   /truncate                  chunked body cut off after two chunks
+//   /endless-chunk-header?bytes=N  a chunk-size line N bytes long that never ends
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
 #include <chatwire/tls/self_signed.hpp>
 

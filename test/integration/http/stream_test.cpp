@@ -103,6 +103,13 @@ asio::awaitable<void> truncated(test_server& server, client& c) {
     BOOST_TEST(c.stats().open == 0u);
 }
 
+asio::awaitable<void> endless_chunk_header(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/endless-chunk-header?bytes=100000"));
+    auto d = co_await drain(s);
+    BOOST_TEST(d.end == error_code(errc::header_limit_exceeded), d.end.message());
+    BOOST_TEST(c.stats().open == 0u);
+}
+
 asio::awaitable<void> abandoned(test_server& server, client& c) {
     {
         auto s = co_await open(c, server.url("/drip?bytes=100&ms=20"));
@@ -137,6 +144,13 @@ BOOST_AUTO_TEST_CASE(truncated_stream_keeps_what_arrived) {
     test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
     client c(io.get_executor());
     run_coro(io, truncated(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(endless_chunk_framing_is_bounded) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, endless_chunk_header(server, c));
 }
 
 BOOST_AUTO_TEST_CASE(abandoned_stream_closes_its_connection) {
