@@ -101,7 +101,10 @@ asio::awaitable<error_code> begin(std::shared_ptr<client_state> st, request& req
         diag.detail = "header contains CR or LF";
         co_return ec;
     }
-    co_return co_await acquire(st, out.url.origin, dl, diag, conn);
+    if (auto aec = co_await acquire(st, out.url.origin, dl, diag, conn)) co_return aec;
+    // A cancel that came while the connection was being set up is honoured here.
+    if (co_await is_cancelled()) co_return errc::cancelled;
+    co_return error_code{};
 }
 
 void note_response(diagnostics& diag, unsigned status, const fields& headers) {
@@ -122,10 +125,6 @@ asio::awaitable<std::pair<error_code, response>> run_request(std::shared_ptr<cli
     std::pair<error_code, response> out;
     if (auto ec = co_await begin(st, req, dl, diag, p, conn)) {
         out.first = ec;
-        co_return out;
-    }
-    if (co_await is_cancelled()) {
-        out.first = errc::cancelled;
         co_return out;
     }
     bhttp::response_parser<bhttp::string_body> parser;
@@ -162,10 +161,6 @@ asio::awaitable<std::pair<error_code, body_stream>> run_open(std::shared_ptr<cli
     std::pair<error_code, body_stream> out;
     if (auto ec = co_await begin(st, req, dl, diag, p, conn)) {
         out.first = ec;
-        co_return out;
-    }
-    if (co_await is_cancelled()) {
-        out.first = errc::cancelled;
         co_return out;
     }
     auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
