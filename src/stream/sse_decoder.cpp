@@ -39,13 +39,48 @@ sse_decoder::sse_decoder() : sse_decoder(options{}) {}
 
 sse_decoder::sse_decoder(options opts) : opts_(opts) {}
 
+// The line-end batch is reset by next_general() when it starts on a piece:
+// one byte fed at a time mostly never gets there.
 void sse_decoder::feed(std::string_view piece) noexcept {
     BOOST_ASSERT_MSG(pos_ == input_.size(), "feed() before next() returned need_more");
     input_ = piece;
     pos_ = 0;
 }
 
+// Fed byte by byte, nearly every call sees one last byte that ends no line: it
+// only joins the block in progress, as on the general path, but is staged in
+// a small array first, so that this path makes no call at all.
 decode_status sse_decoder::next(sse_event& out, error_code& ec) {
+    if (pos_ + 1 == input_.size() && staged_size_ < sizeof staged_ && !failed_ && bom_done_) {
+        const char c = input_[pos_];
+        if (release_carry_ && !is_line_end(c)) {
+            carry_.clear();
+            release_carry_ = false;
+        }
+        if (!is_line_end(c) && carry_.size() + staged_size_ < opts_.max_event_size) {
+            staged_[staged_size_++] = c;
+            pending_cr_ = false;
+            carry_at_line_start_ = false;
+            pos_ = input_.size();
+            return decode_status::need_more;
+        }
+    }
+    return next_general(out, ec);
+}
+
+void sse_decoder::flush_staged() {
+    carry_.append(staged_, staged_size_);
+    staged_size_ = 0;
+}
+
+[[gnu::noinline]] decode_status sse_decoder::next_general(sse_event& out, error_code& ec) {
+    if (staged_size_ != 0) flush_staged();
+    if (pos_ == 0) {  // nothing of this piece is consumed, so nothing of it is scanned
+        ends_at_ = 0;
+        ends_count_ = 0;
+        ends_base_ = 0;
+        scanned_ = 0;
+    }
     if (failed_) return fail(ec);
     if (release_carry_) {
         carry_.clear();
@@ -57,6 +92,29 @@ decode_status sse_decoder::next(sse_event& out, error_code& ec) {
         if (status != decode_status::need_more || pos_ == input_.size()) return status;
     }
     return next_in_piece(out, ec);
+}
+
+// The first CR or LF at or after `from` (forward only: entries before it are
+// dropped), or input_.size().
+[[gnu::always_inline]] inline std::size_t sse_decoder::next_line_end(std::size_t from) noexcept {
+    for (;;) {
+        while (ends_at_ != ends_count_) {
+            const std::size_t at = ends_base_ + ends_[ends_at_++];
+            if (at >= from) return at;
+        }
+        if (scanned_ == input_.size()) return scanned_;
+        scan_ahead();
+    }
+}
+
+[[gnu::noinline]] void sse_decoder::scan_ahead() noexcept {
+    static_assert(sizeof ends_ / sizeof ends_[0] == detail::line_end_batch_capacity);
+    const char* const begin = input_.data() + scanned_;
+    const detail::line_end_batch batch = detail::collect_line_ends(begin, input_.data() + input_.size(), ends_);
+    ends_base_ = scanned_;
+    ends_at_ = 0;
+    ends_count_ = batch.count;
+    scanned_ += batch.scanned;
 }
 
 // A BOM may arrive split across pieces; bytes that turn out not to be one are
@@ -90,80 +148,74 @@ void sse_decoder::begin_block() noexcept {
 
 // Blocks that lie in the fed piece: parsed in place, nothing copied.
 decode_status sse_decoder::next_in_piece(sse_event& out, error_code& ec) {
-    const char* const end = input_.data() + input_.size();
-    const char* p = input_.data() + pos_;
-    if (pending_cr_ && p != end) {
+    const char* const base = input_.data();
+    const std::size_t size = input_.size();
+    std::size_t pos = pos_;
+    if (pending_cr_ && pos != size) {
         pending_cr_ = false;
-        if (*p == '\n') ++p;
+        if (base[pos] == '\n') ++pos;
     }
-    // Past a line end; sets pending_cr_ when a CR is the piece's last byte.
-    auto skip_line_end = [this, end](const char* eol) {
-        if (*eol == '\r') {
-            if (eol + 1 == end) {
-                pending_cr_ = true;
-                return end;
-            }
-            if (eol[1] == '\n') return eol + 2;
-        }
-        return eol + 1;
-    };
-    const char* block_start = p;
-    bool at_line_start = true;
+    std::size_t block_start = pos;
     begin_block();
-    while (p != end) {
-        if (is_line_end(*p)) {  // a blank line ends the block
-            if (static_cast<std::size_t>(p - block_start) > opts_.max_event_size) return fail(ec);
-            p = skip_line_end(p);
-            pos_ = static_cast<std::size_t>(p - input_.data());
+    for (;;) {
+        const std::size_t eol = next_line_end(pos);
+        if (eol == size) break;
+        // Past the line end; a CR that is the piece's last byte may have its LF in the next.
+        std::size_t next = eol + 1;
+        if (base[eol] == '\r') {
+            if (next == size) pending_cr_ = true;
+            else if (base[next] == '\n') ++next;
+        }
+        if (eol == pos) {  // a blank line ends the block
+            if (eol - block_start > opts_.max_event_size) return fail(ec);
+            pos = next;
             if (block_has_event()) {
+                pos_ = pos;
                 fill(out);
                 return decode_status::event;
             }
             begin_block();
-            block_start = p;
+            block_start = pos;
             continue;
         }
-        const char* eol = detail::find_cr_or_lf(p, end);
-        if (eol == end) {
-            at_line_start = false;
-            break;
-        }
-        if (!has_data_ && eol - p >= 5 && std::memcmp(p, "data:", 5) == 0) {  // the usual line, inline
-            const char* value = p[5] == ' ' && eol - p > 5 ? p + 6 : p + 5;
-            data_ = {value, static_cast<std::size_t>(eol - value)};
+        const char* const line = base + pos;
+        if (!has_data_ && eol - pos >= 5 && std::memcmp(line, "data:", 5) == 0) {  // the usual line, inline
+            const char* value = line[5] == ' ' && eol - pos > 5 ? line + 6 : line + 5;
+            data_ = {value, static_cast<std::size_t>(base + eol - value)};
             has_data_ = true;
         } else {
-            apply_line(p, eol);
+            apply_line(line, base + eol);
         }
-        p = skip_line_end(eol);
+        pos = next;
     }
     // Out of input inside a block: keep its bytes; it is parsed again once whole.
-    if (static_cast<std::size_t>(end - block_start) > opts_.max_event_size) return fail(ec);
-    carry_.assign(block_start, static_cast<std::size_t>(end - block_start));
-    carry_at_line_start_ = at_line_start;
-    pos_ = input_.size();
+    if (size - block_start > opts_.max_event_size) return fail(ec);
+    carry_.assign(base + block_start, size - block_start);
+    carry_at_line_start_ = pos == size;
+    pos_ = size;
     return decode_status::need_more;
 }
 
 // A block that started in an earlier piece: find its end, append, parse the copy.
 decode_status sse_decoder::next_from_carry(sse_event& out, error_code& ec) {
-    const char* const end = input_.data() + input_.size();
-    const char* const start = input_.data() + pos_;
-    const char* p = start;
+    const char* const base = input_.data();
+    const std::size_t size = input_.size();
+    const std::size_t start = pos_;
+    std::size_t p = start;
     bool at_line_start = carry_at_line_start_;
-    while (p != end) {
+    while (p != size) {
         if (pending_cr_) {
             pending_cr_ = false;
-            if (*p == '\n') {
+            if (base[p] == '\n') {
                 ++p;
                 continue;
             }
         }
-        if (at_line_start && is_line_end(*p)) {
-            if (carry_.size() + static_cast<std::size_t>(p - start) > opts_.max_event_size) return fail(ec);
-            carry_.append(start, static_cast<std::size_t>(p - start));
-            pending_cr_ = *p == '\r';
-            pos_ = static_cast<std::size_t>(p + 1 - input_.data());
+        if (at_line_start && is_line_end(base[p])) {
+            if (carry_.size() + (p - start) > opts_.max_event_size) return fail(ec);
+            carry_.append(base + start, p - start);
+            pending_cr_ = base[p] == '\r';
+            pos_ = p + 1;
             begin_block();
             const char* line = carry_.data();
             const char* const carry_end = line + carry_.size();
@@ -183,20 +235,20 @@ decode_status sse_decoder::next_from_carry(sse_event& out, error_code& ec) {
             carry_.clear();
             return decode_status::need_more;  // the caller goes on in the piece
         }
-        const char* eol = detail::find_cr_or_lf(p, end);
-        if (eol == end) {
+        const std::size_t eol = next_line_end(p);
+        if (eol == size) {
             at_line_start = false;
-            p = end;
+            p = size;
             break;
         }
         at_line_start = true;
-        pending_cr_ = *eol == '\r';
+        pending_cr_ = base[eol] == '\r';
         p = eol + 1;
     }
-    if (carry_.size() + static_cast<std::size_t>(end - start) > opts_.max_event_size) return fail(ec);
-    carry_.append(start, static_cast<std::size_t>(end - start));
+    if (carry_.size() + (size - start) > opts_.max_event_size) return fail(ec);
+    carry_.append(base + start, size - start);
     carry_at_line_start_ = at_line_start;
-    pos_ = input_.size();
+    pos_ = size;
     return decode_status::need_more;
 }
 
@@ -246,8 +298,9 @@ decode_status sse_decoder::fail(error_code& ec) {
 
 bool sse_decoder::finish() noexcept {
     const bool partial_bom = !bom_done_ && bom_matched_ != 0;
-    const bool partial_block = !release_carry_ && !carry_.empty();
+    const bool partial_block = !release_carry_ && (!carry_.empty() || staged_size_ != 0);
     carry_.clear();
+    staged_size_ = 0;
     release_carry_ = false;
     carry_at_line_start_ = true;
     pending_cr_ = false;

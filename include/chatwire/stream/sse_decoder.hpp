@@ -69,7 +69,11 @@ private:
         std::string_view view() const noexcept { return {data, size}; }
     };
 
+    decode_status next_general(sse_event& out, error_code& ec);
+    void flush_staged();
     decode_status next_in_piece(sse_event& out, error_code& ec);
+    std::size_t next_line_end(std::size_t from) noexcept;
+    void scan_ahead() noexcept;
     decode_status next_from_carry(sse_event& out, error_code& ec);
     bool skip_bom();
     void begin_block() noexcept;
@@ -82,10 +86,20 @@ private:
     // The fed piece and how far it is consumed.
     std::string_view input_;
     std::size_t pos_ = 0;
+    // The CR and LF bytes of the piece, found a batch ahead of parsing: offsets
+    // from ends_base_; ends_[ends_at_, ends_count_) are not consumed yet.
+    std::uint32_t ends_[128] = {};
+    std::size_t ends_at_ = 0;
+    std::size_t ends_count_ = 0;
+    std::size_t ends_base_ = 0;
+    std::size_t scanned_ = 0;       // bytes of the piece covered by the batches so far
     // The event block in progress when it started in an earlier piece.
     std::string carry_;
     bool release_carry_ = false;    // carry_ holds the last dispatched event: clear on next()
     bool carry_at_line_start_ = true;
+    // Bytes fed one at a time that end no line, appended to carry_ in bulk.
+    char staged_[64] = {};
+    std::size_t staged_size_ = 0;
     // Stream-wide state.
     bool pending_cr_ = false;       // the last byte seen was a CR: a following LF ends no line
     std::size_t bom_matched_ = 0;   // bytes of a leading BOM seen so far

@@ -212,3 +212,71 @@ BOOST_AUTO_TEST_CASE(default_limit_holds_a_long_event) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sse_decoder_one_byte_pieces)
+
+// Bytes fed one at a time are staged and appended to the block in bulk: long
+// lines, a stage that fills up, and whole pieces after staged bytes.
+BOOST_AUTO_TEST_CASE(long_lines_byte_by_byte_and_mixed) {
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65},
+                          std::size_t{200}, std::size_t{1000}}) {
+        const std::string text(n, 'q');
+        const std::string input = "data: a\n\nevent: e\ndata: " + text + "\r\nid: " + text + "\n\n: c\rdata: " + text + "\r\r";
+        const decode_outcome expected{{msg("a"), {"e", text, text, {}}, msg(text, text)}, false, false};
+        BOOST_TEST_CONTEXT("line of " << n) {
+            BOOST_TEST(decode_sse(bytes_of(input)) == expected);
+            // Single bytes, then the rest in one piece, at every offset.
+            for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+                std::vector<std::string> pieces = bytes_of(input.substr(0, cut));
+                pieces.push_back(input.substr(cut));
+                BOOST_TEST(decode_sse(pieces) == expected);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(staged_bytes_count_toward_the_limit) {
+    const sse_decoder::options opts{.max_event_size = 100};
+    for (std::size_t n : {std::size_t{92}, std::size_t{93}, std::size_t{94}}) {  // "data: " + n + "\n" is n + 7 bytes
+        const std::string input = "data: " + std::string(n, 'z') + "\n\ndata: ok\n\n";
+        const bool fits = n + 7 <= 100;
+        const decode_outcome expected = fits ? decode_outcome{{msg(std::string(n, 'z')), msg("ok")}, false, false}
+                                             : decode_outcome{{}, true, false};
+        BOOST_TEST_CONTEXT("line of " << n) {
+            BOOST_TEST(decode_sse(bytes_of(input), opts) == expected);
+            BOOST_TEST(decode_sse({input}, opts) == expected);
+        }
+    }
+    // Cut off while staged: too large already, or merely unfinished.
+    BOOST_TEST(decode_sse(bytes_of("data: " + std::string(200, 'z')), opts) == (decode_outcome{{}, true, false}));
+    BOOST_TEST(decode_sse(bytes_of("data: ok\n\ndata: " + std::string(50, 'z')), opts) ==
+               (decode_outcome{{msg("ok")}, false, true}));
+}
+
+BOOST_AUTO_TEST_CASE(finish_and_reset_drop_staged_bytes) {
+    sse_decoder decoder;
+    sse_event ev;
+    chatwire::error_code ec;
+    const std::string first = "data: cut";
+    for (char c : first) {
+        decoder.feed(std::string_view(&c, 1));
+        BOOST_REQUIRE(decoder.next(ev, ec) == decode_status::need_more);
+    }
+    BOOST_TEST(decoder.finish());   // an unfinished block
+    BOOST_TEST(!decoder.finish());  // and nothing left of it
+    const std::string second = "\xEF\xBB\xBF" "data: new\n\n";
+    std::vector<std::string> seen;
+    for (char c : second) {
+        decoder.feed(std::string_view(&c, 1));
+        while (decoder.next(ev, ec) == decode_status::event) seen.emplace_back(ev.data);
+    }
+    BOOST_TEST(seen == std::vector<std::string>{"new"});  // a new stream: its BOM dropped, no bytes of the old one
+    for (char c : std::string("data: x")) {
+        decoder.feed(std::string_view(&c, 1));
+        BOOST_REQUIRE(decoder.next(ev, ec) == decode_status::need_more);
+    }
+    decoder.reset();
+    BOOST_TEST(!decoder.finish());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

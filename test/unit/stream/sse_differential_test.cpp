@@ -119,3 +119,50 @@ BOOST_AUTO_TEST_CASE(sse_generated_streams_agree_in_any_split) {
         }
     }
 }
+
+namespace {
+
+std::vector<std::string> big_pieces(std::string_view s, std::mt19937& rng) {
+    std::vector<std::size_t> cuts;
+    for (std::size_t at = 0; at < s.size();) {
+        switch (rng() % 3) {
+        case 0: at += 1 + rng() % 9000; break;
+        case 1: at += 64 - at % 64 + rng() % 3 - 1; break;  // near a 64-byte block edge of a piece
+        default: at += 1 + rng() % 3; break;                 // tiny pieces between big ones
+        }
+        if (at < s.size() && (cuts.empty() || at > cuts.back())) cuts.push_back(at);
+    }
+    return split_at(s, cuts);
+}
+
+} // namespace
+
+// Long pieces: line ends are found a batch of 64-byte blocks ahead, so blocks
+// and batches end anywhere in a line, in a CRLF, or in a run of blank lines
+// longer than a batch holds.
+BOOST_AUTO_TEST_CASE(sse_long_streams_agree_in_big_pieces) {
+    std::mt19937 rng(424242);
+    for (int round = 0; round < 60; ++round) {
+        std::string s;
+        while (s.size() < 24000) {
+            s += random_stream(rng);
+            if (rng() % 4 == 0) s.append(rng() % 300, rng() % 2 ? '\n' : '\r');
+            if (rng() % 4 == 0) {
+                s += "data: ";
+                s.append(rng() % 4000, 'x');
+                s += rng() % 2 ? "\r\n\r\n" : "\n\n";
+            }
+            if (rng() % 4 == 0) {
+                for (int i = 0; i < 150; ++i) s += "\r\n";
+            }
+        }
+        const std::size_t limit = round % 4 == 0 ? 3000 : std::size_t{16} << 20;
+        const sse_decoder::options opts{.max_event_size = limit};
+        const decode_outcome expected = reference_decode(s, limit);
+        BOOST_TEST_CONTEXT("round " << round << " limit " << limit) {
+            BOOST_TEST(decode_sse({s}, opts) == expected);
+            BOOST_TEST(decode_sse(big_pieces(s, rng), opts) == expected);
+            if (round % 10 == 0) BOOST_TEST(decode_sse(bytes_of(s), opts) == expected);
+        }
+    }
+}
