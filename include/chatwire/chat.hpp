@@ -53,7 +53,8 @@ public:
 
     /// Sends `message` in `conversation` (empty: a new one) and streams the
     /// reply: void(error_code, chat_stream). The stream's conversation_id()
-    /// is the one to pass next time.
+    /// is the one to pass next time; on failure diag.conversation_id names it
+    /// (for ChatBotKit, also a conversation this call created).
     template <class CompletionToken>
     auto async_send(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(

@@ -66,6 +66,9 @@ struct diagnostics {
     std::optional<std::chrono::milliseconds> retry_after;  ///< the server's hint
     int attempts = 0;                       ///< how many attempts were made
     std::string detail;                     ///< library-side context (no secrets)
+    /// The conversation the failed call belongs to, when known (one the call
+    /// itself created included), so that a retry continues it.
+    std::string conversation_id;
 
     void clear() { *this = diagnostics{}; }
     /// A one-line rendering for logs; contains no credentials.

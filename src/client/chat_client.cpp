@@ -93,9 +93,10 @@ asio::awaitable<std::pair<error_code, chat_stream>> stream_via(chatbotkit::clien
                                                                std::string msg, std::string conv, diagnostics& diag) {
     if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_stream{}};
     chatbotkit::complete_request r;
-    r.conversation_id = std::move(conv);
+    r.conversation_id = conv;
     r.text = std::move(msg);
     auto [ec, s] = co_await c.async_complete_stream(std::move(r), diag, tuple_awaitable);
+    if (ec) diag.conversation_id = std::move(conv);  // created or not, it is the one to retry in
     co_return std::pair{ec, std::move(s)};
 }
 
@@ -127,27 +128,36 @@ asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client&
     r.conversation_id = conv;
     r.text = std::move(msg);
     auto [ec, done] = co_await c.async_complete(std::move(r), diag, tuple_awaitable);
+    if (ec) diag.conversation_id = conv;
     co_return std::pair{ec, chat_reply{std::move(done.text), std::move(conv)}};
 }
 
 asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<chat_client_state> st, std::string msg,
-                                                              std::string conv, diagnostics& diag) {
+                                              std::string conv, diagnostics& diag) {
+    const std::string given = conv;
+    std::pair<error_code, chat_stream> r{make_error_code(errc::invalid_argument), chat_stream{}};
     switch (st->provider.index()) {
-    case 1: co_return co_await stream_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
-    case 2: co_return co_await stream_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
-    case 3: co_return co_await stream_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 1: r = co_await stream_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 2: r = co_await stream_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 3: r = co_await stream_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     }
-    co_return std::pair{make_error_code(errc::invalid_argument), chat_stream{}};
+    // A failed turn still names its conversation, so a retry continues it.
+    if (r.first && diag.conversation_id.empty()) diag.conversation_id = given;
+    co_return r;
 }
 
 asio::awaitable<std::pair<error_code, chat_reply>> do_whole(std::shared_ptr<chat_client_state> st, std::string msg,
-                                                            std::string conv, diagnostics& diag) {
+                                              std::string conv, diagnostics& diag) {
+    const std::string given = conv;
+    std::pair<error_code, chat_reply> r{make_error_code(errc::invalid_argument), chat_reply{}};
     switch (st->provider.index()) {
-    case 1: co_return co_await whole_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
-    case 2: co_return co_await whole_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
-    case 3: co_return co_await whole_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag);
+    case 1: r = co_await whole_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 2: r = co_await whole_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 3: r = co_await whole_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     }
-    co_return std::pair{make_error_code(errc::invalid_argument), chat_reply{}};
+    // A failed turn still names its conversation, so a retry continues it.
+    if (r.first && diag.conversation_id.empty()) diag.conversation_id = given;
+    co_return r;
 }
 
 } // namespace

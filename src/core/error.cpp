@@ -67,6 +67,7 @@ std::string diagnostics::to_string() const {
     if (retry_after) add("retry_after_ms", std::to_string(retry_after->count()));
     if (attempts != 0) add("attempts", std::to_string(attempts));
     add("detail", detail);
+    add("conversation", conversation_id);
     return out;
 }
 

@@ -306,6 +306,29 @@ BOOST_AUTO_TEST_CASE(in_stream_errors_keep_the_providers_message) {
     }
 }
 
+namespace {
+
+asio::awaitable<void> failed_turn_keeps_its_conversation(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await c.async_send("first words", "", diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::server_error), ec.message());
+    BOOST_TEST_REQUIRE(diag.conversation_id.rfind("cnv_", 0) == 0u, diag.conversation_id);
+    // Retrying in that conversation works and does not make a second one.
+    auto r = co_await stream_once(c, "first words", diag.conversation_id);
+    BOOST_TEST(r.end == error_code(errc::end_of_stream), r.end.message());
+    BOOST_TEST(r.conversation == diag.conversation_id);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(chatbotkit_conversation_created_before_a_failure_is_reported) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"chatbotkit","route":"/api/v1/conversation/{id}/complete","times":1,"kind":"status","status":500}])";
+    emulated emu(o);
+    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api::chatbotkit));
+    run_coro(emu.io, failed_turn_keeps_its_conversation(c));
+}
+
 // ---- input checks -----------------------------------------------------------------
 
 namespace {
