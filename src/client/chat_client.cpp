@@ -132,28 +132,32 @@ asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client&
     co_return std::pair{ec, chat_reply{std::move(done.text), std::move(conv)}};
 }
 
-asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<chat_client_state> st, std::string msg,
-                                              std::string conv, diagnostics& diag) {
-    const std::string given = conv;
-    std::pair<error_code, chat_stream> r{make_error_code(errc::invalid_argument), chat_stream{}};
-    switch (st->provider.index()) {
-    case 1: r = co_await stream_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
-    case 2: r = co_await stream_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
-    case 3: r = co_await stream_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+/// The two kinds of turn, each sent the way its provider wants.
+struct streamed_turn {
+    using result = chat_stream;
+    template <class Client>
+    auto operator()(Client& c, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
+        return stream_via(c, o, std::move(msg), std::move(conv), diag);
     }
-    // A failed turn still names its conversation, so a retry continues it.
-    if (r.first && diag.conversation_id.empty()) diag.conversation_id = given;
-    co_return r;
-}
+};
+struct whole_turn {
+    using result = chat_reply;
+    template <class Client>
+    auto operator()(Client& c, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
+        return whole_via(c, o, std::move(msg), std::move(conv), diag);
+    }
+};
 
-asio::awaitable<std::pair<error_code, chat_reply>> do_whole(std::shared_ptr<chat_client_state> st, std::string msg,
-                                              std::string conv, diagnostics& diag) {
+template <class Turn>
+asio::awaitable<std::pair<error_code, typename Turn::result>> run_turn(std::shared_ptr<chat_client_state> st,
+                                                                      std::string msg, std::string conv,
+                                                                      diagnostics& diag, Turn turn) {
     const std::string given = conv;
-    std::pair<error_code, chat_reply> r{make_error_code(errc::invalid_argument), chat_reply{}};
+    std::pair<error_code, typename Turn::result> r{make_error_code(errc::invalid_argument), typename Turn::result{}};
     switch (st->provider.index()) {
-    case 1: r = co_await whole_via(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
-    case 2: r = co_await whole_via(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
-    case 3: r = co_await whole_via(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 1: r = co_await turn(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 2: r = co_await turn(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
+    case 3: r = co_await turn(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     }
     // A failed turn still names its conversation, so a retry continues it.
     if (r.first && diag.conversation_id.empty()) diag.conversation_id = given;
@@ -164,12 +168,14 @@ asio::awaitable<std::pair<error_code, chat_reply>> do_whole(std::shared_ptr<chat
 
 void send_stream(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
                  diagnostics& diag, chat_stream_handler h) {
-    spawn_op<chat_stream>(st->executor, do_stream(st, std::move(message), std::move(conversation), diag), std::move(h));
+    spawn_op<chat_stream>(st->executor, run_turn(st, std::move(message), std::move(conversation), diag, streamed_turn{}),
+                          std::move(h));
 }
 
 void send_whole(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
                 diagnostics& diag, chat_reply_handler h) {
-    spawn_op<chat_reply>(st->executor, do_whole(st, std::move(message), std::move(conversation), diag), std::move(h));
+    spawn_op<chat_reply>(st->executor, run_turn(st, std::move(message), std::move(conversation), diag, whole_turn{}),
+                         std::move(h));
 }
 
 } // namespace detail
