@@ -58,23 +58,41 @@ struct chat_client_state {
 
 namespace {
 
-asio::awaitable<std::pair<error_code, chat_stream>> stream_via(vectorshift::client& c, const chat_options& o,
-                                                               std::string msg, std::string conv, diagnostics& diag) {
+// What each provider needs for one turn; built once, sent streamed or whole.
+vectorshift::run_request vectorshift_turn(const chat_options& o, std::string msg, std::string conv) {
     vectorshift::run_request r;
     r.input = std::move(msg);
     r.chatbot_id = o.chatbot_id;
     r.conversation_id = std::move(conv);
-    auto [ec, s] = co_await c.async_run_stream(std::move(r), diag, tuple_awaitable);
+    return r;
+}
+
+pollybot::chat_request pollybot_turn(const chat_options& o, std::string msg, std::string conv) {
+    pollybot::chat_request r;
+    r.chatbot_id = o.chatbot_id;
+    r.message = std::move(msg);
+    r.conversation_id = std::move(conv);
+    return r;
+}
+
+chatbotkit::complete_request chatbotkit_turn(const std::string& conv, std::string msg) {
+    chatbotkit::complete_request r;
+    r.conversation_id = conv;
+    r.text = std::move(msg);
+    return r;
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(vectorshift::client& c, const chat_options& o,
+                                                               std::string msg, std::string conv, diagnostics& diag) {
+    auto [ec, s] = co_await c.async_run_stream(vectorshift_turn(o, std::move(msg), std::move(conv)), diag,
+                                               tuple_awaitable);
     co_return std::pair{ec, std::move(s)};
 }
 
 asio::awaitable<std::pair<error_code, chat_stream>> stream_via(pollybot::client& c, const chat_options& o,
                                                                std::string msg, std::string conv, diagnostics& diag) {
-    pollybot::chat_request r;
-    r.chatbot_id = o.chatbot_id;
-    r.message = std::move(msg);
-    r.conversation_id = std::move(conv);
-    auto [ec, s] = co_await c.async_chat_stream(std::move(r), diag, tuple_awaitable);
+    auto [ec, s] = co_await c.async_chat_stream(pollybot_turn(o, std::move(msg), std::move(conv)), diag,
+                                                tuple_awaitable);
     co_return std::pair{ec, std::move(s)};
 }
 
@@ -92,30 +110,20 @@ asio::awaitable<error_code> ensure_conversation(chatbotkit::client& c, const cha
 asio::awaitable<std::pair<error_code, chat_stream>> stream_via(chatbotkit::client& c, const chat_options& o,
                                                                std::string msg, std::string conv, diagnostics& diag) {
     if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_stream{}};
-    chatbotkit::complete_request r;
-    r.conversation_id = conv;
-    r.text = std::move(msg);
-    auto [ec, s] = co_await c.async_complete_stream(std::move(r), diag, tuple_awaitable);
+    auto [ec, s] = co_await c.async_complete_stream(chatbotkit_turn(conv, std::move(msg)), diag, tuple_awaitable);
     if (ec) diag.conversation_id = std::move(conv);  // created or not, it is the one to retry in
     co_return std::pair{ec, std::move(s)};
 }
 
 asio::awaitable<std::pair<error_code, chat_reply>> whole_via(vectorshift::client& c, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
-    vectorshift::run_request r;
-    r.input = std::move(msg);
-    r.chatbot_id = o.chatbot_id;
-    r.conversation_id = std::move(conv);
-    auto [ec, reply] = co_await c.async_run(std::move(r), diag, tuple_awaitable);
+    auto [ec, reply] = co_await c.async_run(vectorshift_turn(o, std::move(msg), std::move(conv)), diag, tuple_awaitable);
     co_return std::pair{ec, chat_reply{std::move(reply.output), std::move(reply.conversation_id)}};
 }
 
 asio::awaitable<std::pair<error_code, chat_reply>> whole_via(pollybot::client& c, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
-    pollybot::chat_request r;
-    r.chatbot_id = o.chatbot_id;
-    r.message = std::move(msg);
-    r.conversation_id = std::move(conv);
+    auto r = pollybot_turn(o, std::move(msg), std::move(conv));
     r.stream = false;
     auto [ec, reply] = co_await c.async_chat(std::move(r), diag, tuple_awaitable);
     co_return std::pair{ec, chat_reply{std::move(reply.response), std::move(reply.conversation_id)}};
@@ -124,10 +132,7 @@ asio::awaitable<std::pair<error_code, chat_reply>> whole_via(pollybot::client& c
 asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client& c, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
     if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_reply{}};
-    chatbotkit::complete_request r;
-    r.conversation_id = conv;
-    r.text = std::move(msg);
-    auto [ec, done] = co_await c.async_complete(std::move(r), diag, tuple_awaitable);
+    auto [ec, done] = co_await c.async_complete(chatbotkit_turn(conv, std::move(msg)), diag, tuple_awaitable);
     if (ec) diag.conversation_id = conv;
     co_return std::pair{ec, chat_reply{std::move(done.text), std::move(conv)}};
 }
