@@ -491,6 +491,22 @@ CURLM* make_multi(std::size_t conc) {
     return m;
 }
 
+/// Warm-up, then the measured round, then cleanup of the multi handle and its transfers.
+round_result curl_multi_measure(CURLM* m, std::vector<curl_xfer>& xfers, budget warm_budget, budget run_budget,
+                                round_result r) {
+    round_result warm;
+    curl_multi_phase(m, xfers, warm_budget, warm, false);
+    const double c0 = thread_cpu_seconds();
+    const auto t0 = clock_type::now();
+    curl_multi_phase(m, xfers, run_budget, r, true);
+    r.seconds = elapsed_us(t0, clock_type::now()) * 1e-6;
+    r.cpu_seconds = thread_cpu_seconds() - c0;
+    r.errors += warm.errors;
+    curl_multi_cleanup(m);
+    for (auto& x : xfers) curl_easy_cleanup(x.h);
+    return r;
+}
+
 round_result curl_requests_multi(const target& t, std::size_t conc, const settings& s) {
     const auto body = pollybot_body(false);
     curl_headers hdr("application/json");
@@ -499,23 +515,15 @@ round_result curl_requests_multi(const target& t, std::size_t conc, const settin
         x.h = curl_easy_init();
         x.url = pollybot_url(t.base_url);
     }
-    round_result warm, r;
+    round_result r;
     r.latency_us.reserve(std::min<std::size_t>(s.requests, 1u << 20));
     CURLM* m = make_multi(conc);
     for (auto& x : xfers) {
         curl_configure(x.h, t, x.url, body, hdr, x.sink);
         curl_easy_setopt(x.h, CURLOPT_PRIVATE, &x);
     }
-    curl_multi_phase(m, xfers, make_budget(conc * 4, 10.0), warm, false);
-    const double c0 = thread_cpu_seconds();
-    const auto t0 = clock_type::now();
-    curl_multi_phase(m, xfers, make_budget(s.requests, s.seconds), r, true);
-    r.seconds = elapsed_us(t0, clock_type::now()) * 1e-6;
-    r.cpu_seconds = thread_cpu_seconds() - c0;
-    r.errors += warm.errors;
-    curl_multi_cleanup(m);
-    for (auto& x : xfers) curl_easy_cleanup(x.h);
-    return r;
+    return curl_multi_measure(m, xfers, make_budget(conc * 4, 10.0), make_budget(s.requests, s.seconds),
+                              std::move(r));
 }
 
 // ---------------------------------------------------------------- streamed replies
@@ -633,17 +641,7 @@ round_result curl_streams(const target& t, chatwire::api which, std::size_t conc
         curl_configure(x.h, t, x.url, body, hdr, x.sink);
         curl_easy_setopt(x.h, CURLOPT_PRIVATE, &x);
     }
-    round_result warm, r;
-    curl_multi_phase(m, xfers, make_budget(conc, 10.0), warm, false);
-    const double c0 = thread_cpu_seconds();
-    const auto t0 = clock_type::now();
-    curl_multi_phase(m, xfers, make_budget(s.streams, s.seconds), r, true);
-    r.seconds = elapsed_us(t0, clock_type::now()) * 1e-6;
-    r.cpu_seconds = thread_cpu_seconds() - c0;
-    r.errors += warm.errors;
-    curl_multi_cleanup(m);
-    for (auto& x : xfers) curl_easy_cleanup(x.h);
-    return r;
+    return curl_multi_measure(m, xfers, make_budget(conc, 10.0), make_budget(s.streams, s.seconds), round_result{});
 }
 
 // ---------------------------------------------------------------- the in-process emulator
