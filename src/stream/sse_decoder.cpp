@@ -39,42 +39,31 @@ sse_decoder::sse_decoder() : sse_decoder(options{}) {}
 
 sse_decoder::sse_decoder(options opts) : opts_(opts) {}
 
-// The line-end batch is reset by next_general() when it starts on a piece:
-// one byte fed at a time mostly never gets there.
-void sse_decoder::feed(std::string_view piece) noexcept {
-    BOOST_ASSERT_MSG(pos_ == input_.size(), "feed() before next() returned need_more");
-    input_ = piece;
-    pos_ = 0;
-}
-
-// Fed byte by byte, nearly every call sees one last byte that ends no line: it
-// only joins the block in progress, as on the general path, but is staged in
-// a small array first, so that this path makes no call at all.
-decode_status sse_decoder::next(sse_event& out, error_code& ec) {
-    if (pos_ + 1 == input_.size() && staged_size_ < sizeof staged_ && !failed_ && bom_done_) {
-        const char c = input_[pos_];
-        if (release_carry_ && !is_line_end(c)) {
-            carry_.clear();
-            release_carry_ = false;
-        }
-        if (!is_line_end(c) && carry_.size() + staged_size_ < opts_.max_event_size) {
-            staged_[staged_size_++] = c;
-            pending_cr_ = false;
-            carry_at_line_start_ = false;
-            pos_ = input_.size();
-            return decode_status::need_more;
-        }
-    }
-    return next_general(out, ec);
-}
-
+// Staged bytes end no line, so a CR before them is done with and their line
+// is under way. The size limit is checked where the carried block is parsed.
 void sse_decoder::flush_staged() {
     carry_.append(staged_, staged_size_);
     staged_size_ = 0;
+    pending_cr_ = false;
+    carry_at_line_start_ = false;
 }
 
+// The inline next() stages single bytes that end no line; everything else,
+// and the line-end batch (reset here when a new piece starts), is done here.
 [[gnu::noinline]] decode_status sse_decoder::next_general(sse_event& out, error_code& ec) {
     if (staged_size_ != 0) flush_staged();
+    const decode_status status = next_unstaged(out, ec);
+    update_stage_limit();
+    return status;
+}
+
+void sse_decoder::update_stage_limit() noexcept {
+    const bool open = bom_done_ && !failed_ && !release_carry_ && carry_.size() < opts_.max_event_size;
+    const std::size_t room = open ? opts_.max_event_size - carry_.size() : 0;
+    stage_limit_ = room < sizeof staged_ ? room : sizeof staged_;
+}
+
+decode_status sse_decoder::next_unstaged(sse_event& out, error_code& ec) {
     if (pos_ == 0) {  // nothing of this piece is consumed, so nothing of it is scanned
         ends_at_ = 0;
         ends_count_ = 0;
@@ -306,6 +295,7 @@ bool sse_decoder::finish() noexcept {
     pending_cr_ = false;
     bom_matched_ = 0;
     bom_done_ = false;
+    stage_limit_ = 0;
     input_ = {};
     pos_ = 0;
     return partial_bom || partial_block;

@@ -4,6 +4,8 @@
 // that lies whole in one fed piece costs no copy at all.
 #include <chatwire/error.hpp>
 
+#include <boost/assert.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -42,12 +44,28 @@ public:
     /// next() returned need_more. The decoder keeps a view of the piece until
     /// next() returns need_more; then it copies only the unconsumed tail (the
     /// event in progress), so the caller may reuse the piece's memory.
-    void feed(std::string_view piece) noexcept;
+    void feed(std::string_view piece) noexcept {
+        BOOST_ASSERT_MSG(pos_ == input_.size(), "feed() before next() returned need_more");
+        input_ = piece;
+        pos_ = 0;
+    }
 
     /// The next complete event. The views in `out` point into the fed piece when
     /// the event lies whole in it, else into decoder-owned storage. On error,
     /// `ec` is errc::event_too_large.
-    decode_status next(sse_event& out, error_code& ec);
+    decode_status next(sse_event& out, error_code& ec) {
+        // Inline for input fed one byte at a time: a byte that ends no line only
+        // joins the block in progress, staged in a small array without a call.
+        if (pos_ + 1 == input_.size() && staged_size_ < stage_limit_) {
+            const char c = input_[pos_];
+            if (c != '\n' && c != '\r') {
+                staged_[staged_size_++] = c;  // flush_staged() sets what this byte implies
+                pos_ = input_.size();
+                return decode_status::need_more;
+            }
+        }
+        return next_general(out, ec);
+    }
 
     /// End of input. An event cut off without its blank line is not dispatched;
     /// returns true when the input ended inside an event block (anything after
@@ -70,6 +88,8 @@ private:
     };
 
     decode_status next_general(sse_event& out, error_code& ec);
+    decode_status next_unstaged(sse_event& out, error_code& ec);
+    void update_stage_limit() noexcept;
     void flush_staged();
     decode_status next_in_piece(sse_event& out, error_code& ec);
     std::size_t next_line_end(std::size_t from) noexcept;
@@ -100,6 +120,10 @@ private:
     // Bytes fed one at a time that end no line, appended to carry_ in bulk.
     char staged_[64] = {};
     std::size_t staged_size_ = 0;
+    // How many bytes may be staged now: 0 while the general path must see the
+    // next byte (a BOM pending, a failure, an event to release), and never
+    // past the event size limit. Set by every general-path call.
+    std::size_t stage_limit_ = 0;
     // Stream-wide state.
     bool pending_cr_ = false;       // the last byte seen was a CR: a following LF ends no line
     std::size_t bom_matched_ = 0;   // bytes of a leading BOM seen so far
