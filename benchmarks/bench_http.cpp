@@ -39,6 +39,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -545,7 +546,9 @@ asio::awaitable<void> cw_stream_worker(chatwire::chat_client& bot, std::string c
         bool ok = true;
         std::uint64_t tokens = 0, bytes = 0;
         for (;;) {
-            auto [ec2, ev] = co_await s.async_next(tuple_awaitable);
+            chatwire::error_code ec2;
+            chatwire::event ev;
+            if (!s.try_next(ec2, ev)) std::tie(ec2, ev) = co_await s.async_next(tuple_awaitable);
             if (ec2 == chatwire::errc::end_of_stream) break;
             if (ec2) {
                 ok = false;

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <tuple>
 
 namespace chatwire::cli {
 
@@ -99,7 +100,10 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
     if (ec) co_return report(ec, diag);
     long first_token_ms = -1;
     for (;;) {
-        auto [nec, ev] = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));
+        error_code nec;
+        event ev;
+        // Events already received come without a trip through the event loop.
+        if (!stream.try_next(nec, ev)) std::tie(nec, ev) = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));
         if (nec == errc::end_of_stream) break;
         if (nec) {
             if (!s.json) std::cout << "\n" << std::flush;

@@ -7,9 +7,11 @@
 #include <chatwire/stream/sse_decoder.hpp>
 #include <chatwire/stream/vectorshift_mapper.hpp>
 
+#include "../http/body_reader.hpp"
+
 #include <boost/asio/append.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/consign.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include <stdexcept>
@@ -149,28 +151,48 @@ struct chat_stream_state {
 
 namespace {
 
-void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler, error_code ec, event ev) {
-    st->busy = false;
+// An event found at initiation is posted (a handler never runs inside the
+// call that started it); one that needed a read completes in place when the
+// handler's executor allows it, sparing a trip through the event loop.
+void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler, error_code ec, event ev,
+              bool after_read) {
     // An error closed the body: its bytes are gone, so hand out no views.
     if (ec) ev = event{};
-    // The state rides along so the event's views stay valid until the handler ran.
-    boost::asio::post(st->executor,
-                      boost::asio::append(boost::asio::consign(std::move(handler), st), ec, std::move(ev)));
+    auto ex = boost::asio::get_associated_executor(handler, st->executor);
+    // The state rides along so the event's views stay valid until the handler
+    // ran; the call counts as pending until then (the event's views would not
+    // survive a second one).
+    auto bound = boost::asio::bind_executor(
+        std::move(ex), [st, h = std::move(handler), ec, ev = std::move(ev)]() mutable {
+            st->busy = false;
+            std::move(h)(ec, std::move(ev));
+        });
+    if (after_read) boost::asio::dispatch(st->executor, std::move(bound));
+    else boost::asio::post(st->executor, std::move(bound));
 }
 
-void continue_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
-    error_code ec;
-    event ev;
-    if (st->try_next(ec, ev)) {
-        complete(st, std::move(handler), ec, ev);
-        return;
+// Events from the bytes at hand, body pieces from the connection's buffer,
+// and a socket read only when both are used up.
+void continue_next(std::shared_ptr<chat_stream_state> st, next_handler handler, bool after_read) {
+    const auto& body = http::detail::state_of(st->body);
+    for (;;) {
+        error_code ec;
+        event ev;
+        if (st->try_next(ec, ev)) {
+            complete(st, std::move(handler), ec, std::move(ev), after_read);
+            return;
+        }
+        std::string_view piece;
+        if (!body) st->on_piece(errc::cancelled, {});
+        else if (http::detail::take_piece(*body, ec, piece)) st->on_piece(ec, piece);
+        else break;
     }
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
-    st->body.async_read_some(boost::asio::bind_cancellation_slot(
-        slot, [st, h = std::move(handler)](error_code ec, std::string_view piece) mutable {
-            st->on_piece(ec, piece);
-            continue_next(st, std::move(h));
-        }));
+    auto on_filled = [st, h = std::move(handler)](error_code ec) mutable {
+        if (ec) st->on_piece(ec, {});
+        continue_next(std::move(st), std::move(h), true);
+    };
+    http::detail::async_fill(body, slot, std::move(on_filled));
 }
 
 } // namespace
@@ -184,7 +206,7 @@ void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handl
         return;
     }
     st->busy = true;
-    continue_next(st, std::move(handler));
+    continue_next(st, std::move(handler), false);
 }
 
 } // namespace detail
@@ -195,6 +217,20 @@ chat_stream::chat_stream(boost::asio::any_io_executor ex, http::body_stream body
                                                          std::move(conversation_id))) {}
 
 chat_stream::~chat_stream() { close(); }
+
+bool chat_stream::try_next(error_code& ec, event& ev) {
+    if (!state_) throw std::logic_error("chat_stream::try_next on a stream that is not open");
+    auto& st = *state_;
+    ev = event{};
+    if (st.busy) {
+        ec = errc::invalid_argument;
+        return true;
+    }
+    ec = {};
+    if (!st.try_next(ec, ev)) return false;
+    if (ec) ev = event{};  // as in async_next: an error closed the body, so no views
+    return true;
+}
 
 std::string_view chat_stream::text_so_far() const noexcept { return state_ ? state_->text_so_far() : std::string_view{}; }
 std::string_view chat_stream::conversation_id() const noexcept {

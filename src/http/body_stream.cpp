@@ -1,16 +1,10 @@
 // Reading a streamed body in place: the parser runs over the connection's own
 // buffer, and each body piece is handed out as a view into it.
-#include "stream_state.hpp"
+#include "body_reader.hpp"
 
-#include "../detail/spawn.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <stdexcept>
@@ -22,36 +16,42 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_size = 16 * 1024;
-
-using read_result = std::pair<error_code, std::string_view>;
 
 // Only a clean close ends a body delimited by the close; a TLS stream cut
 // without close_notify could be an attacker's FIN, so it counts as truncation.
 bool is_eof(const error_code& ec) { return ec == asio::error::eof; }
 
-read_result fail(stream_state& s, error_code ec) {
+error_code fail(stream_state& s, error_code ec) {
     s.closed = true;
     s.conn.discard();
-    return {ec, {}};
+    return ec;
 }
 
-read_result end(stream_state& s) {
+error_code end(stream_state& s) {
     s.finished = true;
     // Bytes past the response would be read as the next caller's answer.
     if (s.parser->keep_alive() && s.conn->buffer.size() == s.parsed_bytes) s.conn.give_back();
     else s.conn.discard();
-    return {errc::end_of_stream, {}};
+    return errc::end_of_stream;
 }
 
-asio::awaitable<read_result> run_read_some(std::shared_ptr<stream_state> sp) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto& s = *sp;
-    if (s.finished) co_return read_result{errc::end_of_stream, {}};
-    if (s.closed || !s.conn) co_return read_result{errc::cancelled, {}};
-    if (s.next_piece < s.pieces.size()) co_return read_result{{}, s.pieces[s.next_piece++]};
+} // namespace
 
+bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) {
+    ec = {};
+    if (s.finished) {
+        ec = errc::end_of_stream;
+        return true;
+    }
+    if (s.closed || !s.conn) {
+        ec = errc::cancelled;
+        return true;
+    }
+    if (s.next_piece < s.pieces.size()) {
+        piece = s.pieces[s.next_piece++];
+        return true;
+    }
     // Every piece was handed on: the bytes they pointed at may now be reused.
     auto& c = *s.conn;
     auto& parser = *s.parser;
@@ -59,52 +59,94 @@ asio::awaitable<read_result> run_read_some(std::shared_ptr<stream_state> sp) {
     s.parsed_bytes = 0;
     s.pieces.clear();
     s.next_piece = 0;
-
-    for (;;) {
-        if (parser.is_done()) co_return end(s);
-        if (c.buffer.size() > 0) {
-            error_code ec;
-            auto used = parser.put(c.buffer.data(), ec);
-            if (ec == bhttp::error::need_more) ec = {};
-            if (ec) co_return fail(s, ec);
-            if (!s.pieces.empty()) {
-                s.parsed_bytes = used;
-                co_return read_result{{}, s.pieces[s.next_piece++]};
-            }
-            c.buffer.consume(used);
-            if (used > 0) continue;
+    while (!parser.is_done() && c.buffer.size() > 0) {
+        error_code pec;
+        const auto used = parser.put(c.buffer.data(), pec);
+        if (pec == bhttp::error::need_more) pec = {};
+        if (pec) {
+            ec = fail(s, pec);
+            return true;
         }
-        // Body bytes never stay in the buffer; what does is framing the parser
-        // could not finish (a chunk-size line): bound it like a header.
-        if (c.buffer.size() > s.client->options.limits.max_header_bytes)
-            co_return fail(s, errc::header_limit_exceeded);
-        c.tcp().expires_at(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
-        auto buf = c.buffer.prepare(read_size);
-        auto [ec, n] = co_await std::visit(
-            [&](auto& stream) { return stream.async_read_some(buf, as_tuple_awaitable); }, c.stream);
-        auto cs = co_await asio::this_coro::cancellation_state;
-        if (s.closed || cs.cancelled() != asio::cancellation_type::none) co_return fail(s, errc::cancelled);
-        if (is_eof(ec)) {
-            error_code eof_ec;
-            parser.put_eof(eof_ec);  // completes a body delimited by the close
-            if (!eof_ec && parser.is_done()) {
-                s.finished = true;
-                s.conn.discard();
-                co_return read_result{errc::end_of_stream, {}};
-            }
-            co_return fail(s, errc::truncated_stream);
+        if (!s.pieces.empty()) {
+            s.parsed_bytes = used;
+            piece = s.pieces[s.next_piece++];
+            return true;
         }
-        if (ec) co_return fail(s, classify(ec, s.dl, false));
-        c.buffer.commit(n);
+        c.buffer.consume(used);
+        if (used == 0) break;
     }
+    if (parser.is_done()) {
+        ec = end(s);
+        return true;
+    }
+    // Body bytes never stay in the buffer; what does is framing the parser
+    // could not finish (a chunk-size line): bound it like a header.
+    if (c.buffer.size() > s.client->options.limits.max_header_bytes) {
+        ec = fail(s, errc::header_limit_exceeded);
+        return true;
+    }
+    return false;
+}
+
+asio::mutable_buffer begin_fill(stream_state& s) {
+    auto& c = *s.conn;
+    c.tcp().expires_at(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
+    return c.buffer.prepare(read_size);
+}
+
+error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
+    if (s.closed || ec == asio::error::operation_aborted) return fail(s, errc::cancelled);
+    if (is_eof(ec)) {
+        error_code eof_ec;
+        s.parser->put_eof(eof_ec);  // completes a body delimited by the close
+        if (!eof_ec && s.parser->is_done()) {
+            s.finished = true;
+            s.conn.discard();
+            return errc::end_of_stream;
+        }
+        return fail(s, errc::truncated_stream);
+    }
+    if (ec) return fail(s, classify(ec, s.dl, false));
+    s.conn->buffer.commit(bytes);
+    return {};
+}
+
+namespace {
+
+// The public read: a piece at hand completes through a post (never inside the
+// initiating call); one that needed a read completes in place when the
+// handler's executor allows it.
+void fill_then_read(std::shared_ptr<stream_state> state, read_handler handler) {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    auto io = state->client->executor;
+    auto on_filled = [state, h = std::move(handler), io](error_code ec) mutable {
+        std::string_view piece;
+        if (!ec && !take_piece(*state, ec, piece)) {
+            fill_then_read(std::move(state), std::move(h));
+            return;
+        }
+        // The caller's body_stream keeps the bytes; holding them here too would
+        // keep a stream the handler drops from closing its connection at once.
+        state.reset();
+        asio::dispatch(io, asio::append(std::move(h), ec, piece));
+    };
+    async_fill(std::move(state), slot, std::move(on_filled));
 }
 
 } // namespace
 
+const std::shared_ptr<stream_state>& state_of(const body_stream& body) noexcept { return body.state_; }
+
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler) {
     // A moved-from or default-constructed stream has no executor to complete on.
     if (!state) throw std::logic_error("body_stream::async_read_some on a stream that is not open");
-    chatwire::detail::spawn_op<std::string_view>(state->client->executor, run_read_some(state), std::move(handler));
+    error_code ec;
+    std::string_view piece;
+    if (take_piece(*state, ec, piece)) {
+        asio::post(state->client->executor, asio::append(std::move(handler), ec, piece));
+        return;
+    }
+    fill_then_read(state, std::move(handler));
 }
 
 } // namespace detail

@@ -17,6 +17,13 @@ using read_handler = boost::asio::any_completion_handler<void(error_code, std::s
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler);
 } // namespace detail
 
+class body_stream;
+namespace detail {
+/// For the library's own readers of the body (chat_stream), which loop over
+/// its bytes without going through async_read_some.
+const std::shared_ptr<stream_state>& state_of(const body_stream& body) noexcept;
+} // namespace detail
+
 /// The status and headers of a response, and its body as a sequence of pieces.
 /// Dropping it before the body ended closes the connection (it never returns
 /// to the pool half-read). Not thread-safe: one read at a time.
@@ -52,6 +59,7 @@ public:
     void close() noexcept;
 
 private:
+    friend const std::shared_ptr<detail::stream_state>& detail::state_of(const body_stream&) noexcept;
     std::shared_ptr<detail::stream_state> state_;
 };
 

@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <tuple>
+
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using chatwire::errc;
@@ -25,9 +27,11 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-/// Streams `body` back from the test server and decodes it as `format`.
+/// Streams `body` back from the test server and decodes it as `format`, with
+/// async_next alone or draining buffered events with try_next first.
 asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server& server, std::string body,
-                                      chatwire::stream_format format, std::string expected_text, int piece) {
+                                      chatwire::stream_format format, std::string expected_text, int piece,
+                                      bool drain_with_try_next) {
     chatwire::diagnostics diag;
     chatwire::http::request r;
     r.method = chatwire::http::verb::post;
@@ -38,8 +42,12 @@ asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server&
     chatwire::chat_stream s(http.get_executor(), std::move(bs), format);
     std::string text;
     error_code end;
+    int kept_without_read = 0;
     for (;;) {
-        auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+        error_code nec;
+        chatwire::event ev;
+        if (drain_with_try_next && s.try_next(nec, ev)) ++kept_without_read;
+        else std::tie(nec, ev) = co_await s.async_next(tuple_awaitable);
         if (nec) {
             end = nec;
             break;
@@ -49,6 +57,13 @@ asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server&
     BOOST_TEST(end == error_code(errc::end_of_stream), end.message());
     BOOST_TEST(text == expected_text);
     BOOST_TEST(s.conversation_id() == "conv-1");
+    // Whole bodies in one piece leave events buffered after the first read.
+    if (drain_with_try_next && piece == 4096) BOOST_TEST(kept_without_read >= 2);
+    // After the end, try_next keeps answering with it.
+    error_code again;
+    chatwire::event none;
+    BOOST_TEST(s.try_next(again, none));
+    BOOST_TEST(again == error_code(errc::end_of_stream));
 }
 
 } // namespace
@@ -70,10 +85,13 @@ BOOST_AUTO_TEST_CASE(vectorshift_streams_in_every_framing_give_the_same_text) {
         "{\"output\":\"Hello,\",\"conversation_id\":\"conv-1\"}\n"
         "{\"output\":\"Hello, \\\"world\\\"\",\"conversation_id\":\"conv-1\"}\n"
         "{\"output\":\"Hello, \\\"world\\\" — ünïcode\\nnext\",\"conversation_id\":\"conv-1\"}\n";
-    for (int piece : {1, 7, 4096}) {
-        run_coro(io, decode_mirrored(http, server, cumulative_sse, chatwire::stream_format::vectorshift_sse, expected, piece));
-        run_coro(io, decode_mirrored(http, server, chunked_sse_crlf, chatwire::stream_format::vectorshift_sse, expected, piece));
-        run_coro(io, decode_mirrored(http, server, bare_lines, chatwire::stream_format::vectorshift_sse, expected, piece));
+    for (bool try_next : {false, true}) {
+        for (int piece : {1, 7, 4096}) {
+            const auto format = chatwire::stream_format::vectorshift_sse;
+            run_coro(io, decode_mirrored(http, server, cumulative_sse, format, expected, piece, try_next));
+            run_coro(io, decode_mirrored(http, server, chunked_sse_crlf, format, expected, piece, try_next));
+            run_coro(io, decode_mirrored(http, server, bare_lines, format, expected, piece, try_next));
+        }
     }
 }
 
@@ -115,6 +133,10 @@ asio::awaitable<void> one_read_at_a_time(chatwire::chat_client& c) {
         first = e;
         first_done = true;
     });
+    error_code tried;
+    chatwire::event tried_ev;
+    BOOST_TEST(s.try_next(tried, tried_ev));
+    BOOST_TEST(tried == error_code(errc::invalid_argument));
     auto [second, ev] = co_await s.async_next(tuple_awaitable);
     BOOST_TEST(second == error_code(errc::invalid_argument));
     while (!first_done) {

@@ -1,0 +1,50 @@
+#pragma once
+// Reading a streamed body in place, in two steps that callers loop over:
+// take_piece() hands out what the bytes at hand hold, with no I/O and no
+// event-loop trip; async_fill() reads more bytes from the socket. No coroutine
+// and no type erasure on the way: a fill is one socket read with a concrete
+// handler. Shared by body_stream and chat_stream (private to the library).
+#include "stream_state.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace chatwire::http::detail {
+
+/// The next piece from the bytes at hand: true with a piece or a final code
+/// (errc::end_of_stream at the end); false when only a read can tell.
+bool take_piece(stream_state& s, error_code& ec, std::string_view& piece);
+
+/// What a socket read brought: more bytes in the buffer (no error), or the end
+/// of a body delimited by the close, or a failure; either ends the body.
+error_code after_fill(stream_state& s, error_code ec, std::size_t bytes);
+
+/// Prepares the buffer and arms the idle timeout for one read.
+boost::asio::mutable_buffer begin_fill(stream_state& s);
+
+/// Reads more of the body, then calls `done(error_code)`: no error means
+/// take_piece() may have more now. `slot` cancels the read (the connection
+/// is then closed). `done` runs on the connection's executor.
+template <class Done>
+void async_fill(std::shared_ptr<stream_state> s, boost::asio::cancellation_slot slot, Done done) {
+    auto buffer = begin_fill(*s);
+    auto& c = *s->conn;
+    std::visit(
+        [&](auto& stream) {
+            stream.async_read_some(
+                buffer, boost::asio::bind_cancellation_slot(
+                            slot, [s = std::move(s), done = std::move(done)](error_code ec, std::size_t n) mutable {
+                                const error_code result = after_fill(*s, ec, n);
+                                s.reset();  // `done` holds what it needs
+                                std::move(done)(result);
+                            }));
+        },
+        c.stream);
+}
+
+} // namespace chatwire::http::detail
