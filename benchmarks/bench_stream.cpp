@@ -29,9 +29,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-constexpr int events_per_reply = 1000;
-
-std::string canned_response(bool chunked) {
+std::string canned_response(int events_per_reply, bool chunked) {
     std::string body;
     body += "data: {\"type\":\"start\",\"conversationId\":\"conv-1\"}\n\n";
     for (int i = 0; i < events_per_reply; ++i) body += "data: {\"type\":\"token\",\"content\":\" word\"}\n\n";
@@ -118,8 +116,10 @@ asio::awaitable<void> drain_replies(chatwire::http::client& client, std::string 
     }
 }
 
+// state.range(0): token events per reply (a long reply shows the per-event
+// cost; a short one adds the per-request cost of opening the stream).
 void chat_stream_events(benchmark::State& state, bool chunked, bool use_try_next) {
-    canned_server server(canned_response(chunked));
+    canned_server server(canned_response(static_cast<int>(state.range(0)), chunked));
     const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/chat";
     asio::io_context io;
     chatwire::http::client client(io.get_executor());
@@ -147,9 +147,9 @@ void BM_try_next_chunked(benchmark::State& state) { chat_stream_events(state, tr
 
 } // namespace
 
-BENCHMARK(BM_async_next_content_length)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_async_next_chunked)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_try_next_content_length)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_try_next_chunked)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_async_next_content_length)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_async_next_chunked)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_try_next_content_length)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_try_next_chunked)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -2,7 +2,8 @@
 # The benchmark suite, run by `scripts/run.sh bench` after the build. Every
 # benchmark runs on this machine only (127.0.0.1 for anything networked) and
 # is bounded in count and time.
-#   1. bench_decode: the streaming decoders (Google Benchmark).
+#   1. bench_decode: the streaming decoders (Google Benchmark), and
+#      bench_stream: client CPU per chat_stream event over loopback.
 #   2. bench_http: chatwire vs libcurl against `chatwire emulate` (plain, TLS).
 #   3. wrk against the same endpoint: the most the emulator serves.
 #   4. the official ChatBotKit Node SDK against the same emulator.
@@ -19,6 +20,14 @@ if [ "$quick" = 1 ]; then
   "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.05 "$@"
 else
   "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.2 "$@"
+fi
+
+echo
+echo "== token events through chat_stream (Google Benchmark; CPU is the client thread's) =="
+if [ "$quick" = 1 ]; then
+  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05
+else
+  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.3
 fi
 
 bench_http="$build_dir/benchmarks/bench_http"
