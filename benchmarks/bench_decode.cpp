@@ -98,6 +98,10 @@ void sse_framing(benchmark::State& state, std::size_t body_bytes, std::size_t pi
 
 void BM_sse_framing_64k_pieces(benchmark::State& state) { sse_framing(state, 4u << 20, piece_size); }
 void BM_sse_framing_byte_by_byte(benchmark::State& state) { sse_framing(state, 256u << 10, 1); }
+// Small pieces, as a socket may deliver a paced stream: state.range(0) bytes each.
+void BM_sse_framing_small_pieces(benchmark::State& state) {
+    sse_framing(state, 1u << 20, static_cast<std::size_t>(state.range(0)));
+}
 
 // Not a decoder: the least work any byte-at-a-time path does. Each byte is
 // kept (a caller may reuse its buffer) and tested for a line end; no call, no
@@ -218,6 +222,7 @@ void BM_tokens_vectorshift_cumulative(benchmark::State& state) {
 
 BENCHMARK(BM_sse_framing_64k_pieces);
 BENCHMARK(BM_sse_framing_byte_by_byte);
+BENCHMARK(BM_sse_framing_small_pieces)->Arg(16)->Arg(64)->Arg(256);
 BENCHMARK(BM_byte_loop_floor);
 BENCHMARK(BM_jsonl_framing_64k_pieces);
 BENCHMARK(BM_tokens_chatbotkit);

@@ -51,10 +51,26 @@ void sse_decoder::flush_staged() {
 // The inline next() stages single bytes that end no line; everything else,
 // and the line-end batch (reset here when a new piece starts), is done here.
 [[gnu::noinline]] decode_status sse_decoder::next_general(sse_event& out, error_code& ec) {
+    if (stage_small_piece()) return decode_status::need_more;
     if (staged_size_ != 0) flush_staged();
     const decode_status status = next_unstaged(out, ec);
     update_stage_limit();
     return status;
+}
+
+// A piece that fits the staging array and ends no line joins it as a single
+// byte does: a few bytes at a time, the general path would cost more than the bytes.
+bool sse_decoder::stage_small_piece() noexcept {
+    constexpr std::size_t small = 16;  // larger pieces are scanned faster as they are
+    const std::size_t n = input_.size() - pos_;
+    if (n == 0 || n > small || staged_size_ + n > stage_limit_) return false;
+    const char* const p = input_.data() + pos_;
+    for (std::size_t i = 0; i < n; ++i)
+        if (p[i] == '\n' || p[i] == '\r') return false;
+    std::memcpy(staged_ + staged_size_, p, n);
+    staged_size_ += n;
+    pos_ = input_.size();
+    return true;
 }
 
 void sse_decoder::update_stage_limit() noexcept {

@@ -88,6 +88,7 @@ private:
     };
 
     decode_status next_general(sse_event& out, error_code& ec);
+    bool stage_small_piece() noexcept;
     decode_status next_unstaged(sse_event& out, error_code& ec);
     void update_stage_limit() noexcept;
     void flush_staged();
@@ -117,8 +118,9 @@ private:
     std::string carry_;
     bool release_carry_ = false;    // carry_ holds the last dispatched event: clear on next()
     bool carry_at_line_start_ = true;
-    // Bytes fed one at a time that end no line, appended to carry_ in bulk.
-    char staged_[64] = {};
+    // Small pieces (single bytes most of all) that end no line, appended to
+    // carry_ in bulk.
+    char staged_[256] = {};
     std::size_t staged_size_ = 0;
     // How many bytes may be staged now: 0 while the general path must see the
     // next byte (a BOM pending, a failure, an event to release), and never
