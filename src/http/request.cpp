@@ -13,6 +13,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <optional>
+
 namespace chatwire::http::detail {
 
 namespace asio = boost::asio;
@@ -53,16 +55,66 @@ asio::awaitable<bool> is_cancelled() {
     co_return cs.cancelled() != asio::cancellation_type::none;
 }
 
-/// Writes the request and reads the response header into `parser`.
-template <class Stream, class Parser>
-asio::awaitable<error_code> send_and_read_header(Stream& s, connection& c, wire_request& req, Parser& parser,
-                                                 deadline& dl, const client_options& opts) {
+/// Writes the request.
+template <class Stream>
+asio::awaitable<error_code> send(Stream& s, connection& c, wire_request& req, deadline& dl,
+                                 const client_options& opts) {
     c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-    auto [wec, wn] = co_await bhttp::async_write(s, req, as_tuple_awaitable);
-    if (wec) co_return wec;
+    auto [ec, n] = co_await bhttp::async_write(s, req, as_tuple_awaitable);
+    co_return ec;
+}
+
+/// Reads a response header into `parser`.
+template <class Stream, class Parser>
+asio::awaitable<error_code> read_header(Stream& s, connection& c, Parser& parser, deadline& dl,
+                                        const client_options& opts) {
     c.tcp().expires_at(dl.arm(opts.timeouts.first_byte, errc::first_byte_timeout));
-    auto [rec, rn] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
-    co_return rec;
+    auto [ec, n] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
+    co_return ec;
+}
+
+// 100 Continue, 103 Early Hints and the like precede the real answer: they
+// have no body, and the real answer follows on the same connection.
+bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
+
+void renew_parser(std::optional<bhttp::response_parser<bhttp::string_body>>& parser, const client_options& opts) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(opts.limits.max_header_bytes));
+    parser->body_limit(opts.limits.max_body_bytes);
+}
+
+void renew_parser(stream_state& s, const client_options& opts) {
+    s.parser.emplace();
+    s.parser->get().body().pieces = &s.pieces;
+    s.parser->header_limit(static_cast<std::uint32_t>(opts.limits.max_header_bytes));
+    s.parser->body_limit(boost::none);  // streams are bounded by the decoder's event limit instead
+}
+
+auto& parser_of(std::optional<bhttp::response_parser<bhttp::string_body>>& parser) { return *parser; }
+auto& parser_of(stream_state& s) { return *s.parser; }
+
+template <class Stream, class ParserHolder>
+asio::awaitable<error_code> exchange_header_on(Stream& s, connection& c, wire_request& req, ParserHolder& holder,
+                                               deadline& dl, const client_options& opts) {
+    if (auto ec = co_await send(s, c, req, dl, opts)) co_return ec;
+    for (;;) {
+        auto& parser = parser_of(holder);
+        if (auto ec = co_await read_header(s, c, parser, dl, opts)) co_return ec;
+        if (!is_interim(parser.get().result_int())) co_return error_code{};
+        renew_parser(holder, opts);
+    }
+}
+
+/// Writes the request and reads the final response header, past any interim
+/// ones: the parser is renewed for each.
+template <class ParserHolder>
+asio::awaitable<error_code> exchange_header(connection& c, wire_request& req, ParserHolder& holder, deadline& dl,
+                                            const client_options& opts) {
+    return std::visit(
+        [&](auto& s) -> asio::awaitable<error_code> {
+            return exchange_header_on(s, c, req, holder, dl, opts);
+        },
+        c.stream);
 }
 
 template <class Stream, class Parser>
@@ -74,12 +126,6 @@ asio::awaitable<error_code> read_rest(Stream& s, connection& c, Parser& parser, 
         if (ec) co_return ec;
     }
     co_return error_code{};
-}
-
-template <class Parser>
-asio::awaitable<error_code> exchange_header(connection& c, wire_request& req, Parser& parser, deadline& dl,
-                                            const client_options& opts) {
-    return std::visit([&](auto& s) { return send_and_read_header(s, c, req, parser, dl, opts); }, c.stream);
 }
 
 struct prepared {
@@ -127,21 +173,20 @@ asio::awaitable<std::pair<error_code, response>> run_request(std::shared_ptr<cli
         out.first = ec;
         co_return out;
     }
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(st->options.limits.max_header_bytes));
-    parser.body_limit(st->options.limits.max_body_bytes);
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    renew_parser(parser, st->options);
 
     auto ec = co_await exchange_header(*conn, p.wire, parser, dl, st->options);
     if (!ec) {
-        ec = co_await std::visit([&](auto& s) { return read_rest(s, *conn, parser, dl, st->options); },
+        ec = co_await std::visit([&](auto& s) { return read_rest(s, *conn, *parser, dl, st->options); },
                                  conn->stream);
     }
     if (ec) {
         out.first = classify(ec, dl, co_await is_cancelled());
-        if (parser.is_header_done()) note_response(diag, parser.get().result_int(), parser.get().base());
+        if (parser->is_header_done()) note_response(diag, parser->get().result_int(), parser->get().base());
         co_return out;  // the lease closes the connection
     }
-    auto& msg = parser.get();
+    auto& msg = parser->get();
     note_response(diag, msg.result_int(), msg.base());
     out.second.status = msg.result_int();
     out.second.body = std::move(msg.body());
@@ -164,18 +209,17 @@ asio::awaitable<std::pair<error_code, body_stream>> run_open(std::shared_ptr<cli
         co_return out;
     }
     auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
-    auto& parser = *state->parser;
-    parser.header_limit(static_cast<std::uint32_t>(st->options.limits.max_header_bytes));
-    parser.body_limit(boost::none);  // streams are bounded by the decoder's event limit instead
+    renew_parser(*state, st->options);
 
-    auto ec = co_await exchange_header(*state->conn, p.wire, parser, state->dl, st->options);
+    auto ec = co_await exchange_header(*state->conn, p.wire, *state, state->dl, st->options);
     if (ec) {
         out.first = classify(ec, state->dl, co_await is_cancelled());
         co_return out;
     }
-    note_response(diag, parser.get().result_int(), parser.get().base());
-    state->status = parser.get().result_int();
-    state->headers = parser.get().base();
+    const auto& header = state->parser->get();
+    note_response(diag, header.result_int(), header.base());
+    state->status = header.result_int();
+    state->headers = header.base();
     out.second = body_stream(std::move(state));
     co_return out;
 }

@@ -14,15 +14,12 @@ namespace chatwire::http::detail {
 
 struct stream_state {
     stream_state(std::shared_ptr<client_state> c, lease l, deadline d)
-        : client(std::move(c)), conn(std::move(l)), dl(d) {
-        parser.emplace();
-        parser->get().body().pieces = &pieces;
-    }
+        : client(std::move(c)), conn(std::move(l)), dl(d) {}
 
     std::shared_ptr<client_state> client;
     lease conn;
     deadline dl;
-    std::optional<boost::beast::http::response_parser<piece_body>> parser;
+    std::optional<boost::beast::http::response_parser<piece_body>> parser;  // set up by the request
     std::vector<std::string_view> pieces;  // handed out one per read
     std::size_t next_piece = 0;
     std::size_t parsed_bytes = 0;          // buffer bytes the parser used for `pieces`

@@ -163,6 +163,14 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         co_await stall(s, milliseconds(5000));
         co_return false;
     }
+    if (path == "/interim") {
+        // 100 Continue and 103 Early Hints ahead of the real answer.
+        const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n"
+                                    "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+        auto [ec, n] = co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
+        if (ec) co_return false;
+        co_return co_await write_simple(s, req, "after interim");
+    }
     if (path == "/close-delimited") {
         std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
         std::string body;

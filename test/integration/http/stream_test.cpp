@@ -110,6 +110,17 @@ asio::awaitable<void> endless_chunk_header(test_server& server, client& c) {
     BOOST_TEST(c.stats().open == 0u);
 }
 
+asio::awaitable<void> interim_then_stream(test_server& server, client& c) {
+    for (int i = 0; i < 2; ++i) {
+        auto s = co_await open(c, server.url("/interim"));  // open() checks for status 200
+        BOOST_TEST(s.status() == 200u);
+        auto d = co_await drain(s);
+        BOOST_TEST(d.end == error_code(errc::end_of_stream), d.end.message());
+        BOOST_TEST(d.body == "after interim");
+    }
+    BOOST_TEST(c.stats().connections_opened == 1u);
+}
+
 asio::awaitable<void> abandoned(test_server& server, client& c) {
     {
         auto s = co_await open(c, server.url("/drip?bytes=100&ms=20"));
@@ -160,4 +171,11 @@ BOOST_AUTO_TEST_CASE(abandoned_stream_closes_its_connection) {
     o.tls.extra_ca_pem = server.certificate_pem();
     client c(io.get_executor(), o);
     run_coro(io, abandoned(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(streamed_answer_after_interim_1xx_answers) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, interim_then_stream(server, c));
 }

@@ -87,6 +87,19 @@ asio::awaitable<void> sequential_requests(test_server& server, client& c, int n)
     }
 }
 
+// Interim 1xx answers are skipped, and the connection stays good for the next request.
+asio::awaitable<void> interim_answers(test_server& server, client& c) {
+    for (int i = 0; i < 2; ++i) {
+        chatwire::diagnostics diag;
+        auto [ec, res] = co_await fetch(c, get(server.url("/interim")), diag);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+        BOOST_TEST(res.status == 200u);
+        BOOST_TEST(diag.http_status == 200);
+        BOOST_TEST(res.body == "after interim");
+        BOOST_TEST(res.headers.count("Link") == 0u);  // the hints' headers are not the answer's
+    }
+}
+
 asio::awaitable<void> concurrent_stalls(test_server& server, client& c, int n) {
     int finished = 0, failed = 0;
     std::vector<chatwire::diagnostics> diags(static_cast<std::size_t>(n));
@@ -128,6 +141,15 @@ BOOST_AUTO_TEST_CASE(sequential_requests_reuse_one_connection) {
     BOOST_TEST(c.stats().connections_opened == 1u);
     BOOST_TEST(c.stats().connections_reused == 9u);
     BOOST_TEST(c.stats().idle == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(interim_1xx_answers_are_skipped) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, interim_answers(server, c));
+    BOOST_TEST(server.counters().accepted == 1);
+    BOOST_TEST(c.stats().connections_reused == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(tls_session_is_resumed_on_a_new_connection) {
