@@ -205,17 +205,18 @@ void BM_tokens_pollybot(benchmark::State& state) {
 void BM_tokens_vectorshift_v1(benchmark::State& state) {
     token_extraction<vectorshift_mapper>(state, wrap("{\"type\":\"stream\",\"output_value\":\"", "\"}"), 1000);
 }
-// Cumulative output grows with the reply: replies of 50 tokens here.
+// Cumulative output grows with the reply: replies of state.range(0) tokens.
 void BM_tokens_vectorshift_cumulative(benchmark::State& state) {
+    const auto reply_tokens = static_cast<std::size_t>(state.range(0));
     std::vector<std::string> payloads;
     std::string so_far;
     const auto tokens = short_tokens();
     for (std::size_t i = 0; i < tokens.size(); ++i) {
-        if (i % 50 == 0) so_far.clear();
+        if (i % reply_tokens == 0) so_far.clear();
         so_far += tokens[i];
         payloads.push_back("{\"output\":\"" + so_far + "\",\"conversation_id\":\"conv-1\"}");
     }
-    token_extraction<vectorshift_mapper>(state, payloads, 50);
+    token_extraction<vectorshift_mapper>(state, payloads, reply_tokens);
 }
 
 } // namespace
@@ -228,7 +229,7 @@ BENCHMARK(BM_jsonl_framing_64k_pieces);
 BENCHMARK(BM_tokens_chatbotkit);
 BENCHMARK(BM_tokens_pollybot);
 BENCHMARK(BM_tokens_vectorshift_v1);
-BENCHMARK(BM_tokens_vectorshift_cumulative);
+BENCHMARK(BM_tokens_vectorshift_cumulative)->Arg(50)->Arg(500);
 
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include "field_extractor.hpp"
 #include "mapper_support.hpp"
+#include "raw_json.hpp"
 
 #include <string>
 
@@ -21,6 +22,51 @@ struct vectorshift_mapper::impl {
     std::string text;
     output_mode mode = output_mode::undecided;
     bool terminal = false;
+
+    // A cumulative stream resends all its text in every event, so parsing each
+    // whole would cost more the longer the reply. Once the stream is known to
+    // be cumulative, an event that starts with the previous event's bytes up
+    // to the end of its `output` value is parsed without them: the document
+    // `raw_head` + what follows, in which `output` holds just the new text.
+    std::string raw_head;   // the bytes before the output value's content
+    std::string raw_value;  // the output value's content as written (escaped)
+    std::string shortened;  // the document parsed instead
+    bool raw_known = false;
+
+    // The payload without the text it repeats, or the payload itself.
+    std::string_view without_repeated_text(std::string_view payload, bool& repeated) {
+        repeated = mode == output_mode::cumulative && raw_known && payload.starts_with(raw_head) &&
+                   payload.substr(raw_head.size()).starts_with(raw_value);
+        if (!repeated) return payload;
+        shortened.assign(raw_head);
+        shortened.append(payload.substr(raw_head.size() + raw_value.size()));
+        return shortened;
+    }
+
+    // After a whole cumulative event whose output is all the text so far:
+    // where that value lies, for the next event.
+    void learn_raw_output(std::string_view payload) {
+        raw_known = false;
+        const std::size_t start = detail::top_level_string_start(payload, "output");
+        if (start == detail::no_position) return;
+        const std::size_t end = detail::string_content_end(payload, start);
+        if (end == detail::no_position) return;
+        raw_head.assign(payload.substr(0, start));
+        raw_value.assign(payload.substr(start, end - start));
+        raw_known = true;
+    }
+
+    // After a shortened event, whose output is only the new text: its bytes
+    // join the known value; the text joins the reply.
+    std::string_view append_new_text(std::string_view payload, std::string_view new_text) {
+        const std::string_view rest = payload.substr(raw_head.size() + raw_value.size());
+        const std::size_t end = detail::string_content_end(rest, 0);
+        if (end == detail::no_position) raw_known = false;
+        else raw_value.append(rest.substr(0, end));
+        const std::size_t at = text.size();
+        text.append(new_text);
+        return std::string_view(text).substr(at);
+    }
 
     // The new text an output value brings, appended to `text`.
     std::string_view delta(std::string_view value) {
@@ -51,7 +97,11 @@ error_code vectorshift_mapper::map(std::string_view payload, event& out, bool& p
         return {};
     }
     auto& f = impl_->fields;
-    if (f.parse(payload) || !f.is_object()) return detail::malformed(diag, "a VectorShift event is not a valid JSON object");
+    bool repeated = false;
+    const std::string_view document = impl_->without_repeated_text(payload, repeated);
+    if (repeated && (f.parse(document) || !f.is_object())) repeated = false;  // the whole payload tells what is wrong
+    if (!repeated && (f.parse(payload) || !f.is_object()))
+        return detail::malformed(diag, "a VectorShift event is not a valid JSON object");
     out.conversation_id = f[conversation_id].text;
     if (f[status].text == "failed") {
         produced = true;
@@ -62,7 +112,15 @@ error_code vectorshift_mapper::map(std::string_view payload, event& out, bool& p
     const bool v1_chunk = f[type].text == "stream" || f[output_value].is_string();
     if (v1_chunk || f[output].is_string()) {
         out.kind = event_kind::token;
-        out.text = impl_->delta(v1_chunk ? f[output_value].text : f[output].text);
+        if (!v1_chunk && repeated) {
+            out.text = impl_->append_new_text(payload, f[output].text);
+        } else {
+            out.text = impl_->delta(v1_chunk ? f[output_value].text : f[output].text);
+            // Only an output that is the whole text so far can be skipped next time.
+            const bool whole_text = !v1_chunk && impl_->mode == output_mode::cumulative && f[output].text == impl_->text;
+            if (whole_text) impl_->learn_raw_output(payload);
+            else impl_->raw_known = false;
+        }
         if (!v1_chunk) impl_->terminal = true;  // the legacy endpoint ends with its body
         produced = !out.text.empty();
         return {};
@@ -90,6 +148,7 @@ void vectorshift_mapper::reset() noexcept {
     impl_->text.clear();
     impl_->mode = output_mode::undecided;
     impl_->terminal = false;
+    impl_->raw_known = false;
 }
 
 bool vectorshift_mapper::body_is_bare_json(std::string_view head) noexcept {
