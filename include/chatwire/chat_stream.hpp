@@ -57,13 +57,14 @@ public:
             token, state_);
     }
 
-    /// The next event if the bytes already received hold one, without
-    /// suspending or touching the event loop: true with an event or a final
-    /// code (as async_next would complete), false when only a read can tell;
-    /// then call async_next. Draining events this way before each async_next
-    /// spares a trip through the io_context per event (each costs a post,
-    /// and an epoll_wait with it, when nothing else is queued). The event
-    /// stays valid until the next call. While an async_next is pending it
+    /// The next event if the bytes already received (by the decoder or in
+    /// the connection's buffer) hold one, without suspending or touching the
+    /// event loop: true with an event or a final code (as async_next would
+    /// complete), false when only a read can tell; then call async_next.
+    /// Draining events this way before each async_next spares a trip through
+    /// the io_context per event (each costs a post, and an epoll_wait with
+    /// it, when nothing else is queued). The event stays valid until the next
+    /// call. While an async_next is pending, until its handler has run, it
     /// returns true with errc::invalid_argument. Precondition: is_open().
     bool try_next(error_code& ec, event& ev);
 

@@ -12,6 +12,7 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 
 #include <stdexcept>
@@ -151,6 +152,22 @@ struct chat_stream_state {
 
 namespace {
 
+// An event or a final code from the decoder's bytes and then from the body
+// pieces already in the connection's buffer; false when a read is needed.
+bool next_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
+    const auto& body = http::detail::state_of(st.body);
+    for (;;) {
+        if (st.try_next(ec, ev)) return true;
+        std::string_view piece;
+        if (!body) st.on_piece(errc::cancelled, {});
+        else if (http::detail::take_piece(*body, ec, piece)) st.on_piece(ec, piece);
+        else {
+            ec = {};
+            return false;
+        }
+    }
+}
+
 // An event found at initiation is posted (a handler never runs inside the
 // call that started it); one that needed a read completes in place when the
 // handler's executor allows it, sparing a trip through the event loop.
@@ -165,6 +182,11 @@ void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler
     auto bound = boost::asio::bind_executor(
         std::move(ex), [st, h = std::move(handler), ec, ev = std::move(ev)]() mutable {
             st->busy = false;
+            // Closed while the completion waited: the event's bytes may be gone.
+            if (!ec && st->final_ec == errc::cancelled) {
+                ec = errc::cancelled;
+                ev = event{};
+            }
             std::move(h)(ec, std::move(ev));
         });
     if (after_read) boost::asio::dispatch(st->executor, std::move(bound));
@@ -172,27 +194,24 @@ void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler
 }
 
 // Events from the bytes at hand, body pieces from the connection's buffer,
-// and a socket read only when both are used up.
+// and a socket read only when both are used up. Work is kept on the
+// handler's executor while the read is pending.
 void continue_next(std::shared_ptr<chat_stream_state> st, next_handler handler, bool after_read) {
-    const auto& body = http::detail::state_of(st->body);
-    for (;;) {
-        error_code ec;
-        event ev;
-        if (st->try_next(ec, ev)) {
-            complete(st, std::move(handler), ec, std::move(ev), after_read);
-            return;
-        }
-        std::string_view piece;
-        if (!body) st->on_piece(errc::cancelled, {});
-        else if (http::detail::take_piece(*body, ec, piece)) st->on_piece(ec, piece);
-        else break;
+    error_code ec;
+    event ev;
+    if (next_at_hand(*st, ec, ev)) {
+        complete(st, std::move(handler), ec, std::move(ev), after_read);
+        return;
     }
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
-    auto on_filled = [st, h = std::move(handler)](error_code ec) mutable {
+    auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, st->executor),
+                                    boost::asio::execution::outstanding_work.tracked);
+    auto body = http::detail::state_of(st->body);
+    auto on_filled = [st, h = std::move(handler), work = std::move(work)](error_code ec) mutable {
         if (ec) st->on_piece(ec, {});
         continue_next(std::move(st), std::move(h), true);
     };
-    http::detail::async_fill(body, slot, std::move(on_filled));
+    http::detail::async_fill(std::move(body), slot, std::move(on_filled));
 }
 
 } // namespace
@@ -227,7 +246,7 @@ bool chat_stream::try_next(error_code& ec, event& ev) {
         return true;
     }
     ec = {};
-    if (!st.try_next(ec, ev)) return false;
+    if (!detail::next_at_hand(st, ec, ev)) return false;
     if (ec) ev = event{};  // as in async_next: an error closed the body, so no views
     return true;
 }

@@ -2,11 +2,13 @@
 // buffer, and each body piece is handed out as a view into it.
 #include "body_reader.hpp"
 
-#include <boost/asio/append.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <new>
 #include <stdexcept>
 
 namespace chatwire::http {
@@ -38,7 +40,7 @@ error_code end(stream_state& s) {
 
 } // namespace
 
-bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) {
+bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexcept {
     ec = {};
     if (s.finished) {
         ec = errc::end_of_stream;
@@ -61,7 +63,12 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) {
     s.next_piece = 0;
     while (!parser.is_done() && c.buffer.size() > 0) {
         error_code pec;
-        const auto used = parser.put(c.buffer.data(), pec);
+        std::size_t used = 0;
+        try {
+            used = parser.put(c.buffer.data(), pec);  // the body reader records pieces in a vector
+        } catch (const std::bad_alloc&) {
+            pec = make_error_code(boost::system::errc::not_enough_memory);
+        }
         if (pec == bhttp::error::need_more) pec = {};
         if (pec) {
             ec = fail(s, pec);
@@ -88,10 +95,15 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) {
     return false;
 }
 
-asio::mutable_buffer begin_fill(stream_state& s) {
+error_code begin_fill(stream_state& s, asio::mutable_buffer& buffer) noexcept {
     auto& c = *s.conn;
+    try {
+        buffer = c.buffer.prepare(read_size);
+    } catch (const std::exception&) {  // out of memory, or past the buffer's maximum size
+        return fail(s, make_error_code(boost::system::errc::not_enough_memory));
+    }
     c.tcp().expires_at(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
-    return c.buffer.prepare(read_size);
+    return {};
 }
 
 error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
@@ -113,22 +125,41 @@ error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
 
 namespace {
 
+// The caller's handler with a piece: reported as cancelled if the stream was
+// closed in the meantime (its bytes may be gone). Holds the state weakly: a
+// stream the handler drops must close its connection at once.
+auto completion(const std::shared_ptr<stream_state>& state, read_handler handler, error_code ec,
+                std::string_view piece) {
+    auto ex = asio::get_associated_executor(handler, state->client->executor);
+    return asio::bind_executor(std::move(ex), [weak = std::weak_ptr<stream_state>(state), h = std::move(handler), ec,
+                                               piece]() mutable {
+        const bool closed = weak.expired() || weak.lock()->closed;
+        if (!ec && closed) {
+            ec = errc::cancelled;
+            piece = {};
+        }
+        std::move(h)(ec, piece);
+    });
+}
+
 // The public read: a piece at hand completes through a post (never inside the
 // initiating call); one that needed a read completes in place when the
-// handler's executor allows it.
+// handler's executor allows it. Work is kept on the handler's executor while
+// the read is pending.
 void fill_then_read(std::shared_ptr<stream_state> state, read_handler handler) {
     auto slot = asio::get_associated_cancellation_slot(handler);
-    auto io = state->client->executor;
-    auto on_filled = [state, h = std::move(handler), io](error_code ec) mutable {
+    auto work = asio::prefer(asio::get_associated_executor(handler, state->client->executor),
+                             asio::execution::outstanding_work.tracked);
+    auto on_filled = [state, h = std::move(handler), work = std::move(work)](error_code ec) mutable {
         std::string_view piece;
         if (!ec && !take_piece(*state, ec, piece)) {
             fill_then_read(std::move(state), std::move(h));
             return;
         }
-        // The caller's body_stream keeps the bytes; holding them here too would
-        // keep a stream the handler drops from closing its connection at once.
+        auto io = state->client->executor;
+        auto done = completion(state, std::move(h), ec, piece);
         state.reset();
-        asio::dispatch(io, asio::append(std::move(h), ec, piece));
+        asio::dispatch(io, std::move(done));
     };
     async_fill(std::move(state), slot, std::move(on_filled));
 }
@@ -143,7 +174,7 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
     error_code ec;
     std::string_view piece;
     if (take_piece(*state, ec, piece)) {
-        asio::post(state->client->executor, asio::append(std::move(handler), ec, piece));
+        asio::post(state->client->executor, completion(state, std::move(handler), ec, piece));
         return;
     }
     fill_then_read(state, std::move(handler));

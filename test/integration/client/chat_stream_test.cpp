@@ -66,7 +66,87 @@ asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server&
     BOOST_TEST(again == error_code(errc::end_of_stream));
 }
 
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_after(d);
+    co_await t.async_wait(tuple_awaitable);
+}
+
+/// A PollyBot body of `n` tokens, one event per chunk, all received before
+/// the first read.
+asio::awaitable<chatwire::chat_stream> open_received(chatwire::http::client& http, test_server& server, int n) {
+    const std::string token_event = R"(data: {"type":"token","content":"ab"})" "\n\n";
+    std::string body;
+    for (int i = 0; i < n; ++i) body += token_event;
+    body += "data: {\"type\":\"done\",\"conversationId\":\"conv-1\"}\n\n";
+    chatwire::diagnostics diag;
+    chatwire::http::request r;
+    r.method = chatwire::http::verb::post;
+    r.url = server.url("/mirror?piece=" + std::to_string(token_event.size()));
+    r.body = std::move(body);
+    auto [ec, bs] = co_await http.async_open(std::move(r), diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    co_await sleep_for(100ms);
+    co_return chatwire::chat_stream(http.get_executor(), std::move(bs), chatwire::stream_format::pollybot_sse);
+}
+
+// try_next goes on into the pieces already in the connection's buffer.
+asio::awaitable<void> try_next_takes_received_pieces(chatwire::http::client& http, test_server& server) {
+    auto s = co_await open_received(http, server, 20);
+    int through_try_next = 0, through_async_next = 0;
+    std::string text;
+    for (;;) {
+        error_code ec;
+        chatwire::event ev;
+        if (s.try_next(ec, ev)) {
+            ++through_try_next;
+        } else {
+            ++through_async_next;
+            std::tie(ec, ev) = co_await s.async_next(tuple_awaitable);
+        }
+        if (ec) {
+            BOOST_TEST(ec == error_code(errc::end_of_stream), ec.message());
+            break;
+        }
+        if (ev.kind == chatwire::event_kind::token) text.append(ev.text);
+    }
+    std::string expected;
+    for (int i = 0; i < 20; ++i) expected += "ab";
+    BOOST_TEST(text == expected);
+    BOOST_TEST(through_async_next == 1);  // the first read brought the whole body
+    BOOST_TEST(through_try_next == 21);   // 19 tokens, done, the end
+}
+
+// An event already decoded completes later: closing the stream first turns
+// it into a cancellation.
+asio::awaitable<void> close_before_completion(chatwire::http::client& http, test_server& server) {
+    auto s = co_await open_received(http, server, 20);
+    auto [first, ev] = co_await s.async_next(tuple_awaitable);
+    BOOST_TEST_REQUIRE(!first);
+    error_code late = errc::http_error;
+    std::string late_text = "unset";
+    bool done = false;
+    s.async_next([&](error_code ec, chatwire::event e) {
+        late = ec;
+        late_text.assign(e.text);
+        done = true;
+    });
+    s.close();
+    for (int i = 0; i < 100 && !done; ++i) co_await sleep_for(10ms);
+    BOOST_TEST(done);
+    BOOST_TEST(late == error_code(errc::cancelled), late.message());
+    BOOST_TEST(late_text.empty());
+}
+
 } // namespace
+
+BOOST_AUTO_TEST_CASE(try_next_drains_what_has_arrived_and_close_cancels_a_posted_event) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::http::client http(io.get_executor());
+    run_coro(io, try_next_takes_received_pieces(http, server));
+    run_coro(io, close_before_completion(http, server));
+}
 
 BOOST_AUTO_TEST_CASE(vectorshift_streams_in_every_framing_give_the_same_text) {
     asio::io_context io;

@@ -6,6 +6,9 @@
 #include <chatwire/http/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace asio = boost::asio;
@@ -121,6 +124,53 @@ asio::awaitable<void> interim_then_stream(test_server& server, client& c) {
     BOOST_TEST(c.stats().connections_opened == 1u);
 }
 
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    t.expires_after(d);
+    co_await t.async_wait(tuple_awaitable);
+}
+
+// A read whose piece was at hand completes later: closing the stream first
+// turns it into a cancellation, with no view of the freed bytes.
+asio::awaitable<void> close_before_completion(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/chunks?n=50"));
+    co_await sleep_for(100ms);  // the whole body is in the socket
+    auto [first, piece] = co_await s.async_read_some(tuple_awaitable);
+    BOOST_TEST_REQUIRE(!first);
+    error_code late = errc::http_error;
+    std::string_view late_piece = "unset";
+    bool done = false;
+    s.async_read_some([&](error_code ec, std::string_view p) {
+        late = ec;
+        late_piece = p;
+        done = true;
+    });
+    s.close();
+    for (int i = 0; i < 100 && !done; ++i) co_await sleep_for(10ms);
+    BOOST_TEST(done);
+    BOOST_TEST(late == error_code(errc::cancelled), late.message());
+    BOOST_TEST(late_piece.empty());
+    BOOST_TEST(c.stats().open == 0u);
+}
+
+// Partial cancellation is not honoured (the body could not be read on after
+// it); terminal cancellation ends the read and closes the connection.
+asio::awaitable<void> only_terminal_cancellation(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/drip?bytes=3&ms=300"));
+    asio::cancellation_signal signal;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(50ms);
+    timer.async_wait([&signal](error_code) { signal.emit(asio::cancellation_type::partial); });
+    auto [ec, piece] = co_await s.async_read_some(asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(c.stats().open == 1u);
+    timer.expires_after(50ms);
+    timer.async_wait([&signal](error_code) { signal.emit(asio::cancellation_type::terminal); });
+    auto [ec2, piece2] = co_await s.async_read_some(asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+    BOOST_TEST(ec2 == error_code(errc::cancelled), ec2.message());
+    BOOST_TEST(c.stats().open == 0u);
+}
+
 asio::awaitable<void> abandoned(test_server& server, client& c) {
     {
         auto s = co_await open(c, server.url("/drip?bytes=100&ms=20"));
@@ -178,4 +228,18 @@ BOOST_AUTO_TEST_CASE(streamed_answer_after_interim_1xx_answers) {
     test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
     client c(io.get_executor());
     run_coro(io, interim_then_stream(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(closing_before_a_posted_read_completes_cancels_it) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, close_before_completion(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(only_terminal_cancellation_ends_a_read) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, only_terminal_cancellation(server, c));
 }
