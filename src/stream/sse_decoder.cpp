@@ -48,38 +48,33 @@ void sse_decoder::flush_staged() {
     carry_at_line_start_ = false;
 }
 
-// The inline next() stages single bytes that end no line; everything else,
-// and the line-end batch (reset here when a new piece starts), is done here.
-[[gnu::noinline]] decode_status sse_decoder::next_general(sse_event& out, error_code& ec) {
-    if (stage_small_piece()) return decode_status::need_more;
-    if (staged_size_ != 0) flush_staged();
-    const decode_status status = next_unstaged(out, ec);
-    update_stage_limit();
-    return status;
-}
-
 // A piece that fits the staging array and ends no line joins it as a single
-// byte does: a few bytes at a time, the general path would cost more than the bytes.
+// byte does: a few bytes at a time, the general path would cost more than the
+// bytes. Staging is open once a BOM is settled, with no failure and no event
+// to release, up to the event size limit; the inline path then goes on alone.
 bool sse_decoder::stage_small_piece() noexcept {
     constexpr std::size_t small = 16;  // larger pieces are scanned faster as they are
     const std::size_t n = input_.size() - pos_;
-    if (n == 0 || n > small || staged_size_ + n > stage_limit_) return false;
+    if (n == 0 || n > small || !bom_done_ || failed_ || release_carry_) return false;
+    const std::size_t room = opts_.max_event_size > carry_.size() ? opts_.max_event_size - carry_.size() : 0;
+    const std::size_t limit = room < sizeof staged_ ? room : sizeof staged_;
+    if (staged_size_ + n > limit) return false;
     const char* const p = input_.data() + pos_;
     for (std::size_t i = 0; i < n; ++i)
         if (p[i] == '\n' || p[i] == '\r') return false;
     std::memcpy(staged_ + staged_size_, p, n);
     staged_size_ += n;
     pos_ = input_.size();
+    stage_limit_ = limit;
     return true;
 }
 
-void sse_decoder::update_stage_limit() noexcept {
-    const bool open = bom_done_ && !failed_ && !release_carry_ && carry_.size() < opts_.max_event_size;
-    const std::size_t room = open ? opts_.max_event_size - carry_.size() : 0;
-    stage_limit_ = room < sizeof staged_ ? room : sizeof staged_;
-}
-
-decode_status sse_decoder::next_unstaged(sse_event& out, error_code& ec) {
+// The inline next() stages single bytes that end no line; everything else,
+// and the line-end batch (reset here when a new piece starts), is done here.
+[[gnu::noinline]] decode_status sse_decoder::next_general(sse_event& out, error_code& ec) {
+    if (stage_small_piece()) return decode_status::need_more;
+    stage_limit_ = 0;  // what follows may change the state: the inline path waits for the next staging
+    if (staged_size_ != 0) flush_staged();
     if (pos_ == 0) {  // nothing of this piece is consumed, so nothing of it is scanned
         ends_at_ = 0;
         ends_count_ = 0;

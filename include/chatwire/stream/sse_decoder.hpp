@@ -89,8 +89,6 @@ private:
 
     decode_status next_general(sse_event& out, error_code& ec);
     bool stage_small_piece() noexcept;
-    decode_status next_unstaged(sse_event& out, error_code& ec);
-    void update_stage_limit() noexcept;
     void flush_staged();
     decode_status next_in_piece(sse_event& out, error_code& ec);
     std::size_t next_line_end(std::size_t from) noexcept;
@@ -122,9 +120,8 @@ private:
     // carry_ in bulk.
     char staged_[256] = {};
     std::size_t staged_size_ = 0;
-    // How many bytes may be staged now: 0 while the general path must see the
-    // next byte (a BOM pending, a failure, an event to release), and never
-    // past the event size limit. Set by every general-path call.
+    // How many bytes the inline path may stage: set when the general path
+    // stages (never past the event size limit), 0 once it does anything else.
     std::size_t stage_limit_ = 0;
     // Stream-wide state.
     bool pending_cr_ = false;       // the last byte seen was a CR: a following LF ends no line
