@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 using chatwire::errc;
 using chatwire::error_code;
 using chatwire::testing::run_coro;
+using chatwire::testing::sleep_for;
 using chatwire::testing::test_server;
 
 namespace {
@@ -64,12 +65,6 @@ asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server&
     chatwire::event none;
     BOOST_TEST(s.try_next(again, none));
     BOOST_TEST(again == error_code(errc::end_of_stream));
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(tuple_awaitable);
 }
 
 /// A PollyBot body of `n` tokens, one event per chunk, all received before

@@ -19,6 +19,7 @@ using chatwire::http::body_stream;
 using chatwire::http::client;
 using chatwire::http::request;
 using chatwire::testing::run_coro;
+using chatwire::testing::sleep_for;
 using chatwire::testing::test_server;
 
 namespace {
@@ -122,12 +123,6 @@ asio::awaitable<void> interim_then_stream(test_server& server, client& c) {
         BOOST_TEST(d.body == "after interim");
     }
     BOOST_TEST(c.stats().connections_opened == 1u);
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(tuple_awaitable);
 }
 
 // A read whose piece was at hand completes later: closing the stream first

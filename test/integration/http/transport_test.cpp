@@ -24,6 +24,7 @@ using chatwire::http::client_options;
 using chatwire::http::request;
 using chatwire::http::response;
 using chatwire::testing::run_coro;
+using chatwire::testing::sleep_for;
 using chatwire::testing::test_server;
 
 namespace {
@@ -45,12 +46,6 @@ request get(std::string url) {
 asio::awaitable<std::pair<error_code, response>> fetch(client& c, request req, chatwire::diagnostics& diag) {
     auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
     co_return std::pair{ec, std::move(res)};
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor);
-    t.expires_after(d);
-    co_await t.async_wait(asio::use_awaitable);
 }
 
 /// Polls until `pred` holds or a second passes (the peer's side of a close is asynchronous).
