@@ -15,6 +15,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 
+#include <new>
 #include <stdexcept>
 #include <variant>
 
@@ -154,17 +155,25 @@ namespace {
 
 // An event or a final code from the decoder's bytes and then from the body
 // pieces already in the connection's buffer; false when a read is needed.
+// Runs inside completions too, so running out of memory is a final code
+// rather than an exception out of the caller's io_context::run().
 bool next_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
     const auto& body = http::detail::state_of(st.body);
-    for (;;) {
-        if (st.try_next(ec, ev)) return true;
-        std::string_view piece;
-        if (!body) st.on_piece(errc::cancelled, {});
-        else if (http::detail::take_piece(*body, ec, piece)) st.on_piece(ec, piece);
-        else {
-            ec = {};
-            return false;
+    try {
+        for (;;) {
+            if (st.try_next(ec, ev)) return true;
+            std::string_view piece;
+            if (!body) st.on_piece(errc::cancelled, {});
+            else if (http::detail::take_piece(*body, ec, piece)) st.on_piece(ec, piece);
+            else {
+                ec = {};
+                return false;
+            }
         }
+    } catch (const std::bad_alloc&) {
+        ev = event{};
+        ec = st.finish(make_error_code(boost::system::errc::not_enough_memory));
+        return true;
     }
 }
 
