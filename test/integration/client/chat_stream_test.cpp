@@ -28,11 +28,9 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-/// Streams `body` back from the test server and decodes it as `format`, with
-/// async_next alone or draining buffered events with try_next first.
-asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server& server, std::string body,
-                                      chatwire::stream_format format, std::string expected_text, int piece,
-                                      bool drain_with_try_next) {
+/// `body` streamed back by the test server, `piece` bytes per chunk.
+asio::awaitable<chatwire::http::body_stream> open_mirrored(chatwire::http::client& http, test_server& server,
+                                                           std::string body, std::size_t piece) {
     chatwire::diagnostics diag;
     chatwire::http::request r;
     r.method = chatwire::http::verb::post;
@@ -40,6 +38,15 @@ asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server&
     r.body = std::move(body);
     auto [ec, bs] = co_await http.async_open(std::move(r), diag, tuple_awaitable);
     BOOST_TEST_REQUIRE(!ec, ec.message());
+    co_return std::move(bs);
+}
+
+/// Streams `body` back from the test server and decodes it as `format`, with
+/// async_next alone or draining buffered events with try_next first.
+asio::awaitable<void> decode_mirrored(chatwire::http::client& http, test_server& server, std::string body,
+                                      chatwire::stream_format format, std::string expected_text, int piece,
+                                      bool drain_with_try_next) {
+    auto bs = co_await open_mirrored(http, server, std::move(body), static_cast<std::size_t>(piece));
     chatwire::chat_stream s(http.get_executor(), std::move(bs), format);
     std::string text;
     error_code end;
@@ -74,13 +81,7 @@ asio::awaitable<chatwire::chat_stream> open_received(chatwire::http::client& htt
     std::string body;
     for (int i = 0; i < n; ++i) body += token_event;
     body += "data: {\"type\":\"done\",\"conversationId\":\"conv-1\"}\n\n";
-    chatwire::diagnostics diag;
-    chatwire::http::request r;
-    r.method = chatwire::http::verb::post;
-    r.url = server.url("/mirror?piece=" + std::to_string(token_event.size()));
-    r.body = std::move(body);
-    auto [ec, bs] = co_await http.async_open(std::move(r), diag, tuple_awaitable);
-    BOOST_TEST_REQUIRE(!ec, ec.message());
+    auto bs = co_await open_mirrored(http, server, std::move(body), token_event.size());
     co_await sleep_for(100ms);
     co_return chatwire::chat_stream(http.get_executor(), std::move(bs), chatwire::stream_format::pollybot_sse);
 }
