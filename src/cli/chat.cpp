@@ -4,6 +4,7 @@
 
 #include <chatwire/chat.hpp>
 #include <chatwire/emulator/server.hpp>
+#include <chatwire/http/origin.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -135,10 +136,10 @@ int run(settings s, const std::string& ca_file, bool embedded) {
         std::cerr << "using the embedded emulator at " << local->base_url() << "\n";
     } else {
         if (!ca_file.empty()) s.chat.http.tls.extra_ca_file = ca_file;
-        const auto& url = s.chat.base_url;
-        const bool loopback = url.find("://127.") != std::string::npos || url.find("://localhost") != std::string::npos ||
-                              url.find("://[::1]") != std::string::npos;
-        if (url.rfind("http://", 0) == 0 && !loopback)
+        // Decided from the parsed host: "http://127.x.invalid" is not loopback.
+        error_code ec;
+        auto url = http::parse_url(s.chat.base_url, ec);
+        if (!ec && !url.origin.tls && !url.origin.is_loopback())
             std::cerr << "chatwire chat: warning: plain http:// sends the key unencrypted\n";
     }
     chat_client client(io.get_executor(), s.chat);

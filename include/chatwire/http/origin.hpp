@@ -17,6 +17,8 @@ struct origin {
     std::string key() const;
     /// The Host header value (port only when not the scheme's default).
     std::string host_header() const;
+    /// A loopback IP literal or exactly "localhost": traffic that stays on this machine.
+    bool is_loopback() const;
     friend bool operator==(const origin&, const origin&) = default;
 };
 
@@ -25,8 +27,10 @@ struct parsed_url {
     std::string target;  ///< path and query, at least "/"
 };
 
-/// Parses an absolute http/https URL. errc::invalid_url for anything else,
-/// including user-info (credentials never belong in a URL) and fragments.
+/// Parses an absolute http/https URL: a host (a name, or an IP literal when
+/// the whole host is one), an optional port, and a path that is empty or
+/// starts with '/'. errc::invalid_url for anything else, including user-info
+/// (credentials never belong in a URL) and fragments.
 parsed_url parse_url(std::string_view url, error_code& ec);
 
 } // namespace chatwire::http

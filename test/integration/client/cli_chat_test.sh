@@ -55,5 +55,18 @@ check "untrusted certificate" 4 "$?"
 POLLYBOT_API_KEY=k "$cli" chat --api pollybot --base-url https://127.0.0.1:1 --chatbot b hi >/dev/null 2>&1
 check "closed port" 4 "$?"
 
+# A host that only starts like 127.0.0.1 is a name: looked up (not found), no
+# connection to 127.0.0.1, and plain http to it draws the warning.
+POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "http://127.0.0.1.attacker.invalid:1" \
+  --chatbot b hi >/dev/null 2>"$work/e4"; check "a dotted-quad prefix is part of the name" 4 "$?"
+grep -q 'cannot resolve 127.0.0.1.attacker.invalid' "$work/e4" && passes=$((passes + 1)) || { echo "FAIL: not resolved as a name: $(cat "$work/e4")"; failures=$((failures + 1)); }
+grep -q 'plain http:// sends the key unencrypted' "$work/e4" && passes=$((passes + 1)) || { echo "FAIL: no plain-http warning for a non-loopback name"; failures=$((failures + 1)); }
+for u in http://localhost.attacker.invalid:1 http://127.attacker.invalid:1; do
+  POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$u" --chatbot b hi >/dev/null 2>"$work/e5"
+  grep -q 'plain http:// sends the key unencrypted' "$work/e5" && passes=$((passes + 1)) || { echo "FAIL: no warning for $u"; failures=$((failures + 1)); }
+done
+POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url http://127.0.0.1:1 --chatbot b hi >/dev/null 2>"$work/e6"
+grep -q 'plain http://' "$work/e6" && { echo "FAIL: warned for loopback"; failures=$((failures + 1)); } || passes=$((passes + 1))
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -365,6 +365,32 @@ BOOST_AUTO_TEST_CASE(bad_urls_and_header_injection_are_refused_before_sending) {
     BOOST_TEST(server.counters().accepted == 0);
 }
 
+namespace {
+
+// The whole host is a name here, whatever it starts with: it must be looked
+// up (and, being under .invalid, not found), never taken as 127.0.0.1.
+asio::awaitable<void> expect_unresolved(client& c, std::string url, std::string host) {
+    chatwire::diagnostics diag;
+    auto [ec, res] = co_await fetch(c, get(std::move(url)), diag);
+    BOOST_TEST(ec == error_code(asio::error::host_not_found), "got " << ec.message());
+    BOOST_TEST(diag.detail == "cannot resolve " + host, diag.detail);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_host_that_starts_like_an_ip_literal_is_resolved_as_a_name) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    const auto port = std::to_string(server.port());
+    run_coro(io, expect_unresolved(c, "http://127.0.0.1.attacker.invalid:" + port + "/x",
+                                   "127.0.0.1.attacker.invalid"));
+    run_coro(io, expect_unresolved(c, "http://127.0.0.1.attacker.invalid:" + port, "127.0.0.1.attacker.invalid"));
+    run_coro(io, expect_unresolved(c, "https://127.0.0.1.x.invalid", "127.0.0.1.x.invalid"));
+    BOOST_TEST(server.counters().accepted == 0);
+    BOOST_TEST(c.stats().connections_opened == 0u);
+}
+
 // ---- throwing overload ---------------------------------------------------------
 
 namespace {
