@@ -13,7 +13,7 @@
 // stream (PollyBot SSE and ChatBotKit JSON lines drained by chat_client vs
 // libcurl reading raw bytes), whole (ChatBotKit JSON completions parsed by
 // chat_client vs libcurl reading raw bytes).
-#include <chatwire/chat.hpp>
+#include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
 #include <chatwire/http/client.hpp>
 
@@ -251,12 +251,12 @@ chatwire::http::client_options http_options(const target& t, std::size_t conc) {
     return o;
 }
 
-chatwire::chat_options chat_opts(const target& t, chatwire::api which, std::size_t conc) {
+chatwire::chat_options chat_opts(const target& t, chatwire::api_kind which, std::size_t conc) {
     chatwire::chat_options o;
     o.api = which;
-    o.base_url = which == chatwire::api::chatbotkit ? t.base_url + "/v1" : t.base_url;
+    o.base_url = which == chatwire::api_kind::chatbotkit ? t.base_url + "/v1" : t.base_url;
     o.api_key = "x";
-    o.chatbot_id = which == chatwire::api::pollybot ? chatbot_id : "";
+    o.chatbot_id = which == chatwire::api_kind::pollybot ? chatbot_id : "";
     o.http = http_options(t, conc);
     return o;
 }
@@ -568,7 +568,7 @@ asio::awaitable<void> cw_stream_worker(chatwire::chat_client& bot, std::string c
     }
 }
 
-round_result chatwire_streams(const target& t, chatwire::api which, std::size_t conc,
+round_result chatwire_streams(const target& t, chatwire::api_kind which, std::size_t conc,
                               const std::vector<std::string>& conversations, const settings& s) {
     asio::io_context io;
     chatwire::chat_client bot(io.get_executor(), chat_opts(t, which, conc));
@@ -609,7 +609,7 @@ asio::awaitable<void> cw_whole_worker(chatwire::chat_client& bot, std::string co
 round_result chatwire_whole(const target& t, std::size_t conc, const std::vector<std::string>& conversations,
                             const settings& s) {
     asio::io_context io;
-    chatwire::chat_client bot(io.get_executor(), chat_opts(t, chatwire::api::chatbotkit, conc));
+    chatwire::chat_client bot(io.get_executor(), chat_opts(t, chatwire::api_kind::chatbotkit, conc));
     round_result warm, r;
     stream_phase w{make_budget(conc, 10.0), &warm};
     for (std::size_t i = 0; i < conc; ++i) asio::co_spawn(io, cw_whole_worker(bot, conversations[i], w), asio::detached);
@@ -628,9 +628,9 @@ round_result chatwire_whole(const target& t, std::size_t conc, const std::vector
 
 /// libcurl reads the same streamed bodies as raw bytes: no SSE/JSONL parsing.
 /// With `stream` false (ChatBotKit only) the same for whole JSON replies.
-round_result curl_streams(const target& t, chatwire::api which, std::size_t conc,
+round_result curl_streams(const target& t, chatwire::api_kind which, std::size_t conc,
                           const std::vector<std::string>& conversations, const settings& s, bool stream = true) {
-    const bool pb = which == chatwire::api::pollybot;
+    const bool pb = which == chatwire::api_kind::pollybot;
     const auto body = pb ? pollybot_body(true) : chatbotkit_body();
     curl_headers hdr(pb ? "text/event-stream" : stream ? "application/jsonl" : "application/json");
     std::vector<curl_xfer> xfers(conc);
@@ -747,8 +747,8 @@ int main(int argc, char** argv) try {
     }
     if (s.only.empty() || s.only == "stream") {
         for (const auto& t : targets)
-            for (auto which : {chatwire::api::pollybot, chatwire::api::chatbotkit}) {
-                const bool pb = which == chatwire::api::pollybot;
+            for (auto which : {chatwire::api_kind::pollybot, chatwire::api_kind::chatbotkit}) {
+                const bool pb = which == chatwire::api_kind::pollybot;
                 const std::string name = std::string(pb ? "pb-sse-" : "cbk-jsonl-") + t.name;
                 auto cw = [&] {
                     auto convs = pb ? std::vector<std::string>{} : create_conversations(t, s.stream_conc);
@@ -767,7 +767,7 @@ int main(int argc, char** argv) try {
         for (const auto& t : targets) {
             auto cw = [&] { return chatwire_whole(t, s.stream_conc, create_conversations(t, s.stream_conc), s); };
             auto cu = [&] {
-                return curl_streams(t, chatwire::api::chatbotkit, s.stream_conc,
+                return curl_streams(t, chatwire::api_kind::chatbotkit, s.stream_conc,
                                     create_conversations(t, s.stream_conc), s, false);
             };
             compare("whole", "cbk-json-" + t.name, s.stream_conc, s, all, cw, cu, t);

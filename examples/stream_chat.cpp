@@ -1,7 +1,7 @@
 // Streams one reply from each API, against an emulator started in-process:
 // the same chat_client code talks to the real services given their base URL
 // and key.
-#include <chatwire/chat.hpp>
+#include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -40,10 +40,10 @@ asio::awaitable<void> converse(chatwire::chat_options opts) {
 }
 
 asio::awaitable<void> each_api(chatwire::emulator::server& emulator) {
-    for (auto api : {chatwire::api::vectorshift, chatwire::api::chatbotkit, chatwire::api::pollybot}) {
+    for (auto api : {chatwire::api_kind::vectorshift, chatwire::api_kind::chatbotkit, chatwire::api_kind::pollybot}) {
         chatwire::chat_options o;
         o.api = api;
-        o.base_url = emulator.base_url() + (api == chatwire::api::chatbotkit ? "/api/v1" : "");
+        o.base_url = emulator.base_url() + (api == chatwire::api_kind::chatbotkit ? "/api/v1" : "");
         o.api_key = "example-key";
         o.chatbot_id = "example-bot";
         o.http.tls.extra_ca_pem = emulator.certificate_pem();  // trust the emulator's own certificate

@@ -1,6 +1,7 @@
 #pragma once
 // ChatBotKit v1: conversations and their completion (JSON or JSON lines).
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/chatbotkit/records.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
@@ -59,20 +60,17 @@ struct complete_request {
 
 namespace detail {
 struct state;
-using id_handler = boost::asio::any_completion_handler<void(error_code, std::string)>;
-using completion_handler = boost::asio::any_completion_handler<void(error_code, completion)>;
-using stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
-using conversation_handler = boost::asio::any_completion_handler<void(error_code, conversation_record)>;
-void create_conversation(const std::shared_ptr<state>&, conversation_fields, diagnostics&, id_handler);
-void fetch_conversation(const std::shared_ptr<state>&, std::string id, diagnostics&, conversation_handler);
-void update_conversation(const std::shared_ptr<state>&, std::string id, conversation_fields,
-                         std::optional<boost::json::object> merge_meta, diagnostics&, id_handler);
-void delete_conversation(const std::shared_ptr<state>&, std::string id, diagnostics&, id_handler);
-void create_message(const std::shared_ptr<state>&, std::string conversation_id, message, diagnostics&, id_handler);
+using chatwire::detail::handler;
+void create_conversation(std::shared_ptr<state>, conversation_fields, diagnostics*, handler<std::string>);
+void fetch_conversation(std::shared_ptr<state>, std::string id, diagnostics*, handler<conversation_record>);
+void update_conversation(std::shared_ptr<state>, std::string id, conversation_fields,
+                         std::optional<boost::json::object> merge_meta, diagnostics*, handler<std::string>);
+void delete_conversation(std::shared_ptr<state>, std::string id, diagnostics*, handler<std::string>);
+void create_message(std::shared_ptr<state>, std::string conversation_id, message, diagnostics*, handler<std::string>);
 std::shared_ptr<chatwire::detail::list_state> make_list(const std::shared_ptr<state>&, std::string path,
                                                          const list_options&);
-void complete(const std::shared_ptr<state>&, complete_request, diagnostics&, completion_handler);
-void complete_stream(const std::shared_ptr<state>&, complete_request, diagnostics&, stream_handler);
+void complete(std::shared_ptr<state>, complete_request, diagnostics*, handler<completion>);
+void complete_stream(std::shared_ptr<state>, complete_request, diagnostics*, handler<chat_stream>);
 } // namespace detail
 
 class client {
@@ -82,42 +80,30 @@ public:
     /// POST /conversation/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_conversation(conversation_fields fields, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
-            [](auto h, std::shared_ptr<detail::state> s, conversation_fields f, diagnostics* d) {
-                detail::create_conversation(s, std::move(f), *d, detail::id_handler(std::move(h)));
-            },
-            token, state_, std::move(fields), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_conversation, state_,
+                                              std::move(fields), &diag);
     }
 
     /// POST /conversation/{id}/complete, or /conversation/complete when the
     /// request has no conversation id: void(error_code, completion).
     template <class CompletionToken>
     auto async_complete(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, completion)>(
-            [](auto h, std::shared_ptr<detail::state> s, complete_request r, diagnostics* d) {
-                detail::complete(s, std::move(r), *d, detail::completion_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<completion>(std::forward<CompletionToken>(token), &detail::complete, state_,
+                                              std::move(req), &diag);
     }
 
     /// The same, streamed as JSON lines: void(error_code, chat_stream).
     template <class CompletionToken>
     auto async_complete_stream(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
-            [](auto h, std::shared_ptr<detail::state> s, complete_request r, diagnostics* d) {
-                detail::complete_stream(s, std::move(r), *d, detail::stream_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::complete_stream, state_,
+                                              std::move(req), &diag);
     }
 
     /// GET /conversation/{id}/fetch: void(error_code, conversation_record).
     template <class CompletionToken>
     auto async_fetch_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, conversation_record)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string i, diagnostics* d) {
-                detail::fetch_conversation(s, std::move(i), *d, detail::conversation_handler(std::move(h)));
-            },
-            token, state_, std::move(id), &diag);
+        return chatwire::detail::initiate<conversation_record>(std::forward<CompletionToken>(token), &detail::fetch_conversation, state_,
+                                              std::move(id), &diag);
     }
 
     /// POST /conversation/{id}/update: the non-empty fields; `fields.meta`
@@ -127,33 +113,22 @@ public:
     auto async_update_conversation(std::string id, conversation_fields fields,
                                    std::optional<boost::json::object> merge_meta, diagnostics& diag,
                                    CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string i, conversation_fields f,
-               std::optional<boost::json::object> m, diagnostics* d) {
-                detail::update_conversation(s, std::move(i), std::move(f), std::move(m), *d,
-                                            detail::id_handler(std::move(h)));
-            },
-            token, state_, std::move(id), std::move(fields), std::move(merge_meta), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::update_conversation, state_,
+                                              std::move(id), std::move(fields), std::move(merge_meta), &diag);
     }
 
     /// POST /conversation/{id}/delete: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_delete_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string i, diagnostics* d) {
-                detail::delete_conversation(s, std::move(i), *d, detail::id_handler(std::move(h)));
-            },
-            token, state_, std::move(id), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::delete_conversation, state_,
+                                              std::move(id), &diag);
     }
 
     /// POST /conversation/{id}/message/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_message(std::string conversation_id, message m, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string c, message msg, diagnostics* d) {
-                detail::create_message(s, std::move(c), std::move(msg), *d, detail::id_handler(std::move(h)));
-            },
-            token, state_, std::move(conversation_id), std::move(m), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_message, state_,
+                                              std::move(conversation_id), std::move(m), &diag);
     }
 
     /// GET /conversation/list, page by page (or streamed) as items are needed.

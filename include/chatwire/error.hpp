@@ -57,6 +57,23 @@ inline error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
+/// Classes of failure, to compare any error_code with: chatwire's own codes
+/// and the system, TLS and HTTP-parser codes from below alike, e.g.
+/// `if (ec == chatwire::condition::retryable)`.
+enum class condition {
+    retryable = 1,  ///< waiting and trying again may succeed: rate limits, 5xx, refused or broken connections, timeouts
+    rate_limited,   ///< the provider refused for a limit: a burst (rate_limited) or a quota (quota_exceeded)
+    provider,       ///< the provider answered with an error (its code and message are in diagnostics)
+    transport,      ///< the request or its answer did not get through: network, TLS, timeouts, limits
+    timeout,        ///< a stage's time or the operation's deadline ran out
+};
+
+const boost::system::error_category& condition_category() noexcept;
+
+inline boost::system::error_condition make_error_condition(condition c) noexcept {
+    return {static_cast<int>(c), condition_category()};
+}
+
 /// Whatever is known about a failure besides its code. Never holds a secret.
 struct diagnostics {
     int http_status = 0;                    ///< 0 when no response was received
@@ -65,6 +82,9 @@ struct diagnostics {
     std::string request_id;                 ///< the provider's request id header, if any
     std::optional<std::chrono::milliseconds> retry_after;  ///< the server's hint
     int attempts = 0;                       ///< how many attempts were made
+    /// How long the call waited for a free connection (the pool was at
+    /// max_connections_per_origin), over all its attempts.
+    std::chrono::microseconds connection_wait{0};
     std::string detail;                     ///< library-side context (no secrets)
     /// The conversation the failed call belongs to, when known (one the call
     /// itself created included), so that a retry continues it.
@@ -99,4 +119,6 @@ errc errc_from_http_status(int status) noexcept;
 namespace boost::system {
 template <>
 struct is_error_code_enum<chatwire::errc> : std::true_type {};
+template <>
+struct is_error_condition_enum<chatwire::condition> : std::true_type {};
 } // namespace boost::system

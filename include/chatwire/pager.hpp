@@ -2,10 +2,8 @@
 // A cursor-paginated list as an async generator of items: the next page is
 // fetched only when the items at hand run out. The end is an empty page or a
 // page without a cursor; a short page is never taken for the last one.
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/async_result.hpp>
 
 #include <memory>
 #include <optional>
@@ -16,11 +14,9 @@ namespace chatwire {
 namespace detail {
 struct list_state;
 template <class T>
-void pager_next(const std::shared_ptr<list_state>& state,
-                boost::asio::any_completion_handler<void(error_code, std::optional<T>)> handler);
+void pager_next(std::shared_ptr<list_state> state, handler<std::optional<T>> h);
 template <class T>
-void pager_next_page(const std::shared_ptr<list_state>& state,
-                     boost::asio::any_completion_handler<void(error_code, std::vector<T>)> handler);
+void pager_next_page(std::shared_ptr<list_state> state, handler<std::vector<T>> h);
 const diagnostics& list_diagnostics(const list_state& state) noexcept;
 std::size_t list_pages(const list_state& state) noexcept;
 } // namespace detail
@@ -33,24 +29,16 @@ public:
     /// The next item: void(error_code, std::optional<T>); std::nullopt after the last.
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::optional<T>)>(
-            [](auto h, std::shared_ptr<detail::list_state> s) {
-                detail::pager_next<T>(
-                    s, boost::asio::any_completion_handler<void(error_code, std::optional<T>)>(std::move(h)));
-            },
-            token, state_);
+        return detail::initiate<std::optional<T>>(std::forward<CompletionToken>(token), &detail::pager_next<T>,
+                                                   state_);
     }
 
     /// The items of the next page (the buffered rest of the current one
     /// first): void(error_code, std::vector<T>); empty after the last.
     template <class CompletionToken>
     auto async_next_page(CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<T>)>(
-            [](auto h, std::shared_ptr<detail::list_state> s) {
-                detail::pager_next_page<T>(
-                    s, boost::asio::any_completion_handler<void(error_code, std::vector<T>)>(std::move(h)));
-            },
-            token, state_);
+        return detail::initiate<std::vector<T>>(std::forward<CompletionToken>(token), &detail::pager_next_page<T>,
+                                                 state_);
     }
 
     /// Filled when a fetch failed.

@@ -2,6 +2,7 @@
 // PollyBot: POST {base}/api/v1/chatbots/{chatbotId}/chat, JSON or SSE, with
 // rate-limit headers on every response.
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
 
@@ -40,10 +41,8 @@ struct chat_reply {
 
 namespace detail {
 struct state;
-using reply_handler = boost::asio::any_completion_handler<void(error_code, chat_reply)>;
-using stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
-void chat(const std::shared_ptr<state>&, chat_request, diagnostics&, reply_handler);
-void chat_stream_op(const std::shared_ptr<state>&, chat_request, diagnostics&, stream_handler);
+void chat(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_reply>);
+void stream(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_stream>);
 } // namespace detail
 
 class client {
@@ -54,21 +53,15 @@ public:
     /// only when the request says so explicitly.
     template <class CompletionToken>
     auto async_chat(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_reply)>(
-            [](auto h, std::shared_ptr<detail::state> s, chat_request r, diagnostics* d) {
-                detail::chat(s, std::move(r), *d, detail::reply_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::chat, state_,
+                                                      std::move(req), &diag);
     }
 
     /// A streamed reply: void(error_code, chat_stream) once the headers arrived.
     template <class CompletionToken>
     auto async_chat_stream(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
-            [](auto h, std::shared_ptr<detail::state> s, chat_request r, diagnostics* d) {
-                detail::chat_stream_op(s, std::move(r), *d, detail::stream_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::stream, state_,
+                                                       std::move(req), &diag);
     }
 
     /// The rate-limit headers of the most recent response.

@@ -2,6 +2,7 @@
 // VectorShift: the legacy chatbot endpoint (POST /api/chatbots/run, Api-Key)
 // and the v1 API (POST /v1/chatbot/{id}/run, Bearer).
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
 
@@ -69,22 +70,17 @@ struct upload_reply {
 
 namespace detail {
 struct state;
-using list_handler = boost::asio::any_completion_handler<void(error_code, chatbot_list)>;
-using object_handler = boost::asio::any_completion_handler<void(error_code, boost::json::object)>;
-using upload_handler = boost::asio::any_completion_handler<void(error_code, upload_reply)>;
-using status_handler = boost::asio::any_completion_handler<void(error_code, std::string)>;
-void list_chatbots(const std::shared_ptr<state>&, bool include_shared, bool verbose, diagnostics&, list_handler);
-void fetch_chatbot(const std::shared_ptr<state>&, std::string id, std::string name, diagnostics&, object_handler);
-void upload(const std::shared_ptr<state>&, upload_request, diagnostics&, upload_handler);
-void terminate(const std::shared_ptr<state>&, std::string chatbot_id, std::string pipeline_run_id, diagnostics&,
-               status_handler);
-using run_handler = boost::asio::any_completion_handler<void(error_code, run_reply)>;
-using v1_run_handler = boost::asio::any_completion_handler<void(error_code, v1_run_reply)>;
-using stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
-void run(const std::shared_ptr<state>&, run_request, diagnostics&, run_handler);
-void run_stream(const std::shared_ptr<state>&, run_request, diagnostics&, stream_handler);
-void run_v1(const std::shared_ptr<state>&, v1_run_request, diagnostics&, v1_run_handler);
-void run_v1_stream(const std::shared_ptr<state>&, v1_run_request, diagnostics&, stream_handler);
+using chatwire::detail::handler;
+void run(std::shared_ptr<state>, run_request, diagnostics*, handler<run_reply>);
+void run_stream(std::shared_ptr<state>, run_request, diagnostics*, handler<chat_stream>);
+void run_v1(std::shared_ptr<state>, v1_run_request, diagnostics*, handler<v1_run_reply>);
+void run_v1_stream(std::shared_ptr<state>, v1_run_request, diagnostics*, handler<chat_stream>);
+void list_chatbots(std::shared_ptr<state>, bool include_shared, bool verbose, diagnostics*, handler<chatbot_list>);
+void fetch_chatbot(std::shared_ptr<state>, std::string id, std::string name, diagnostics*,
+                   handler<boost::json::object>);
+void upload(std::shared_ptr<state>, upload_request, diagnostics*, handler<upload_reply>);
+void terminate(std::shared_ptr<state>, std::string chatbot_id, std::string pipeline_run_id, diagnostics*,
+               handler<std::string>);
 } // namespace detail
 
 class client {
@@ -94,82 +90,58 @@ public:
     /// Legacy run, whole reply. `status:"failed"` is errc::run_failed even with HTTP 200.
     template <class CompletionToken>
     auto async_run(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, run_reply)>(
-            [](auto h, std::shared_ptr<detail::state> s, run_request r, diagnostics* d) {
-                detail::run(s, std::move(r), *d, detail::run_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<run_reply>(std::forward<CompletionToken>(token), &detail::run, state_,
+                                              std::move(req), &diag);
     }
 
     /// Legacy run, streamed (SSE; cumulative or chunked `output`, both handled).
     template <class CompletionToken>
     auto async_run_stream(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
-            [](auto h, std::shared_ptr<detail::state> s, run_request r, diagnostics* d) {
-                detail::run_stream(s, std::move(r), *d, detail::stream_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_stream, state_,
+                                              std::move(req), &diag);
     }
 
     /// v1 run, whole reply.
     template <class CompletionToken>
     auto async_run_v1(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, v1_run_reply)>(
-            [](auto h, std::shared_ptr<detail::state> s, v1_run_request r, diagnostics* d) {
-                detail::run_v1(s, std::move(r), *d, detail::v1_run_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<v1_run_reply>(std::forward<CompletionToken>(token), &detail::run_v1, state_,
+                                              std::move(req), &diag);
     }
 
     /// v1 run, streamed (`output_value` chunks, then the final status event).
     template <class CompletionToken>
     auto async_run_v1_stream(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
-            [](auto h, std::shared_ptr<detail::state> s, v1_run_request r, diagnostics* d) {
-                detail::run_v1_stream(s, std::move(r), *d, detail::stream_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_v1_stream, state_,
+                                              std::move(req), &diag);
     }
 
     /// GET /v1/chatbots: void(error_code, chatbot_list).
     template <class CompletionToken>
     auto async_list_chatbots(bool include_shared, bool verbose, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chatbot_list)>(
-            [](auto h, std::shared_ptr<detail::state> s, bool shared, bool verb, diagnostics* d) {
-                detail::list_chatbots(s, shared, verb, *d, detail::list_handler(std::move(h)));
-            },
-            token, state_, include_shared, verbose, &diag);
+        return chatwire::detail::initiate<chatbot_list>(std::forward<CompletionToken>(token), &detail::list_chatbots, state_,
+                                              include_shared, verbose, &diag);
     }
 
     /// GET /v1/chatbot?id=… (or ?name=… when `id` is empty): void(error_code, object).
     template <class CompletionToken>
     auto async_fetch_chatbot(std::string id, std::string name, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, boost::json::object)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string i, std::string n, diagnostics* d) {
-                detail::fetch_chatbot(s, std::move(i), std::move(n), *d, detail::object_handler(std::move(h)));
-            },
-            token, state_, std::move(id), std::move(name), &diag);
+        return chatwire::detail::initiate<boost::json::object>(std::forward<CompletionToken>(token), &detail::fetch_chatbot, state_,
+                                              std::move(id), std::move(name), &diag);
     }
 
     /// POST /v1/chatbot/{id}/upload (files sent as base64): void(error_code, upload_reply).
     template <class CompletionToken>
     auto async_upload(upload_request req, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, upload_reply)>(
-            [](auto h, std::shared_ptr<detail::state> s, upload_request r, diagnostics* d) {
-                detail::upload(s, std::move(r), *d, detail::upload_handler(std::move(h)));
-            },
-            token, state_, std::move(req), &diag);
+        return chatwire::detail::initiate<upload_reply>(std::forward<CompletionToken>(token), &detail::upload, state_,
+                                              std::move(req), &diag);
     }
 
     /// POST /v1/chatbot/{id}/terminate: void(error_code, std::string status).
     template <class CompletionToken>
     auto async_terminate(std::string chatbot_id, std::string pipeline_run_id, diagnostics& diag,
                          CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string)>(
-            [](auto h, std::shared_ptr<detail::state> s, std::string c, std::string p, diagnostics* d) {
-                detail::terminate(s, std::move(c), std::move(p), *d, detail::status_handler(std::move(h)));
-            },
-            token, state_, std::move(chatbot_id), std::move(pipeline_run_id), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::terminate, state_,
+                                              std::move(chatbot_id), std::move(pipeline_run_id), &diag);
     }
 
     http::client& transport();

@@ -2,7 +2,7 @@
 // Without --base-url it talks to an emulator started in-process on 127.0.0.1.
 #include "commands.hpp"
 
-#include <chatwire/chat.hpp>
+#include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
 #include <chatwire/http/origin.hpp>
 
@@ -39,11 +39,11 @@ struct settings {
     bool json = false;
 };
 
-const char* key_variable(api a) {
+const char* key_variable(api_kind a) {
     switch (a) {
-    case api::vectorshift: return "VECTORSHIFT_API_KEY";
-    case api::chatbotkit: return "CHATBOTKIT_SECRET";
-    case api::pollybot: return "POLLYBOT_API_KEY";
+    case api_kind::vectorshift: return "VECTORSHIFT_API_KEY";
+    case api_kind::chatbotkit: return "CHATBOTKIT_SECRET";
+    case api_kind::pollybot: return "POLLYBOT_API_KEY";
     }
     return "";
 }
@@ -131,7 +131,7 @@ int run(settings s, const std::string& ca_file, bool embedded) {
         eo.token_delay = std::chrono::milliseconds(15);
         local = std::make_unique<emulator::server>(io.get_executor(), eo);
         local->start();
-        s.chat.base_url = local->base_url() + (s.chat.api == api::chatbotkit ? "/api/v1" : "");
+        s.chat.base_url = local->base_url() + (s.chat.api == api_kind::chatbotkit ? "/api/v1" : "");
         s.chat.http.tls.extra_ca_pem = local->certificate_pem();  // trusted for this run only
         std::cerr << "using the embedded emulator at " << local->base_url() << "\n";
     } else {
@@ -234,7 +234,7 @@ int run_chat(int argc, char** argv) {
         }
         s.chat.api_key = "local-emulator-key";  // the embedded emulator accepts any key
     }
-    if (chatbot.empty() && s.chat.api != api::chatbotkit) {
+    if (chatbot.empty() && s.chat.api != api_kind::chatbotkit) {
         if (!embedded) {
             std::cerr << "chatwire chat: --chatbot is required for " << api_name << "\n";
             return exit_usage;

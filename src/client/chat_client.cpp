@@ -1,28 +1,29 @@
-#include "../detail/spawn.hpp"
+// chat_client: one turn of a conversation over whichever provider it was
+// built for. Each turn is one coroutine that calls the provider's operation
+// directly (as an awaitable), down to the choke point and the socket.
+#include "chatbotkit_state.hpp"
+#include "pollybot_state.hpp"
+#include "vectorshift_state.hpp"
 
-#include <chatwire/chat.hpp>
-#include <chatwire/chatbotkit.hpp>
-#include <chatwire/pollybot.hpp>
-#include <chatwire/vectorshift.hpp>
+#include "../detail/launch.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <chatwire/chat_client.hpp>
 
 #include <variant>
 
 namespace chatwire {
 
-std::string_view to_string(api a) noexcept {
+std::string_view to_string(api_kind a) noexcept {
     switch (a) {
-    case api::vectorshift: return "vectorshift";
-    case api::chatbotkit: return "chatbotkit";
-    case api::pollybot: return "pollybot";
+    case api_kind::vectorshift: return "vectorshift";
+    case api_kind::chatbotkit: return "chatbotkit";
+    case api_kind::pollybot: return "pollybot";
     }
     return "unknown";
 }
 
-std::optional<api> api_from_string(std::string_view name) noexcept {
-    for (auto a : {api::vectorshift, api::chatbotkit, api::pollybot})
+std::optional<api_kind> api_from_string(std::string_view name) noexcept {
+    for (auto a : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot})
         if (to_string(a) == name) return a;
     return std::nullopt;
 }
@@ -30,30 +31,34 @@ std::optional<api> api_from_string(std::string_view name) noexcept {
 namespace detail {
 
 namespace asio = boost::asio;
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+using vectorshift_state = std::shared_ptr<vectorshift::detail::state>;
+using chatbotkit_state = std::shared_ptr<chatbotkit::detail::state>;
+using pollybot_state = std::shared_ptr<pollybot::detail::state>;
 
 struct chat_client_state {
     chat_client_state(asio::any_io_executor ex, chat_options o) : opts(std::move(o)), executor(ex) {
         switch (opts.api) {
-        case api::vectorshift:
-            provider.emplace<vectorshift::client>(ex, vectorshift::options{opts.base_url, opts.api_key, opts.http});
+        case api_kind::vectorshift:
+            provider = std::make_shared<vectorshift::detail::state>(
+                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http});
             break;
-        case api::chatbotkit: {
+        case api_kind::chatbotkit: {
             chatbotkit::options o2;
             o2.base_url = opts.base_url;
             o2.secret = opts.api_key;
             o2.http = opts.http;
-            provider.emplace<chatbotkit::client>(ex, std::move(o2));
+            provider = std::make_shared<chatbotkit::detail::state>(ex, std::move(o2));
             break;
         }
-        case api::pollybot:
-            provider.emplace<pollybot::client>(ex, pollybot::options{opts.base_url, opts.api_key, opts.http});
+        case api_kind::pollybot:
+            provider = std::make_shared<pollybot::detail::state>(
+                ex, pollybot::options{opts.base_url, opts.api_key, opts.http});
             break;
         }
     }
     chat_options opts;
     asio::any_io_executor executor;
-    std::variant<std::monostate, vectorshift::client, chatbotkit::client, pollybot::client> provider;
+    std::variant<vectorshift_state, chatbotkit_state, pollybot_state> provider;
 };
 
 namespace {
@@ -82,57 +87,55 @@ chatbotkit::complete_request chatbotkit_turn(const std::string& conv, std::strin
     return r;
 }
 
-asio::awaitable<std::pair<error_code, chat_stream>> stream_via(vectorshift::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(vectorshift_state st, const chat_options& o,
                                                                std::string msg, std::string conv, diagnostics& diag) {
-    auto [ec, s] = co_await c.async_run_stream(vectorshift_turn(o, std::move(msg), std::move(conv)), diag,
-                                               tuple_awaitable);
-    co_return std::pair{ec, std::move(s)};
+    return vectorshift::detail::run_stream_op(std::move(st), vectorshift_turn(o, std::move(msg), std::move(conv)),
+                                              diag);
 }
 
-asio::awaitable<std::pair<error_code, chat_stream>> stream_via(pollybot::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(pollybot_state st, const chat_options& o,
                                                                std::string msg, std::string conv, diagnostics& diag) {
-    auto [ec, s] = co_await c.async_chat_stream(pollybot_turn(o, std::move(msg), std::move(conv)), diag,
-                                                tuple_awaitable);
-    co_return std::pair{ec, std::move(s)};
+    return pollybot::detail::chat_stream_op(std::move(st), pollybot_turn(o, std::move(msg), std::move(conv)), diag);
 }
 
 /// ChatBotKit completes a conversation that exists: make one on first use.
-asio::awaitable<error_code> ensure_conversation(chatbotkit::client& c, const chat_options& o, std::string& conv,
+asio::awaitable<error_code> ensure_conversation(chatbotkit_state st, const chat_options& o, std::string& conv,
                                                 diagnostics& diag) {
     if (!conv.empty()) co_return error_code{};
     chatbotkit::conversation_fields f;
     f.bot_id = o.chatbot_id;
-    auto [ec, id] = co_await c.async_create_conversation(std::move(f), diag, tuple_awaitable);
+    auto [ec, id] = co_await chatbotkit::detail::create_conversation_op(std::move(st), std::move(f), diag);
     conv = std::move(id);
     co_return ec;
 }
 
-asio::awaitable<std::pair<error_code, chat_stream>> stream_via(chatbotkit::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_stream>> stream_via(chatbotkit_state st, const chat_options& o,
                                                                std::string msg, std::string conv, diagnostics& diag) {
-    if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_stream{}};
-    auto [ec, s] = co_await c.async_complete_stream(chatbotkit_turn(conv, std::move(msg)), diag, tuple_awaitable);
-    if (ec) diag.conversation_id = std::move(conv);  // created or not, it is the one to retry in
-    co_return std::pair{ec, std::move(s)};
+    if (auto ec = co_await ensure_conversation(st, o, conv, diag)) co_return std::pair{ec, chat_stream{}};
+    auto r = co_await chatbotkit::detail::complete_stream_op(st, chatbotkit_turn(conv, std::move(msg)), diag);
+    if (r.first) diag.conversation_id = std::move(conv);  // created or not, it is the one to retry in
+    co_return r;
 }
 
-asio::awaitable<std::pair<error_code, chat_reply>> whole_via(vectorshift::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(vectorshift_state st, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
-    auto [ec, reply] = co_await c.async_run(vectorshift_turn(o, std::move(msg), std::move(conv)), diag, tuple_awaitable);
+    auto [ec, reply] =
+        co_await vectorshift::detail::run_op(std::move(st), vectorshift_turn(o, std::move(msg), std::move(conv)), diag);
     co_return std::pair{ec, chat_reply{std::move(reply.output), std::move(reply.conversation_id)}};
 }
 
-asio::awaitable<std::pair<error_code, chat_reply>> whole_via(pollybot::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(pollybot_state st, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
     auto r = pollybot_turn(o, std::move(msg), std::move(conv));
     r.stream = false;
-    auto [ec, reply] = co_await c.async_chat(std::move(r), diag, tuple_awaitable);
+    auto [ec, reply] = co_await pollybot::detail::chat_op(std::move(st), std::move(r), diag);
     co_return std::pair{ec, chat_reply{std::move(reply.response), std::move(reply.conversation_id)}};
 }
 
-asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client& c, const chat_options& o,
+asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit_state st, const chat_options& o,
                                                              std::string msg, std::string conv, diagnostics& diag) {
-    if (auto ec = co_await ensure_conversation(c, o, conv, diag)) co_return std::pair{ec, chat_reply{}};
-    auto [ec, done] = co_await c.async_complete(chatbotkit_turn(conv, std::move(msg)), diag, tuple_awaitable);
+    if (auto ec = co_await ensure_conversation(st, o, conv, diag)) co_return std::pair{ec, chat_reply{}};
+    auto [ec, done] = co_await chatbotkit::detail::complete_op(st, chatbotkit_turn(conv, std::move(msg)), diag);
     if (ec) diag.conversation_id = conv;
     co_return std::pair{ec, chat_reply{std::move(done.text), std::move(conv)}};
 }
@@ -140,16 +143,16 @@ asio::awaitable<std::pair<error_code, chat_reply>> whole_via(chatbotkit::client&
 /// The two kinds of turn, each sent the way its provider wants.
 struct streamed_turn {
     using result = chat_stream;
-    template <class Client>
-    auto operator()(Client& c, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
-        return stream_via(c, o, std::move(msg), std::move(conv), diag);
+    template <class State>
+    auto operator()(State st, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
+        return stream_via(std::move(st), o, std::move(msg), std::move(conv), diag);
     }
 };
 struct whole_turn {
     using result = chat_reply;
-    template <class Client>
-    auto operator()(Client& c, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
-        return whole_via(c, o, std::move(msg), std::move(conv), diag);
+    template <class State>
+    auto operator()(State st, const chat_options& o, std::string msg, std::string conv, diagnostics& diag) const {
+        return whole_via(std::move(st), o, std::move(msg), std::move(conv), diag);
     }
 };
 
@@ -158,11 +161,11 @@ asio::awaitable<std::pair<error_code, typename Turn::result>> run_turn(std::shar
                                                                       std::string msg, std::string conv,
                                                                       diagnostics& diag, Turn turn) {
     const std::string given = conv;
-    std::pair<error_code, typename Turn::result> r{make_error_code(errc::invalid_argument), typename Turn::result{}};
+    std::pair<error_code, typename Turn::result> r;
     switch (st->provider.index()) {
+    case 0: r = co_await turn(std::get<0>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     case 1: r = co_await turn(std::get<1>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     case 2: r = co_await turn(std::get<2>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
-    case 3: r = co_await turn(std::get<3>(st->provider), st->opts, std::move(msg), std::move(conv), diag); break;
     }
     // A failed turn still names its conversation, so a retry continues it.
     if (r.first && diag.conversation_id.empty()) diag.conversation_id = given;
@@ -171,16 +174,20 @@ asio::awaitable<std::pair<error_code, typename Turn::result>> run_turn(std::shar
 
 } // namespace
 
-void send_stream(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
-                 diagnostics& diag, chat_stream_handler h) {
-    spawn_op<chat_stream>(st->executor, run_turn(st, std::move(message), std::move(conversation), diag, streamed_turn{}),
-                          std::move(h));
+void send_stream(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
+                 diagnostics* diag, handler<chat_stream> h) {
+    diag->clear();
+    auto ex = st->executor;
+    launch<chat_stream>(ex, run_turn(std::move(st), std::move(message), std::move(conversation), *diag, streamed_turn{}),
+                        std::move(h));
 }
 
-void send_whole(const std::shared_ptr<chat_client_state>& st, std::string message, std::string conversation,
-                diagnostics& diag, chat_reply_handler h) {
-    spawn_op<chat_reply>(st->executor, run_turn(st, std::move(message), std::move(conversation), diag, whole_turn{}),
-                         std::move(h));
+void send_whole(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
+                diagnostics* diag, handler<chat_reply> h) {
+    diag->clear();
+    auto ex = st->executor;
+    launch<chat_reply>(ex, run_turn(std::move(st), std::move(message), std::move(conversation), *diag, whole_turn{}),
+                       std::move(h));
 }
 
 } // namespace detail
@@ -188,6 +195,6 @@ void send_whole(const std::shared_ptr<chat_client_state>& st, std::string messag
 chat_client::chat_client(boost::asio::any_io_executor ex, chat_options opts)
     : state_(std::make_shared<detail::chat_client_state>(std::move(ex), std::move(opts))) {}
 
-enum api chat_client::api() const noexcept { return state_->opts.api; }
+api_kind chat_client::api() const noexcept { return state_->opts.api; }
 
 } // namespace chatwire

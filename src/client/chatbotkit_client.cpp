@@ -1,11 +1,9 @@
-#include "api_call.hpp"
-#include "../detail/spawn.hpp"
-
+#include "chatbotkit_state.hpp"
 #include "list_state.hpp"
+#include "provider_errors.hpp"
 
-#include <chatwire/chatbotkit.hpp>
+#include "../detail/launch.hpp"
 
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
 namespace chatwire::chatbotkit {
@@ -15,19 +13,32 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace cd = chatwire::detail;
 
-struct state : chatwire::detail::provider_state<options> {
-    using provider_state::provider_state;
-};
-
 namespace {
 
-error_code authorize(const state& st, http::request& r, diagnostics& diag) {
-    if (auto ec = cd::check_header_value("secret", st.opts.secret, diag)) return ec;
-    if (auto ec = cd::check_header_value("run-as user id", st.opts.run_as_user_id, diag)) return ec;
-    r.headers.set(http::field::authorization,
-                  (st.opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + st.opts.secret);
-    if (!st.opts.run_as_user_id.empty()) r.headers.set("X-RunAs-UserId", st.opts.run_as_user_id);
-    return {};
+error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
+    diag.http_status = static_cast<int>(status);
+    cd::note_retry_after(headers, diag);
+    json::value holder;
+    if (cd::as_object(body, holder)) {
+        diag.provider_code = cd::string_at(holder, "code");
+        diag.provider_message = cd::string_at(holder, "message");
+    }
+    cd::keep_message(body, diag);
+    if (status == 429) cd::note_ratelimit_reset(headers, diag);
+    std::string_view code = diag.provider_code;
+    auto ends_with = [&](std::string_view suffix) {
+        return code.size() >= suffix.size() && code.substr(code.size() - suffix.size()) == suffix;
+    };
+    if (code == "LIMITS_REACHED") return errc::quota_exceeded;
+    if (ends_with("TOO_MANY_REQUESTS")) return errc::rate_limited;
+    if (code == "NOT_AUTHENTICATED") return errc::unauthorized;
+    if (code == "NOT_AUTHORIZED") return errc::forbidden;
+    if (code == "NO_SUBSCRIPTION") return errc::payment_required;
+    if (code == "NOT_FOUND") return errc::not_found;
+    if (code == "CONFLICT") return errc::conflict;
+    if (code == "BAD_REQUEST" || code == "METHOD_NOT_ALLOWED") return errc::bad_request;
+    if (code == "INTERNAL_SERVER_ERROR") return errc::server_error;
+    return errc_from_http_status(static_cast<int>(status));
 }
 
 json::array to_json(const std::vector<message>& messages) {
@@ -47,29 +58,30 @@ json::object fields_to_json(const conversation_fields& f) {
     return body;
 }
 
-asio::awaitable<error_code> call(state& st, http::request r, diagnostics& diag, json::value& out) {
-    return cd::call_json(st.http, std::move(r), diag, cd::map_chatbotkit_error, out);
+cd::api_request make_request(const state& st, http::verb method, std::string path, const json::value* body) {
+    cd::api_request r;
+    r.method = method;
+    r.path = std::move(path);
+    if (body) r.body = cd::to_body(*body);
+    r.fixed_lines = st.auth;
+    return r;
 }
 
-asio::awaitable<std::pair<error_code, std::string>> do_create(std::shared_ptr<state> st, conversation_fields f,
-                                                              diagnostics& diag) {
+/// POSTs `body` to paths that answer {"id"}.
+asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<state> st, std::string path,
+                                                                json::object body, diagnostics& diag) {
     std::pair<error_code, std::string> out;
-    diag.clear();
-    json::object body = fields_to_json(f);
-    if (!f.messages.empty()) body["messages"] = to_json(f.messages);
     json::value v(std::move(body));
-    auto r = cd::json_request(http::verb::post, cd::join_url(st->opts.base_url, "/conversation/create"), &v);
-    if ((out.first = authorize(*st, r, diag))) co_return out;
     json::value res;
-    if ((out.first = co_await call(*st, std::move(r), diag, res))) co_return out;
+    if ((out.first = co_await cd::call_json(*st, make_request(*st, http::verb::post, std::move(path), &v), diag, res)))
+        co_return out;
     out.second = cd::string_at(res, "id");
     if (out.second.empty()) out.first = errc::bad_response;
     co_return out;
 }
 
 error_code build_complete(const state& st, const complete_request& req, bool stream, diagnostics& diag,
-                          http::request& out) {
-    diag.clear();
+                          cd::api_request& out) {
     json::object body;
     std::string path;
     if (!req.conversation_id.empty()) {
@@ -89,138 +101,160 @@ error_code build_complete(const state& st, const complete_request& req, bool str
     if (!req.bot_id.empty()) body["botId"] = req.bot_id;
     if (!req.model.empty()) body["model"] = req.model;
     json::value v(std::move(body));
-    out = cd::json_request(http::verb::post, cd::join_url(st.opts.base_url, path), &v);
-    if (stream) out.headers.set(http::field::accept, "application/jsonl");
-    return authorize(st, out, diag);
+    out = make_request(st, http::verb::post, std::move(path), &v);
+    out.stream = stream;
+    if (stream) out.accept = "application/jsonl";
+    return {};
 }
 
-asio::awaitable<std::pair<error_code, completion>> do_complete(std::shared_ptr<state> st, complete_request req,
-                                                               diagnostics& diag) {
-    std::pair<error_code, completion> out;
-    http::request r;
-    if ((out.first = build_complete(*st, req, false, diag, r))) co_return out;
-    json::value v;
-    if ((out.first = co_await call(*st, std::move(r), diag, v))) co_return out;
-    out.second.id = cd::string_at(v, "id");
-    out.second.text = cd::string_at(v, "text");
-    const auto& o = v.as_object();
-    if (auto* u = o.if_contains("usage"); u && u->is_object()) {
-        if (auto* t = u->as_object().if_contains("token"); t && t->is_number())
-            out.second.tokens = t->to_number<std::uint64_t>();
-    }
-    if (auto* e = o.if_contains("end"); e && e->is_object()) out.second.end_reason = cd::string_at(*e, "reason");
-    co_return out;
-}
-
-asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<state> st, complete_request req,
-                                                              diagnostics& diag) {
-    std::pair<error_code, chat_stream> out;
-    http::request r;
-    if ((out.first = build_complete(*st, req, true, diag, r))) co_return out;
-    auto [ec, body] = co_await cd::open_stream(st->http, std::move(r), diag, cd::map_chatbotkit_error);
-    if ((out.first = ec)) co_return out;
-    out.second = chat_stream(st->executor, std::move(body), stream_format::chatbotkit_jsonl, req.conversation_id);
-    co_return out;
+// usage.token is informational: a value that is not a count is ignored, not an error.
+std::optional<std::uint64_t> token_count(const json::value& v) {
+    boost::system::error_code ec;
+    auto n = v.to_number<std::uint64_t>(ec);
+    if (ec) return std::nullopt;
+    return n;
 }
 
 asio::awaitable<std::pair<error_code, conversation_record>> do_fetch(std::shared_ptr<state> st, std::string id,
                                                                      diagnostics& diag) {
     std::pair<error_code, conversation_record> out;
-    diag.clear();
     if ((out.first = cd::check_not_empty("conversation id", id, diag))) co_return out;
-    auto r = cd::json_request(http::verb::get,
-                              cd::join_url(st->opts.base_url, "/conversation/" + cd::encode_segment(id) + "/fetch"),
-                              nullptr);
-    if ((out.first = authorize(*st, r, diag))) co_return out;
     json::value v;
-    if ((out.first = co_await call(*st, std::move(r), diag, v))) co_return out;
+    if ((out.first = co_await cd::call_json(
+             *st, make_request(*st, http::verb::get, "/conversation/" + cd::encode_segment(id) + "/fetch", nullptr),
+             diag, v)))
+        co_return out;
     from_json(v.as_object(), out.second);
     co_return out;
 }
 
-/// POSTs `body` to /conversation/{id}/<action>-like paths that answer {"id"}.
-asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<state> st, std::string path,
-                                                                json::object body, diagnostics& diag) {
-    std::pair<error_code, std::string> out;
-    json::value v(std::move(body));
-    auto r = cd::json_request(http::verb::post, cd::join_url(st->opts.base_url, path), &v);
-    if ((out.first = authorize(*st, r, diag))) co_return out;
-    json::value res;
-    if ((out.first = co_await call(*st, std::move(r), diag, res))) co_return out;
-    out.second = cd::string_at(res, "id");
-    if (out.second.empty()) out.first = errc::bad_response;
-    co_return out;
+template <class T>
+asio::awaitable<std::pair<error_code, T>> refused(error_code ec) {
+    co_return std::pair<error_code, T>{ec, T{}};
 }
 
 } // namespace
 
-void fetch_conversation(const std::shared_ptr<state>& st, std::string id, diagnostics& diag,
-                        conversation_handler h) {
-    cd::spawn_op<conversation_record>(st->executor, do_fetch(st, std::move(id), diag), std::move(h));
+asio::awaitable<std::pair<error_code, std::string>> create_conversation_op(std::shared_ptr<state> st,
+                                                                           conversation_fields f, diagnostics& diag) {
+    json::object body = fields_to_json(f);
+    if (!f.messages.empty()) body["messages"] = to_json(f.messages);
+    return post_for_id(std::move(st), "/conversation/create", std::move(body), diag);
 }
 
-void update_conversation(const std::shared_ptr<state>& st, std::string id, conversation_fields f,
-                         std::optional<json::object> merge_meta, diagnostics& diag, id_handler h) {
-    diag.clear();
+asio::awaitable<std::pair<error_code, completion>> complete_op(std::shared_ptr<state> st, complete_request req,
+                                                               diagnostics& diag) {
+    std::pair<error_code, completion> out;
+    cd::api_request r;
+    if ((out.first = build_complete(*st, req, false, diag, r))) co_return out;
+    json::value v;
+    if ((out.first = co_await cd::call_json(*st, r, diag, v))) co_return out;
+    out.second.id = cd::string_at(v, "id");
+    out.second.text = cd::string_at(v, "text");
+    const auto& o = v.as_object();
+    if (auto* u = o.if_contains("usage"); u && u->is_object()) {
+        if (auto* t = u->as_object().if_contains("token")) out.second.tokens = token_count(*t);
+    }
+    if (auto* e = o.if_contains("end"); e && e->is_object()) out.second.end_reason = cd::string_at(*e, "reason");
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> complete_stream_op(std::shared_ptr<state> st,
+                                                                       complete_request req, diagnostics& diag) {
+    std::pair<error_code, chat_stream> out;
+    cd::api_request r;
+    if ((out.first = build_complete(*st, req, true, diag, r))) co_return out;
+    out.first = co_await cd::call_stream(*st, r, diag, stream_format::chatbotkit_jsonl, req.conversation_id,
+                                         out.second);
+    co_return out;
+}
+
+// The public edge: each operation is one coroutine, launched once.
+
+void create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag,
+                         cd::handler<std::string> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<std::string>(ex, create_conversation_op(std::move(st), std::move(f), *diag), std::move(h));
+}
+
+void complete(std::shared_ptr<state> st, complete_request req, diagnostics* diag, cd::handler<completion> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<completion>(ex, complete_op(std::move(st), std::move(req), *diag), std::move(h));
+}
+
+void complete_stream(std::shared_ptr<state> st, complete_request req, diagnostics* diag,
+                     cd::handler<chat_stream> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chat_stream>(ex, complete_stream_op(std::move(st), std::move(req), *diag), std::move(h));
+}
+
+void fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag,
+                        cd::handler<conversation_record> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<conversation_record>(ex, do_fetch(std::move(st), std::move(id), *diag), std::move(h));
+}
+
+void update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,
+                         std::optional<json::object> merge_meta, diagnostics* diag, cd::handler<std::string> h) {
+    diag->clear();
     auto body = fields_to_json(f);
     if (merge_meta) body["$update"] = std::move(*merge_meta);
-    auto ec = cd::check_not_empty("conversation id", id, diag);
-    cd::spawn_op<std::string>(
-        st->executor,
-        ec ? cd::refused<std::string>(ec)
-           : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), diag),
+    auto ec = cd::check_not_empty("conversation id", id, *diag);
+    auto ex = st->executor;
+    cd::launch<std::string>(
+        ex,
+        ec ? refused<std::string>(ec)
+           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), *diag),
         std::move(h));
 }
 
-void delete_conversation(const std::shared_ptr<state>& st, std::string id, diagnostics& diag, id_handler h) {
-    diag.clear();
-    auto ec = cd::check_not_empty("conversation id", id, diag);
-    cd::spawn_op<std::string>(
-        st->executor,
-        ec ? cd::refused<std::string>(ec)
-           : post_for_id(st, "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), diag),
+void delete_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag, cd::handler<std::string> h) {
+    diag->clear();
+    auto ec = cd::check_not_empty("conversation id", id, *diag);
+    auto ex = st->executor;
+    cd::launch<std::string>(
+        ex,
+        ec ? refused<std::string>(ec)
+           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), *diag),
         std::move(h));
 }
 
-void create_message(const std::shared_ptr<state>& st, std::string conversation_id, message m, diagnostics& diag,
-                    id_handler h) {
-    diag.clear();
-    auto ec = cd::check_not_empty("conversation id", conversation_id, diag);
-    if (!ec) ec = cd::check_not_empty("message text", m.text, diag);
+void create_message(std::shared_ptr<state> st, std::string conversation_id, message m, diagnostics* diag,
+                    cd::handler<std::string> h) {
+    diag->clear();
+    auto ec = cd::check_not_empty("conversation id", conversation_id, *diag);
+    if (!ec) ec = cd::check_not_empty("message text", m.text, *diag);
     json::object body{{"type", m.type.empty() ? "user" : m.type}, {"text", m.text}};
-    cd::spawn_op<std::string>(
-        st->executor,
-        ec ? cd::refused<std::string>(ec)
-           : post_for_id(st, "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
-                         std::move(body), diag),
+    auto ex = st->executor;
+    cd::launch<std::string>(
+        ex,
+        ec ? refused<std::string>(ec)
+           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
+                         std::move(body), *diag),
         std::move(h));
 }
 
 std::shared_ptr<cd::list_state> make_list(const std::shared_ptr<state>& st, std::string path,
                                           const list_options& opts) {
-    auto s = std::make_shared<cd::list_state>(st->http, st->executor);
-    s->url = cd::join_url(st->opts.base_url, path);
-    s->headers.set(http::field::authorization,
-                   (st->opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + st->opts.secret);
-    if (!st->opts.run_as_user_id.empty()) s->headers.set("X-RunAs-UserId", st->opts.run_as_user_id);
+    // The list shares the client's state (its transport, endpoint and auth).
+    auto s = std::make_shared<cd::list_state>(std::shared_ptr<cd::provider_core>(st, st.get()), st->auth);
+    s->path = std::move(path);
     s->take = opts.take;
     s->order = opts.order == list_order::asc ? "asc" : "desc";
     s->cursor = opts.cursor;
     s->stream = opts.stream;
-    s->map_error = cd::map_chatbotkit_error;
     return s;
 }
 
-void create_conversation(const std::shared_ptr<state>& st, conversation_fields f, diagnostics& diag, id_handler h) {
-    cd::spawn_op<std::string>(st->executor, do_create(st, std::move(f), diag), std::move(h));
-}
-
-void complete(const std::shared_ptr<state>& st, complete_request req, diagnostics& diag, completion_handler h) {
-    cd::spawn_op<completion>(st->executor, do_complete(st, std::move(req), diag), std::move(h));
-}
-
-void complete_stream(const std::shared_ptr<state>& st, complete_request req, diagnostics& diag, stream_handler h) {
-    cd::spawn_op<chat_stream>(st->executor, do_stream(st, std::move(req), diag), std::move(h));
+state::state(asio::any_io_executor ex, options o)
+    : provider_core(std::move(ex), o.base_url, o.http, &provider_error), opts(std::move(o)) {
+    auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
+                        "secret");
+    if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");
 }
 
 } // namespace detail

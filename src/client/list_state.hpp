@@ -1,7 +1,7 @@
 #pragma once
 // The state behind chatwire::pager: where the list lives, the cursor, and the
 // items fetched but not yet handed out.
-#include "api_call.hpp"
+#include "call.hpp"
 
 #include <chatwire/pager.hpp>
 #include <chatwire/stream/jsonl_decoder.hpp>
@@ -14,17 +14,15 @@
 namespace chatwire::detail {
 
 struct list_state {
-    list_state(http::client c, boost::asio::any_io_executor ex) : http(std::move(c)), executor(std::move(ex)) {}
+    list_state(std::shared_ptr<provider_core> p, std::string_view auth) : provider(std::move(p)), auth(auth) {}
 
-    http::client http;
-    boost::asio::any_io_executor executor;
-    std::string url;          ///< the list action, without query
-    http::fields headers;     ///< authorization and the like
+    std::shared_ptr<provider_core> provider;
+    std::string_view auth;    ///< the provider's header lines (it outlives the list)
+    std::string path;         ///< the list action, without query
     std::size_t take = 0;
     std::string order;        ///< "asc" / "desc"
     std::string cursor;
     bool stream = false;
-    error_mapper map_error = nullptr;
 
     std::deque<boost::json::object> buffer;
     bool done = false;

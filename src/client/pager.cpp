@@ -1,6 +1,6 @@
 // Lazily fetched ChatBotKit lists: cursor pages, or one JSON-lines stream.
 #include "list_state.hpp"
-#include "../detail/spawn.hpp"
+#include "../detail/launch.hpp"
 
 #include <chatwire/chatbotkit/records.hpp>
 
@@ -16,27 +16,29 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-http::request list_request(const list_state& s) {
-    std::string url = s.url;
+api_request list_request(const list_state& s) {
+    api_request r;
+    r.method = http::verb::get;
+    r.path = s.path;
     char sep = '?';
     auto add = [&](std::string_view k, std::string_view v) {
-        url.push_back(sep);
-        url.append(k).append("=").append(encode_query(v));
+        r.path.push_back(sep);
+        r.path.append(k).append("=").append(encode_query(v));
         sep = '&';
     };
     if (!s.stream && !s.cursor.empty()) add("cursor", s.cursor);
     if (!s.order.empty()) add("order", s.order);
     if (!s.stream && s.take > 0) add("take", std::to_string(s.take));
-    http::request r = json_request(http::verb::get, std::move(url), nullptr);
-    for (const auto& f : s.headers) r.headers.set(f.name_string(), f.value());
-    if (s.stream) r.headers.set(http::field::accept, "application/jsonl");
+    r.fixed_lines = s.auth;
+    r.stream = s.stream;
+    if (s.stream) r.accept = "application/jsonl";
     return r;
 }
 
 asio::awaitable<error_code> fetch_page(list_state& s) {
     json::value v;
     ++s.pages;
-    if (auto ec = co_await call_json(s.http, list_request(s), s.diag, s.map_error, v)) co_return ec;
+    if (auto ec = co_await call_json(*s.provider, list_request(s), s.diag, v)) co_return ec;
     const auto* items = v.as_object().if_contains("items");
     if (!items || !items->is_array()) {
         s.diag.detail = "a list without items";
@@ -56,10 +58,11 @@ asio::awaitable<error_code> fetch_page(list_state& s) {
 /// until at least one item is buffered or the body ended.
 asio::awaitable<error_code> fetch_streamed(list_state& s) {
     if (!s.body.is_open() && !s.body_ended) {
-        auto [ec, body] = co_await open_stream(s.http, list_request(s), s.diag, s.map_error);
+        api_reply reply;
+        auto ec = co_await call(*s.provider, list_request(s), s.diag, reply);
         ++s.pages;
         if (ec) co_return ec;
-        s.body = std::move(body);
+        s.body = std::move(reply.stream);
     }
     for (;;) {
         std::string_view line;
@@ -138,25 +141,23 @@ asio::awaitable<std::pair<error_code, std::vector<T>>> next_page(std::shared_ptr
 } // namespace
 
 template <class T>
-void pager_next(const std::shared_ptr<list_state>& s,
-                asio::any_completion_handler<void(error_code, std::optional<T>)> h) {
-    spawn_op<std::optional<T>>(s->executor, next_item<T>(s), std::move(h));
+void pager_next(std::shared_ptr<list_state> s, handler<std::optional<T>> h) {
+    auto ex = s->provider->executor;
+    launch<std::optional<T>>(ex, next_item<T>(std::move(s)), std::move(h));
 }
 
 template <class T>
-void pager_next_page(const std::shared_ptr<list_state>& s,
-                     asio::any_completion_handler<void(error_code, std::vector<T>)> h) {
-    spawn_op<std::vector<T>>(s->executor, next_page<T>(s), std::move(h));
+void pager_next_page(std::shared_ptr<list_state> s, handler<std::vector<T>> h) {
+    auto ex = s->provider->executor;
+    launch<std::vector<T>>(ex, next_page<T>(std::move(s)), std::move(h));
 }
 
 const diagnostics& list_diagnostics(const list_state& s) noexcept { return s.diag; }
 std::size_t list_pages(const list_state& s) noexcept { return s.pages; }
 
 #define CHATWIRE_PAGER(T)                                                                                    \
-    template void pager_next<T>(const std::shared_ptr<list_state>&,                                          \
-                                asio::any_completion_handler<void(error_code, std::optional<T>)>);           \
-    template void pager_next_page<T>(const std::shared_ptr<list_state>&,                                     \
-                                     asio::any_completion_handler<void(error_code, std::vector<T>)>);
+    template void pager_next<T>(std::shared_ptr<list_state>, handler<std::optional<T>>);                     \
+    template void pager_next_page<T>(std::shared_ptr<list_state>, handler<std::vector<T>>);
 CHATWIRE_PAGER(chatbotkit::conversation_record)
 CHATWIRE_PAGER(chatbotkit::message_record)
 CHATWIRE_PAGER(chatbotkit::bot_record)

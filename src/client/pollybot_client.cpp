@@ -1,9 +1,7 @@
-#include "api_call.hpp"
-#include "../detail/spawn.hpp"
+#include "pollybot_state.hpp"
+#include "provider_errors.hpp"
 
-#include <chatwire/pollybot.hpp>
-
-#include <boost/asio/use_awaitable.hpp>
+#include "../detail/launch.hpp"
 
 #include <charconv>
 
@@ -12,14 +10,32 @@ namespace detail {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-using chatwire::detail::spawn_op;
-
-struct state : chatwire::detail::provider_state<options> {
-    using provider_state::provider_state;
-    rate_limit last;  // of the most recent response
-};
+namespace cd = chatwire::detail;
 
 namespace {
+
+error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
+    diag.http_status = static_cast<int>(status);
+    cd::note_retry_after(headers, diag);
+    json::value holder;
+    if (auto* o = cd::as_object(body, holder)) {
+        diag.provider_code = cd::string_at(holder, "code");
+        diag.provider_message = cd::string_at(holder, "error");
+        if (auto* ra = o->if_contains("retryAfter"); ra && !diag.retry_after) {
+            if (ra->is_int64() && ra->as_int64() >= 0) diag.retry_after = std::chrono::seconds(ra->as_int64());
+            else if (ra->is_uint64()) diag.retry_after = std::chrono::seconds(ra->as_uint64());
+        }
+    }
+    cd::keep_message(body, diag);
+    if (status == 429) cd::note_ratelimit_reset(headers, diag);
+    std::string_view code = diag.provider_code;
+    if (code == "MISSING_AUTH_HEADER" || code == "INVALID_API_KEY") return errc::unauthorized;
+    if (code == "INSUFFICIENT_CREDITS") return errc::payment_required;
+    if (code == "CHATBOT_NOT_FOUND" || code == "CONVERSATION_NOT_FOUND") return errc::not_found;
+    if (code == "RATE_LIMIT_EXCEEDED") return errc::rate_limited;
+    if (code == "VALIDATION_ERROR") return errc::bad_request;
+    return errc_from_http_status(static_cast<int>(status));
+}
 
 std::optional<std::uint64_t> header_number(const http::fields& h, std::string_view name) {
     auto it = h.find(name);
@@ -38,83 +54,76 @@ void note_rate_limit(state& st, const http::fields& h) {
     st.last.used = header_number(h, "X-RateLimit-Used");
 }
 
-error_code build(state& st, const chat_request& req, bool stream, diagnostics& diag, http::request& out) {
-    diag.clear();
-    if (auto ec = chatwire::detail::check_not_empty("message", req.message, diag)) return ec;
-    if (auto ec = chatwire::detail::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    if (auto ec = chatwire::detail::check_header_value("api key", st.opts.api_key, diag)) return ec;
+error_code build(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
+    if (auto ec = cd::check_not_empty("message", req.message, diag)) return ec;
+    if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
     json::object body;
     body["message"] = req.message;
     if (!req.conversation_id.empty()) body["conversationId"] = req.conversation_id;
     if (stream) body["stream"] = true;
     else if (req.stream) body["stream"] = *req.stream;
     if (!req.metadata.empty()) body["metadata"] = req.metadata;
-    json::value v(std::move(body));
-    out = chatwire::detail::json_request(
-        http::verb::post,
-        chatwire::detail::join_url(st.opts.base_url,
-                                   "/api/v1/chatbots/" + chatwire::detail::encode_segment(req.chatbot_id) + "/chat"),
-        &v);
-    out.headers.set(http::field::authorization, "Bearer " + st.opts.api_key);
-    if (stream) out.headers.set(http::field::accept, "text/event-stream");
+    out.path = "/api/v1/chatbots/" + cd::encode_segment(req.chatbot_id) + "/chat";
+    out.body = cd::to_body(body);
+    out.fixed_lines = st.auth;
+    out.stream = stream;
+    if (stream) out.accept = "text/event-stream";
     return {};
-}
-
-asio::awaitable<std::pair<error_code, chat_reply>> run_chat(std::shared_ptr<state> st, chat_request req,
-                                                            diagnostics& diag) {
-    std::pair<error_code, chat_reply> out;
-    http::request r;
-    if ((out.first = build(*st, req, false, diag, r))) co_return out;
-    auto [ec, res] = co_await chatwire::detail::send(st->http, std::move(r), diag);
-    if (ec) {
-        out.first = ec;
-        co_return out;
-    }
-    note_rate_limit(*st, res.headers);
-    if (res.status < 200 || res.status >= 300) {
-        out.first = chatwire::detail::map_pollybot_error(res.status, res.headers, res.body, diag);
-        co_return out;
-    }
-    json::value v;
-    if ((out.first = chatwire::detail::parse_object(res.body, v, diag))) co_return out;
-    const auto* data = v.as_object().if_contains("data");
-    if (!data || !data->is_object()) {
-        // A success status with an error body still is an error.
-        out.first = chatwire::detail::map_pollybot_error(res.status, res.headers, res.body, diag);
-        if (out.first == errc::http_error) out.first = errc::bad_response;
-        co_return out;
-    }
-    out.second.response = chatwire::detail::string_at(*data, "response");
-    out.second.conversation_id = chatwire::detail::string_at(*data, "conversationId");
-    out.second.message_id = chatwire::detail::string_at(*data, "messageId");
-    co_return out;
-}
-
-asio::awaitable<std::pair<error_code, chat_stream>> run_stream(std::shared_ptr<state> st, chat_request req,
-                                                               diagnostics& diag) {
-    std::pair<error_code, chat_stream> out;
-    http::request r;
-    if ((out.first = build(*st, req, true, diag, r))) co_return out;
-    http::fields headers;
-    auto [ec, body] = co_await chatwire::detail::open_stream(st->http, std::move(r), diag,
-                                                             chatwire::detail::map_pollybot_error, &headers);
-    note_rate_limit(*st, headers);  // on errors too: a 429's headers matter most
-    if (ec) {
-        out.first = ec;
-        co_return out;
-    }
-    out.second = chat_stream(st->executor, std::move(body), stream_format::pollybot_sse, req.conversation_id);
-    co_return out;
 }
 
 } // namespace
 
-void chat(const std::shared_ptr<state>& st, chat_request req, diagnostics& diag, reply_handler h) {
-    spawn_op<chat_reply>(st->executor, run_chat(st, std::move(req), diag), std::move(h));
+state::state(asio::any_io_executor ex, options o)
+    : provider_core(std::move(ex), o.base_url, o.http, &provider_error), opts(std::move(o)) {
+    auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
 }
 
-void chat_stream_op(const std::shared_ptr<state>& st, chat_request req, diagnostics& diag, stream_handler h) {
-    spawn_op<chat_stream>(st->executor, run_stream(st, std::move(req), diag), std::move(h));
+asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state> st, chat_request req,
+                                                           diagnostics& diag) {
+    std::pair<error_code, chat_reply> out;
+    cd::api_request r;
+    if ((out.first = build(*st, req, false, diag, r))) co_return out;
+    cd::api_reply reply;
+    out.first = co_await cd::call(*st, r, diag, reply);
+    if (reply.status != 0) note_rate_limit(*st, reply.headers);  // on errors too: a 429's headers matter most
+    if (out.first) co_return out;
+    json::value v;
+    if ((out.first = cd::parse_object(reply.body, v, diag))) co_return out;
+    const auto* data = v.as_object().if_contains("data");
+    if (!data || !data->is_object()) {
+        // A success status with an error body still is an error.
+        out.first = provider_error(reply.status, reply.headers, reply.body, diag);
+        if (out.first == errc::http_error) out.first = errc::bad_response;
+        co_return out;
+    }
+    out.second.response = cd::string_at(*data, "response");
+    out.second.conversation_id = cd::string_at(*data, "conversationId");
+    out.second.message_id = cd::string_at(*data, "messageId");
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_ptr<state> st, chat_request req,
+                                                                   diagnostics& diag) {
+    std::pair<error_code, chat_stream> out;
+    cd::api_request r;
+    if ((out.first = build(*st, req, true, diag, r))) co_return out;
+    http::fields headers;
+    out.first = co_await cd::call_stream(*st, r, diag, stream_format::pollybot_sse, req.conversation_id, out.second,
+                                         &headers);
+    if (diag.http_status != 0) note_rate_limit(*st, headers);
+    co_return out;
+}
+
+void chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_reply> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chat_reply>(ex, chat_op(std::move(st), std::move(req), *diag), std::move(h));
+}
+
+void stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_stream> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chat_stream>(ex, chat_stream_op(std::move(st), std::move(req), *diag), std::move(h));
 }
 
 } // namespace detail

@@ -1,9 +1,8 @@
-#include "api_call.hpp"
-#include "../detail/spawn.hpp"
+#include "provider_errors.hpp"
+#include "vectorshift_state.hpp"
 
-#include <chatwire/vectorshift.hpp>
+#include "../detail/launch.hpp"
 
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -14,81 +13,118 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace cd = chatwire::detail;
 
-struct state : chatwire::detail::provider_state<options> {
-    using provider_state::provider_state;
-};
-
 namespace {
 
-error_code build_legacy(state& st, const run_request& req, bool stream, diagnostics& diag, http::request& out) {
-    diag.clear();
+error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
+    diag.http_status = static_cast<int>(status);
+    cd::note_retry_after(headers, diag);
+    json::value holder;
+    if (cd::as_object(body, holder)) {
+        diag.provider_message = cd::string_at(holder, "error");
+        if (auto st = cd::string_at(holder, "status"); !st.empty()) diag.provider_code = st;
+    }
+    cd::keep_message(body, diag);
+    if (status == 429) cd::note_ratelimit_reset(headers, diag);
+    if (status >= 200 && status < 300) return errc::run_failed;  // status:"failed" with HTTP 200
+    return errc_from_http_status(static_cast<int>(status));
+}
+
+error_code build_legacy(const state& st, const run_request& req, bool stream, diagnostics& diag,
+                        cd::api_request& out) {
     if (auto ec = cd::check_not_empty("input", req.input, diag)) return ec;
     if (req.chatbot_id.empty() && req.chatbot_name.empty()) {
         diag.detail = "one of chatbot_id and chatbot_name is required";
         return errc::invalid_argument;
     }
-    if (auto ec = cd::check_header_value("api key", st.opts.api_key, diag)) return ec;
     json::object body;
     body["input"] = req.input;
     if (!req.chatbot_id.empty()) body["chatbot_id"] = req.chatbot_id;
     else body["chatbot_name"] = req.chatbot_name;
     if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
     if (stream) body["stream"] = true;
-    json::value v(std::move(body));
-    out = cd::json_request(http::verb::post, cd::join_url(st.opts.base_url, "/api/chatbots/run"), &v);
-    out.headers.set("Api-Key", st.opts.api_key);
-    if (stream) out.headers.set(http::field::accept, "text/event-stream");
+    out.path = "/api/chatbots/run";
+    out.body = cd::to_body(body);
+    out.fixed_lines = st.legacy_auth;
+    out.stream = stream;
+    if (stream) out.accept = "text/event-stream";
     return {};
 }
 
-error_code build_v1(state& st, const v1_run_request& req, bool stream, diagnostics& diag, http::request& out) {
-    diag.clear();
+error_code build_v1(const state& st, const v1_run_request& req, bool stream, diagnostics& diag,
+                    cd::api_request& out) {
     if (auto ec = cd::check_not_empty("text", req.text, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    if (auto ec = cd::check_header_value("api key", st.opts.api_key, diag)) return ec;
     json::object body;
     body["text"] = req.text;
     if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
     if (stream) body["stream"] = true;
-    json::value v(std::move(body));
-    out = cd::json_request(http::verb::post,
-                           cd::join_url(st.opts.base_url, "/v1/chatbot/" + cd::encode_segment(req.chatbot_id) + "/run"),
-                           &v);
-    out.headers.set(http::field::authorization, "Bearer " + st.opts.api_key);
-    if (stream) out.headers.set(http::field::accept, "text/event-stream");
+    out.path = "/v1/chatbot/" + cd::encode_segment(req.chatbot_id) + "/run";
+    out.body = cd::to_body(body);
+    out.fixed_lines = st.bearer_auth;
+    out.stream = stream;
+    if (stream) out.accept = "text/event-stream";
     return {};
+}
+
+cd::api_request v1_request(const state& st, http::verb method, std::string path, const json::value* body) {
+    cd::api_request r;
+    r.method = method;
+    r.path = "/v1" + path;
+    if (body) r.body = cd::to_body(*body);
+    r.fixed_lines = st.bearer_auth;
+    return r;
 }
 
 /// Sends and returns the JSON object of a successful run; failed runs (any
 /// status, including 200 with status:"failed") become errors.
-asio::awaitable<error_code> call(state& st, http::request r, diagnostics& diag, json::value& out) {
+asio::awaitable<error_code> call(state& st, const cd::api_request& r, diagnostics& diag, json::value& out) {
     http::fields headers;
-    if (auto ec = co_await cd::call_json(st.http, std::move(r), diag, cd::map_vectorshift_error, out, &headers))
-        co_return ec;
-    if (cd::string_at(out, "status") == "failed")
-        co_return cd::map_vectorshift_error(200, headers, json::serialize(out), diag);
+    if (auto ec = co_await cd::call_json(st, r, diag, out, &headers)) co_return ec;
+    if (cd::string_at(out, "status") == "failed") co_return provider_error(200, headers, json::serialize(out), diag);
     co_return error_code{};
 }
 
-asio::awaitable<std::pair<error_code, run_reply>> do_run(std::shared_ptr<state> st, run_request req,
+} // namespace
+
+asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> st, run_request req,
                                                          diagnostics& diag) {
     std::pair<error_code, run_reply> out;
-    http::request r;
+    cd::api_request r;
     if ((out.first = build_legacy(*st, req, false, diag, r))) co_return out;
     json::value v;
-    if ((out.first = co_await call(*st, std::move(r), diag, v))) co_return out;
+    if ((out.first = co_await call(*st, r, diag, v))) co_return out;
     out.second.output = cd::string_at(v, "output");
     out.second.conversation_id = cd::string_at(v, "conversation_id");
+    co_return out;
+}
+
+asio::awaitable<std::pair<error_code, chat_stream>> run_stream_op(std::shared_ptr<state> st, run_request req,
+                                                                  diagnostics& diag) {
+    std::pair<error_code, chat_stream> out;
+    cd::api_request r;
+    if ((out.first = build_legacy(*st, req, true, diag, r))) co_return out;
+    out.first = co_await cd::call_stream(*st, r, diag, stream_format::vectorshift_sse, req.conversation_id, out.second);
+    co_return out;
+}
+
+namespace {
+
+asio::awaitable<std::pair<error_code, chat_stream>> run_v1_stream_op(std::shared_ptr<state> st, v1_run_request req,
+                                                                     diagnostics& diag) {
+    std::pair<error_code, chat_stream> out;
+    cd::api_request r;
+    if ((out.first = build_v1(*st, req, true, diag, r))) co_return out;
+    out.first = co_await cd::call_stream(*st, r, diag, stream_format::vectorshift_sse, req.conversation_id, out.second);
     co_return out;
 }
 
 asio::awaitable<std::pair<error_code, v1_run_reply>> do_run_v1(std::shared_ptr<state> st, v1_run_request req,
                                                                diagnostics& diag) {
     std::pair<error_code, v1_run_reply> out;
-    http::request r;
+    cd::api_request r;
     if ((out.first = build_v1(*st, req, false, diag, r))) co_return out;
     json::value v;
-    if ((out.first = co_await call(*st, std::move(r), diag, v))) co_return out;
+    if ((out.first = co_await call(*st, r, diag, v))) co_return out;
     out.second.output_message = cd::string_at(v, "output_message");
     out.second.conversation_id = cd::string_at(v, "conversation_id");
     if (auto* q = v.as_object().if_contains("follow_up_questions"); q && q->is_array()) {
@@ -96,21 +132,6 @@ asio::awaitable<std::pair<error_code, v1_run_reply>> do_run_v1(std::shared_ptr<s
             if (item.is_string()) out.second.follow_up_questions.emplace_back(item.as_string());
     }
     co_return out;
-}
-
-asio::awaitable<std::pair<error_code, chat_stream>> do_stream(std::shared_ptr<state> st, http::request r,
-                                                              diagnostics& diag, std::string conversation_id) {
-    std::pair<error_code, chat_stream> out;
-    auto [ec, body] = co_await cd::open_stream(st->http, std::move(r), diag, cd::map_vectorshift_error);
-    if ((out.first = ec)) co_return out;
-    out.second = chat_stream(st->executor, std::move(body), stream_format::vectorshift_sse, std::move(conversation_id));
-    co_return out;
-}
-
-http::request v1_request(state& st, http::verb method, std::string path, const json::value* body) {
-    auto r = cd::json_request(method, cd::join_url(st.opts.base_url, "/v1" + path), body);
-    r.headers.set(http::field::authorization, "Bearer " + st.opts.api_key);
-    return r;
 }
 
 std::vector<std::string> strings_at(const json::value& v, std::string_view key) {
@@ -145,8 +166,6 @@ std::string base64(std::string_view in) {
 asio::awaitable<std::pair<error_code, chatbot_list>> do_list(std::shared_ptr<state> st, bool shared, bool verbose,
                                                              diagnostics& diag) {
     std::pair<error_code, chatbot_list> out;
-    diag.clear();
-    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
     std::string path = std::string("/chatbots?include_shared=") + (shared ? "true" : "false") +
                        "&verbose=" + (verbose ? "true" : "false");
     json::value v;
@@ -161,13 +180,11 @@ asio::awaitable<std::pair<error_code, chatbot_list>> do_list(std::shared_ptr<sta
 asio::awaitable<std::pair<error_code, json::object>> do_fetch(std::shared_ptr<state> st, std::string id,
                                                               std::string name, diagnostics& diag) {
     std::pair<error_code, json::object> out;
-    diag.clear();
     if (id.empty() && name.empty()) {
         diag.detail = "one of id and name is required";
         out.first = errc::invalid_argument;
         co_return out;
     }
-    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
     auto path = id.empty() ? "/chatbot?name=" + cd::encode_query(name) : "/chatbot?id=" + cd::encode_query(id);
     json::value v;
     if ((out.first = co_await call(*st, v1_request(*st, http::verb::get, path, nullptr), diag, v))) co_return out;
@@ -179,14 +196,12 @@ asio::awaitable<std::pair<error_code, json::object>> do_fetch(std::shared_ptr<st
 asio::awaitable<std::pair<error_code, upload_reply>> do_upload(std::shared_ptr<state> st, upload_request req,
                                                                diagnostics& diag) {
     std::pair<error_code, upload_reply> out;
-    diag.clear();
     if ((out.first = cd::check_not_empty("chatbot_id", req.chatbot_id, diag))) co_return out;
     if (req.files.empty()) {
         diag.detail = "no files to upload";
         out.first = errc::invalid_argument;
         co_return out;
     }
-    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
     json::array files;
     for (const auto& f : req.files) {
         json::object o{{"type", "file"}, {"raw_bytes", base64(f.bytes)}};
@@ -211,10 +226,8 @@ asio::awaitable<std::pair<error_code, upload_reply>> do_upload(std::shared_ptr<s
 asio::awaitable<std::pair<error_code, std::string>> do_terminate(std::shared_ptr<state> st, std::string chatbot_id,
                                                                  std::string run_id, diagnostics& diag) {
     std::pair<error_code, std::string> out;
-    diag.clear();
     if ((out.first = cd::check_not_empty("chatbot_id", chatbot_id, diag))) co_return out;
     if ((out.first = cd::check_not_empty("pipeline_run_id", run_id, diag))) co_return out;
-    if ((out.first = cd::check_header_value("api key", st->opts.api_key, diag))) co_return out;
     json::value bv(json::object{{"pipeline_run_id", run_id}});
     json::value v;
     if ((out.first = co_await call(
@@ -227,47 +240,63 @@ asio::awaitable<std::pair<error_code, std::string>> do_terminate(std::shared_ptr
 
 } // namespace
 
-void run(const std::shared_ptr<state>& st, run_request req, diagnostics& diag, run_handler h) {
-    cd::spawn_op<run_reply>(st->executor, do_run(st, std::move(req), diag), std::move(h));
+// The public edge: each operation is one coroutine, launched once.
+void run(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<run_reply> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<run_reply>(ex, run_op(std::move(st), std::move(req), *diag), std::move(h));
 }
 
-void run_v1(const std::shared_ptr<state>& st, v1_run_request req, diagnostics& diag, v1_run_handler h) {
-    cd::spawn_op<v1_run_reply>(st->executor, do_run_v1(st, std::move(req), diag), std::move(h));
+void run_stream(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chat_stream>(ex, run_stream_op(std::move(st), std::move(req), *diag), std::move(h));
 }
 
-void run_stream(const std::shared_ptr<state>& st, run_request req, diagnostics& diag, stream_handler h) {
-    http::request r;
-    auto ec = build_legacy(*st, req, true, diag, r);
-    cd::spawn_op<chat_stream>(st->executor,
-                              ec ? cd::refused<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
-                              std::move(h));
+void run_v1(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<v1_run_reply> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<v1_run_reply>(ex, do_run_v1(std::move(st), std::move(req), *diag), std::move(h));
 }
 
-void run_v1_stream(const std::shared_ptr<state>& st, v1_run_request req, diagnostics& diag, stream_handler h) {
-    http::request r;
-    auto ec = build_v1(*st, req, true, diag, r);
-    cd::spawn_op<chat_stream>(st->executor,
-                              ec ? cd::refused<chat_stream>(ec) : do_stream(st, std::move(r), diag, req.conversation_id),
-                              std::move(h));
+void run_v1_stream(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chat_stream>(ex, run_v1_stream_op(std::move(st), std::move(req), *diag), std::move(h));
 }
 
-void list_chatbots(const std::shared_ptr<state>& st, bool shared, bool verbose, diagnostics& diag, list_handler h) {
-    cd::spawn_op<chatbot_list>(st->executor, do_list(st, shared, verbose, diag), std::move(h));
+void list_chatbots(std::shared_ptr<state> st, bool shared, bool verbose, diagnostics* diag,
+                   cd::handler<chatbot_list> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<chatbot_list>(ex, do_list(std::move(st), shared, verbose, *diag), std::move(h));
 }
 
-void fetch_chatbot(const std::shared_ptr<state>& st, std::string id, std::string name, diagnostics& diag,
-                   object_handler h) {
-    cd::spawn_op<json::object>(st->executor, do_fetch(st, std::move(id), std::move(name), diag), std::move(h));
+void fetch_chatbot(std::shared_ptr<state> st, std::string id, std::string name, diagnostics* diag,
+                   cd::handler<json::object> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<json::object>(ex, do_fetch(std::move(st), std::move(id), std::move(name), *diag), std::move(h));
 }
 
-void upload(const std::shared_ptr<state>& st, upload_request req, diagnostics& diag, upload_handler h) {
-    cd::spawn_op<upload_reply>(st->executor, do_upload(st, std::move(req), diag), std::move(h));
+void upload(std::shared_ptr<state> st, upload_request req, diagnostics* diag, cd::handler<upload_reply> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<upload_reply>(ex, do_upload(std::move(st), std::move(req), *diag), std::move(h));
 }
 
-void terminate(const std::shared_ptr<state>& st, std::string chatbot_id, std::string run_id, diagnostics& diag,
-               status_handler h) {
-    cd::spawn_op<std::string>(st->executor, do_terminate(st, std::move(chatbot_id), std::move(run_id), diag),
-                              std::move(h));
+void terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string run_id, diagnostics* diag,
+               cd::handler<std::string> h) {
+    diag->clear();
+    auto ex = st->executor;
+    cd::launch<std::string>(ex, do_terminate(std::move(st), std::move(chatbot_id), std::move(run_id), *diag),
+                            std::move(h));
+}
+
+state::state(asio::any_io_executor ex, options o)
+    : provider_core(std::move(ex), o.base_url, o.http, &provider_error), opts(std::move(o)) {
+    legacy_auth = fixed_header("Api-Key", opts.api_key, "api key");
+    bearer_auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
 }
 
 } // namespace detail

@@ -1,5 +1,9 @@
 #include <chatwire/error.hpp>
 
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/error.hpp>
+
 #include <ostream>
 #include <string>
 
@@ -46,10 +50,75 @@ public:
     }
 };
 
+bool is_timeout(errc e) {
+    return e == errc::connect_timeout || e == errc::first_byte_timeout || e == errc::idle_timeout ||
+           e == errc::total_timeout;
+}
+
+bool is_provider(errc e) {
+    return (e >= errc::http_error && e <= errc::run_failed && e != errc::bad_response) || e == errc::stream_error;
+}
+
+bool is_transport(errc e) {
+    return is_timeout(e) || e == errc::header_limit_exceeded || e == errc::body_limit_exceeded ||
+           e == errc::tls_setup_failed || e == errc::truncated_stream;
+}
+
+// Failures of the connection itself, before or during an answer.
+bool is_broken_connection(const boost::system::error_code& ec) {
+    namespace ae = boost::asio::error;
+    return ec == ae::connection_refused || ec == ae::connection_reset || ec == ae::connection_aborted ||
+           ec == ae::broken_pipe || ec == ae::eof || ec == ae::network_unreachable || ec == ae::host_unreachable ||
+           ec == ae::timed_out || ec == ae::network_down || ec == ae::network_reset ||
+           ec == boost::asio::ssl::error::stream_truncated || ec == boost::beast::http::error::end_of_stream ||
+           ec == boost::beast::http::error::partial_message;
+}
+
+class condition_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "chatwire.condition"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<condition>(ev)) {
+        case condition::retryable: return "a failure that may pass on a later attempt";
+        case condition::rate_limited: return "refused by a rate or usage limit";
+        case condition::provider: return "the provider answered with an error";
+        case condition::transport: return "the request or its answer did not get through";
+        case condition::timeout: return "timed out";
+        }
+        return "unknown chatwire condition " + std::to_string(ev);
+    }
+
+    bool equivalent(const boost::system::error_code& ec, int cond) const noexcept override {
+        const bool own = ec.category() == chatwire::error_category();
+        const auto e = static_cast<errc>(ec.value());
+        switch (static_cast<condition>(cond)) {
+        case condition::retryable:
+            if (own) return e == errc::rate_limited || e == errc::server_error || e == errc::connect_timeout ||
+                            e == errc::first_byte_timeout || e == errc::idle_timeout;
+            return is_broken_connection(ec);
+        case condition::rate_limited: return own && (e == errc::rate_limited || e == errc::quota_exceeded);
+        case condition::provider: return own && is_provider(e);
+        case condition::transport:
+            if (own) return is_transport(e);
+            // Anything from below chatwire (sockets, name lookup, TLS, the HTTP parser).
+            return ec.failed() && ec != boost::asio::error::operation_aborted;
+        case condition::timeout:
+            return own ? is_timeout(e) : ec == boost::asio::error::timed_out;
+        }
+        return false;
+    }
+};
+
 } // namespace
 
 const boost::system::error_category& error_category() noexcept {
     static const category instance;
+    return instance;
+}
+
+const boost::system::error_category& condition_category() noexcept {
+    static const condition_category_impl instance;
     return instance;
 }
 
@@ -66,6 +135,7 @@ std::string diagnostics::to_string() const {
     add("request_id", request_id);
     if (retry_after) add("retry_after_ms", std::to_string(retry_after->count()));
     if (attempts != 0) add("attempts", std::to_string(attempts));
+    if (connection_wait.count() != 0) add("connection_wait_us", std::to_string(connection_wait.count()));
     add("detail", detail);
     add("conversation", conversation_id);
     return out;

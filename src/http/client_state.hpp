@@ -2,6 +2,7 @@
 // The shared state behind http::client: options, TLS context and the pool.
 #include "connection.hpp"
 #include "deadline.hpp"
+#include "exchange.hpp"
 
 #include <chatwire/http/client.hpp>
 
@@ -80,10 +81,20 @@ struct client_state : std::enable_shared_from_this<client_state> {
     void wake_one(origin_pool& pool);
 };
 
-/// Takes an idle connection for `o` or opens one, waiting while the origin is
-/// at its connection limit. Honours the deadline and terminal cancellation.
-boost::asio::awaitable<error_code> acquire(std::shared_ptr<client_state> state, origin o,
+/// Takes an idle connection for `to` or opens one, waiting while the origin is
+/// at its connection limit (the wait is added to diag.connection_wait).
+/// Honours the deadline and terminal cancellation.
+boost::asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& state, const endpoint& to,
                                            deadline& dl, diagnostics& diag, lease& out);
+
+/// The TLS context of a client, from its options (tls_setup.cpp): on failure
+/// `ec` and a `detail` for diagnostics, and every TLS request fails with them.
+void configure_tls(boost::asio::ssl::context& ctx, const tls_options& tls, error_code& ec, std::string& detail);
+
+/// What the library's own layers may see of a client's state.
+struct access {
+    static const std::shared_ptr<client_state>& state(const client& c) noexcept { return c.state_; }
+};
 
 /// Maps a transport error to the library's codes (timeouts by the stage that
 /// was armed, parser limits, cancellation); leaves others as they are.

@@ -1,6 +1,5 @@
 #pragma once
 // One pooled connection: a TCP or TLS stream and its read buffer.
-#include <chatwire/http/origin.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -23,9 +22,10 @@ struct connection {
 
     std::variant<boost::beast::tcp_stream, tls_stream> stream;
     boost::beast::flat_buffer buffer;
+    std::string head;      ///< the request being written; its capacity is kept for the next one
     std::string pool_key;
     std::chrono::steady_clock::time_point idle_since{};
-    bool reused = false;
+    bool reused = false;   ///< it served a request before (so the server may have closed it since)
 
     boost::beast::tcp_stream& tcp() {
         return std::visit([](auto& s) -> boost::beast::tcp_stream& { return boost::beast::get_lowest_layer(s); },

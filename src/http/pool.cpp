@@ -1,4 +1,4 @@
-// The connection pool: TLS context, acquiring (reuse, connect, wait) and releasing.
+// The connection pool: acquiring (reuse, connect, wait) and releasing.
 #include "client_state.hpp"
 
 #include <chatwire/version.hpp>
@@ -11,9 +11,6 @@
 #include <boost/beast/http/error.hpp>
 
 #include <openssl/x509v3.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 
 namespace chatwire::http::detail {
 
@@ -25,47 +22,11 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 namespace {
 
-void configure_tls(asio::ssl::context& ctx, const tls_options& tls, error_code& ec, std::string& detail) {
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-    // Sessions are kept per origin by the pool, not in OpenSSL's internal cache.
-    SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    error_code e;
-    if (tls.use_system_ca) {
-        ctx.set_default_verify_paths(e);
-        if (e) {
-            ec = errc::tls_setup_failed;
-            detail = "cannot load the system CA store";
-            return;
-        }
-    }
-    if (!tls.extra_ca_file.empty()) {
-        ctx.load_verify_file(tls.extra_ca_file, e);
-        if (e) {
-            ec = errc::tls_setup_failed;
-            detail = "cannot load CA file " + tls.extra_ca_file;
-            return;
-        }
-    }
-    if (!tls.extra_ca_pem.empty()) {
-        ctx.add_certificate_authority(asio::buffer(tls.extra_ca_pem), e);
-        if (e) {
-            ec = errc::tls_setup_failed;
-            detail = "cannot parse the extra CA PEM";
-            return;
-        }
-    }
-    ctx.set_verify_mode(tls.insecure_skip_verification_do_not_use_in_production ? asio::ssl::verify_none
-                                                                              : asio::ssl::verify_peer);
-}
-
-// A pooled socket the peer has closed (or written to unasked) is not reusable.
+// A pooled connection is not probed before reuse (that would cost a syscall
+// per request): one the server closed while idle fails before any byte of
+// the answer, and the exchange sends the request again on a new connection.
 bool still_usable(connection& c, std::chrono::milliseconds max_idle_age) {
-    auto& sock = c.tcp().socket();
-    if (!sock.is_open()) return false;
-    if (std::chrono::steady_clock::now() - c.idle_since > max_idle_age) return false;
-    char byte;
-    auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return c.tcp().socket().is_open() && std::chrono::steady_clock::now() - c.idle_since <= max_idle_age;
 }
 
 void prepare_tls(connection& c, const origin& o, const client_state& st, SSL_SESSION* session,
@@ -100,8 +61,9 @@ asio::awaitable<bool> is_cancelled() {
     co_return cs.cancelled() != asio::cancellation_type::none;
 }
 
-asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, origin o, deadline& dl,
-                                            diagnostics& diag, std::unique_ptr<connection>& out) {
+asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, const origin& o,
+                                            const std::string& key, deadline& dl, diagnostics& diag,
+                                            std::unique_ptr<connection>& out) {
     tcp::resolver::results_type endpoints;
     if (o.host_is_ip) {
         error_code aec;
@@ -152,7 +114,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, or
 
     auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context)
                       : std::make_unique<connection>(std::move(tcp));
-    conn->pool_key = o.key();
+    conn->pool_key = key;
     if (o.tls) {
         auto& pool = st->pools[conn->pool_key];
         error_code setup;
@@ -250,13 +212,14 @@ error_code classify(error_code ec, const deadline& dl, bool cancelled) {
     return ec;
 }
 
-asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, deadline& dl,
+asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, const endpoint& to, deadline& dl,
                                     diagnostics& diag, lease& out) {
+    const origin& o = to.origin;
     if (o.tls && st->tls_setup_error) {
         diag.detail = st->tls_setup_detail;
         co_return st->tls_setup_error;
     }
-    const auto key = o.key();
+    const auto& key = to.key;
     const auto max_open = std::max<std::size_t>(1, st->options.max_connections_per_origin);
     for (;;) {
         auto& pool = st->pools[key];
@@ -277,7 +240,7 @@ asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, 
             ++pool.open;
             slot_guard guard{st, key};
             std::unique_ptr<connection> conn;
-            auto ec = co_await open_connection(st, o, dl, diag, conn);
+            auto ec = co_await open_connection(st, o, key, dl, diag, conn);
             if (ec) co_return ec;
             guard.release();
             out = lease(st, std::move(conn));
@@ -287,7 +250,10 @@ asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, 
         auto waiter = std::make_shared<pool_waiter>(st->executor);
         waiter->timer.expires_at(dl.end());
         pool.waiters.push_back(waiter);
+        const auto wait_start = std::chrono::steady_clock::now();
         co_await waiter->timer.async_wait(as_tuple_awaitable);
+        diag.connection_wait += std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - wait_start);
         const bool cancelled = co_await is_cancelled();
         if (!waiter->woken || cancelled) {
             // Pass a wake-up we will not use on to the next waiter.
@@ -300,38 +266,3 @@ asio::awaitable<error_code> acquire(std::shared_ptr<client_state> st, origin o, 
 
 } // namespace chatwire::http::detail
 
-namespace chatwire::http {
-
-client::client(boost::asio::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
-
-boost::asio::any_io_executor client::get_executor() const { return state_->executor; }
-const client_options& client::options() const { return state_->options; }
-
-pool_stats client::stats() const {
-    pool_stats s = state_->counters;
-    s.open = s.idle = 0;
-    for (const auto& [key, pool] : state_->pools) {
-        s.open += pool.open;
-        s.idle += pool.idle.size();
-    }
-    return s;
-}
-
-void client::close_idle() {
-    for (auto& [key, pool] : state_->pools) {
-        for (auto& c : pool.idle) c->close();
-        pool.open -= pool.idle.size();
-        pool.idle.clear();
-    }
-}
-
-namespace detail {
-boost::asio::any_io_executor executor_of(const std::shared_ptr<client_state>& state) { return state->executor; }
-
-std::exception_ptr make_exception(error_code ec, diagnostics diag) {
-    return std::make_exception_ptr(error_with_diagnostics(ec, std::move(diag)));
-}
-} // namespace detail
-
-} // namespace chatwire::http

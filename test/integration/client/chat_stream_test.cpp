@@ -4,7 +4,7 @@
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
-#include <chatwire/chat.hpp>
+#include <chatwire/chat_client.hpp>
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/emulator/server.hpp>
 #include <chatwire/http/client.hpp>
@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(cancelling_a_chat_stream_closes_it_and_keeps_the_text) {
     chatwire::emulator::server emu(io.get_executor(), eo);
     emu.start();
     chatwire::chat_options o;
-    o.api = chatwire::api::pollybot;
+    o.api = chatwire::api_kind::pollybot;
     o.base_url = emu.base_url();
     o.api_key = "k";
     o.chatbot_id = "bot";

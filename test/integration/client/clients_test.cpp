@@ -3,7 +3,7 @@
 
 #include "run_coro.hpp"
 
-#include <chatwire/chat.hpp>
+#include <chatwire/chat_client.hpp>
 #include <chatwire/chatbotkit.hpp>
 #include <chatwire/emulator/server.hpp>
 #include <chatwire/pollybot.hpp>
@@ -14,7 +14,7 @@
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using chatwire::api;
+using chatwire::api_kind;
 using chatwire::errc;
 using chatwire::error_code;
 using chatwire::testing::run_coro;
@@ -28,10 +28,10 @@ struct emulated {
     asio::io_context io;
     chatwire::emulator::server server;
 
-    chatwire::chat_options options_for(api a, std::string key = "test-key") const {
+    chatwire::chat_options options_for(api_kind a, std::string key = "test-key") const {
         chatwire::chat_options o;
         o.api = a;
-        o.base_url = server.base_url() + (a == api::chatbotkit ? "/api/v1" : "");
+        o.base_url = server.base_url() + (a == api_kind::chatbotkit ? "/api/v1" : "");
         o.api_key = std::move(key);
         o.chatbot_id = "support-bot";
         o.http.tls.extra_ca_pem = server.certificate_pem();
@@ -100,7 +100,7 @@ asio::awaitable<void> stream_equals_whole_and_continues(chatwire::chat_client& s
     BOOST_TEST(reply2.conversation_id == reply.conversation_id);
 }
 
-void check_api(api a) {
+void check_api(api_kind a) {
     emulated emu;
     chatwire::chat_client streaming(emu.io.get_executor(), emu.options_for(a));
     chatwire::chat_client whole(emu.io.get_executor(), emu.options_for(a));
@@ -109,9 +109,9 @@ void check_api(api a) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(vectorshift_stream_equals_reply_and_continues) { check_api(api::vectorshift); }
-BOOST_AUTO_TEST_CASE(chatbotkit_stream_equals_reply_and_continues) { check_api(api::chatbotkit); }
-BOOST_AUTO_TEST_CASE(pollybot_stream_equals_reply_and_continues) { check_api(api::pollybot); }
+BOOST_AUTO_TEST_CASE(vectorshift_stream_equals_reply_and_continues) { check_api(api_kind::vectorshift); }
+BOOST_AUTO_TEST_CASE(chatbotkit_stream_equals_reply_and_continues) { check_api(api_kind::chatbotkit); }
+BOOST_AUTO_TEST_CASE(pollybot_stream_equals_reply_and_continues) { check_api(api_kind::pollybot); }
 
 // ---- errors ---------------------------------------------------------------------
 
@@ -137,11 +137,11 @@ BOOST_AUTO_TEST_CASE(wrong_keys_map_to_unauthorized_with_the_providers_code) {
     chatwire::emulator::options o;
     o.api_key = "right-key";
     emulated emu(o);
-    chatwire::chat_client polly(emu.io.get_executor(), emu.options_for(api::pollybot, "wrong-key"));
+    chatwire::chat_client polly(emu.io.get_executor(), emu.options_for(api_kind::pollybot, "wrong-key"));
     run_coro(emu.io, expect_send_error(polly, errc::unauthorized, "INVALID_API_KEY", 401));
-    chatwire::chat_client cbk(emu.io.get_executor(), emu.options_for(api::chatbotkit, "wrong-key"));
+    chatwire::chat_client cbk(emu.io.get_executor(), emu.options_for(api_kind::chatbotkit, "wrong-key"));
     run_coro(emu.io, expect_send_error(cbk, errc::unauthorized, "NOT_AUTHENTICATED", 401));
-    chatwire::chat_client vs(emu.io.get_executor(), emu.options_for(api::vectorshift, "wrong-key"));
+    chatwire::chat_client vs(emu.io.get_executor(), emu.options_for(api_kind::vectorshift, "wrong-key"));
     run_coro(emu.io, expect_send_error(vs, errc::unauthorized, "", 401));
 }
 
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
     o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":7}])";
     emulated emu(o);
     chatwire::pollybot::client c(emu.io.get_executor(),
-                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api::pollybot).http});
+                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http});
     run_coro(emu.io, rate_limited_pollybot(c));
 }
 
@@ -247,11 +247,11 @@ BOOST_AUTO_TEST_CASE(retry_hints_most_specific_first) {
     o.faults_json = R"([{"times":2,"kind":"status","status":429,"ratelimit_reset":)" + std::to_string(reset) + "}]";
     emulated emu(o);
     chatwire::pollybot::client polly(emu.io.get_executor(),
-                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api::pollybot).http});
+                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http});
     chatwire::chatbotkit::options co;
     co.base_url = emu.server.base_url() + "/v1";
     co.secret = "secret";
-    co.http = emu.options_for(api::chatbotkit).http;
+    co.http = emu.options_for(api_kind::chatbotkit).http;
     chatwire::chatbotkit::client cbk(emu.io.get_executor(), co);
     run_coro(emu.io, retry_hints_in_order(polly, cbk));
 }
@@ -274,17 +274,17 @@ BOOST_AUTO_TEST_CASE(vectorshift_failed_status_is_an_error_even_with_200) {
     o.faults_json = R"([{"api":"vectorshift","times":1,"kind":"status","status":200,"message":"pipeline exploded"}])";
     emulated emu(o);
     chatwire::vectorshift::client c(emu.io.get_executor(),
-                                    {emu.server.base_url(), "key", emu.options_for(api::vectorshift).http});
+                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http});
     run_coro(emu.io, failed_run_with_200(c));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_streams_are_errors_that_keep_the_text) {
-    for (auto a : {api::vectorshift, api::chatbotkit, api::pollybot}) {
+    for (auto a : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) {
         BOOST_TEST_CONTEXT(chatwire::to_string(a)) {
             chatwire::emulator::options o;
             // A legacy VectorShift stream ends with its body, so only a broken
             // connection shows; the others lose their terminal event.
-            o.faults_json = a == api::vectorshift
+            o.faults_json = a == api_kind::vectorshift
                                 ? R"([{"kind":"reset_after_events","reset_after_events":4}])"
                                 : R"([{"kind":"truncate_after_events","truncate_after_events":4}])";
             emulated emu(o);
@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(truncated_streams_are_errors_that_keep_the_text) {
 }
 
 BOOST_AUTO_TEST_CASE(in_stream_errors_keep_the_providers_message) {
-    for (auto a : {api::chatbotkit, api::pollybot}) {
+    for (auto a : {api_kind::chatbotkit, api_kind::pollybot}) {
         BOOST_TEST_CONTEXT(chatwire::to_string(a)) {
             chatwire::emulator::options o;
             o.faults_json = R"([{"kind":"in_stream_error","events":3,"code":"OVERLOADED","message":"model overloaded"}])";
@@ -325,7 +325,7 @@ BOOST_AUTO_TEST_CASE(chatbotkit_conversation_created_before_a_failure_is_reporte
     chatwire::emulator::options o;
     o.faults_json = R"([{"api":"chatbotkit","route":"/api/v1/conversation/{id}/complete","times":1,"kind":"status","status":500}])";
     emulated emu(o);
-    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api::chatbotkit));
+    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api_kind::chatbotkit));
     run_coro(emu.io, failed_turn_keeps_its_conversation(c));
 }
 
@@ -335,12 +335,12 @@ namespace {
 
 asio::awaitable<void> refused_inputs(emulated& emu) {
     chatwire::diagnostics diag;
-    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api::pollybot));
+    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api_kind::pollybot));
     auto [ec, s] = co_await c.async_send("", "", diag, tuple_awaitable);
     BOOST_TEST(ec == error_code(errc::invalid_argument));
     BOOST_TEST(diag.detail.find("message") != std::string::npos);
 
-    chatwire::chat_client bad_key(emu.io.get_executor(), emu.options_for(api::pollybot, "key\r\nX-Evil: 1"));
+    chatwire::chat_client bad_key(emu.io.get_executor(), emu.options_for(api_kind::pollybot, "key\r\nX-Evil: 1"));
     auto [ec2, s2] = co_await bad_key.async_send("hi", "", diag, tuple_awaitable);
     BOOST_TEST(ec2 == error_code(errc::invalid_argument));
     BOOST_TEST(diag.detail.find("CR or LF") != std::string::npos);
@@ -348,7 +348,7 @@ asio::awaitable<void> refused_inputs(emulated& emu) {
 
     // A chatbot id with path characters is percent-encoded: it names one
     // chatbot and cannot reach another route.
-    auto opts = emu.options_for(api::pollybot);
+    auto opts = emu.options_for(api_kind::pollybot);
     opts.chatbot_id = "../../_emulator/reset?x=#y";
     chatwire::chat_client odd(emu.io.get_executor(), opts);
     auto [ec3, reply] = co_await odd.async_send_whole("hi", "", diag, tuple_awaitable);

@@ -2,12 +2,11 @@
 // One chat interface over the three APIs: a service switches provider by
 // changing how it constructs the chat_client, nothing else.
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/options.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 
 #include <memory>
 #include <optional>
@@ -16,13 +15,14 @@
 
 namespace chatwire {
 
-enum class api { vectorshift, chatbotkit, pollybot };
+/// Which provider's API a chat_client speaks.
+enum class api_kind { vectorshift, chatbotkit, pollybot };
 
-std::string_view to_string(api a) noexcept;
-std::optional<api> api_from_string(std::string_view name) noexcept;
+std::string_view to_string(api_kind a) noexcept;
+std::optional<api_kind> api_from_string(std::string_view name) noexcept;
 
 struct chat_options {
-    enum api api = api::pollybot;
+    api_kind api = api_kind::pollybot;
     /// VectorShift: the host ("https://api.vectorshift.ai"); ChatBotKit: with
     /// its version prefix ("https://api.chatbotkit.com/v1"); PollyBot: your domain.
     std::string base_url;
@@ -39,14 +39,13 @@ struct chat_reply {
 
 namespace detail {
 struct chat_client_state;
-using chat_stream_handler = boost::asio::any_completion_handler<void(error_code, chat_stream)>;
-using chat_reply_handler = boost::asio::any_completion_handler<void(error_code, chat_reply)>;
-void send_stream(const std::shared_ptr<chat_client_state>&, std::string message, std::string conversation,
-                 diagnostics&, chat_stream_handler);
-void send_whole(const std::shared_ptr<chat_client_state>&, std::string message, std::string conversation,
-                diagnostics&, chat_reply_handler);
+void send_stream(std::shared_ptr<chat_client_state>, std::string message, std::string conversation, diagnostics*,
+                 handler<chat_stream>);
+void send_whole(std::shared_ptr<chat_client_state>, std::string message, std::string conversation, diagnostics*,
+                handler<chat_reply>);
 } // namespace detail
 
+/// Not thread-safe: use a chat_client from one thread (or strand) at a time.
 class chat_client {
 public:
     chat_client(boost::asio::any_io_executor ex, chat_options opts);
@@ -57,24 +56,18 @@ public:
     /// (for ChatBotKit, also a conversation this call created).
     template <class CompletionToken>
     auto async_send(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_stream)>(
-            [](auto h, std::shared_ptr<detail::chat_client_state> s, std::string m, std::string c, diagnostics* d) {
-                detail::send_stream(s, std::move(m), std::move(c), *d, detail::chat_stream_handler(std::move(h)));
-            },
-            token, state_, std::move(message), std::move(conversation), &diag);
+        return detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::send_stream, state_,
+                                             std::move(message), std::move(conversation), &diag);
     }
 
     /// The same without streaming: void(error_code, chat_reply).
     template <class CompletionToken>
     auto async_send_whole(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, chat_reply)>(
-            [](auto h, std::shared_ptr<detail::chat_client_state> s, std::string m, std::string c, diagnostics* d) {
-                detail::send_whole(s, std::move(m), std::move(c), *d, detail::chat_reply_handler(std::move(h)));
-            },
-            token, state_, std::move(message), std::move(conversation), &diag);
+        return detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::send_whole, state_,
+                                            std::move(message), std::move(conversation), &diag);
     }
 
-    enum api api() const noexcept;
+    api_kind api() const noexcept;
 
 private:
     std::shared_ptr<detail::chat_client_state> state_;

@@ -1,0 +1,162 @@
+#include "call.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace chatwire::detail {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_error_body = 64 * 1024;
+
+provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url,
+                             const http::client_options& http_opts, error_mapper map)
+    : executor(ex), http(ex, http_opts), map_error(map) {
+    to = http::detail::make_endpoint(base_url, setup_error);
+    if (setup_error) setup_detail = "the base URL must be http(s)://host[:port][/path]";
+}
+
+std::string provider_core::fixed_header(std::string_view name, std::string_view value, std::string_view what) {
+    std::string line;
+    if (!http::detail::append_header(line, name, value) && !setup_error) {
+        setup_error = errc::invalid_argument;
+        setup_detail = std::string(what) + " must not contain CR or LF";
+    }
+    return line;
+}
+
+namespace {
+
+bool is_success(unsigned status) { return status >= 200 && status < 300; }
+
+http::detail::outgoing to_outgoing(const provider_core& p, const api_request& req) {
+    http::detail::outgoing out;
+    out.method = req.method;
+    out.target.reserve(p.to.prefix.size() + req.path.size());
+    out.target.append(p.to.prefix).append(req.path);
+    auto& h = out.header_lines;
+    h.reserve(64 + req.fixed_lines.size());
+    h.append("Accept: ").append(req.accept).append("\r\n");
+    if (!req.body.empty()) h.append("Content-Type: application/json\r\n");
+    h.append(req.fixed_lines);
+    out.body = req.body;
+    return out;
+}
+
+// An error answer on a stream: its head (bounded) keeps the provider's code and message.
+asio::awaitable<error_code> read_error_body(http::body_stream& body, std::string& text) {
+    while (text.size() < max_error_body) {
+        auto [ec, piece] = co_await body.async_read_some(tuple_awaitable);
+        if (ec == errc::end_of_stream) break;
+        if (ec) co_return ec;
+        text.append(piece.substr(0, max_error_body - text.size()));
+    }
+    co_return error_code{};
+}
+
+} // namespace
+
+asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagnostics& diag, api_reply& out) {
+    if (p.setup_error) {
+        diag.detail = p.setup_detail;
+        co_return p.setup_error;
+    }
+    const auto wire = to_outgoing(p, req);
+    ++diag.attempts;
+    if (!req.stream) {
+        http::response res;
+        if (auto ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res)) co_return ec;
+        out.status = res.status;
+        out.headers = std::move(res.headers);
+        out.body = std::move(res.body);
+        if (!is_success(out.status)) co_return p.map_error(out.status, out.headers, out.body, diag);
+        co_return error_code{};
+    }
+    if (auto ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream)) co_return ec;
+    out.status = out.stream.status();
+    out.headers = out.stream.headers();
+    if (is_success(out.status)) co_return error_code{};
+    if (auto ec = co_await read_error_body(out.stream, out.body)) co_return ec;
+    out.stream = http::body_stream{};
+    co_return p.map_error(out.status, out.headers, out.body, diag);
+}
+
+asio::awaitable<error_code> call_json(provider_core& p, const api_request& req, diagnostics& diag, json::value& out,
+                                      http::fields* headers) {
+    api_reply reply;
+    auto ec = co_await call(p, req, diag, reply);
+    if (headers) *headers = std::move(reply.headers);
+    if (ec) co_return ec;
+    co_return parse_object(reply.body, out, diag);
+}
+
+asio::awaitable<error_code> call_stream(provider_core& p, const api_request& req, diagnostics& diag,
+                                        stream_format format, std::string conversation_id, chat_stream& out,
+                                        http::fields* headers) {
+    api_reply reply;
+    auto ec = co_await call(p, req, diag, reply);
+    if (headers) *headers = std::move(reply.headers);
+    if (ec) co_return ec;
+    out = chat_stream(p.executor, std::move(reply.stream), format, std::move(conversation_id));
+    co_return error_code{};
+}
+
+std::string to_body(const json::value& v) { return json::serialize(v); }
+
+error_code parse_object(std::string_view body, json::value& out, diagnostics& diag) {
+    boost::system::error_code ec;
+    out = json::parse(body, ec);
+    if (ec || !out.is_object()) {
+        diag.detail = "the response is not a JSON object";
+        return errc::bad_response;
+    }
+    return {};
+}
+
+namespace {
+bool unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '~';
+}
+
+std::string percent_encode(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (unreserved(c)) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+} // namespace
+
+std::string encode_segment(std::string_view s) {
+    // "." and ".." are unreserved characters but path steps: encode them too.
+    if (s == "." || s == "..") return s.size() == 1 ? "%2E" : "%2E%2E";
+    return percent_encode(s);
+}
+std::string encode_query(std::string_view s) { return percent_encode(s); }
+
+error_code check_not_empty(std::string_view what, std::string_view value, diagnostics& diag) {
+    if (!value.empty()) return {};
+    diag.detail = std::string(what) + " must not be empty";
+    return errc::invalid_argument;
+}
+
+std::string_view string_at(const json::value& v, std::string_view key) {
+    if (!v.is_object()) return {};
+    auto* p = v.as_object().if_contains(key);
+    if (!p || !p->is_string()) return {};
+    return p->get_string();
+}
+
+} // namespace chatwire::detail

@@ -1,0 +1,90 @@
+#pragma once
+// The choke point: every request of every provider client, whole or
+// streamed, goes through call(). It builds the wire request, runs the
+// exchange, and turns the status and body into errc + diagnostics; the retry
+// loop belongs here too. Diagnostics accumulate across its layers.
+#include "../http/exchange.hpp"
+
+#include <chatwire/chat_stream.hpp>
+#include <chatwire/error.hpp>
+#include <chatwire/http/client.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace chatwire::detail {
+
+/// Maps a provider's error answer to errc, keeping its code and message.
+using error_mapper = error_code (*)(unsigned status, const http::fields& headers, std::string_view body,
+                                    diagnostics& diag);
+
+/// What every provider client holds: a transport of its own, where its API
+/// lives (the base URL, parsed once), and how to read its errors.
+struct provider_core {
+    provider_core(boost::asio::any_io_executor ex, std::string_view base_url, const http::client_options& http,
+                  error_mapper map_error);
+
+    /// Renders a header line the client sends with every request of a kind
+    /// (its key, say); a CR or LF in it makes every such request fail.
+    std::string fixed_header(std::string_view name, std::string_view value, std::string_view what);
+
+    boost::asio::any_io_executor executor;
+    http::client http;
+    http::detail::endpoint to;
+    error_mapper map_error;
+    error_code setup_error;   ///< a bad base URL or key: every call fails with it
+    std::string setup_detail;
+};
+
+/// One request of a provider's API.
+struct api_request {
+    http::verb method = http::verb::post;
+    std::string path;              ///< after the base URL's path, with its query
+    std::string body;              ///< JSON text, or empty
+    std::string_view fixed_lines;  ///< the client's own header lines (auth)
+    std::string_view accept = "application/json";
+    bool stream = false;           ///< read the body as a stream
+};
+
+/// What came back: for a streamed request the body is in `stream`.
+struct api_reply {
+    unsigned status = 0;
+    http::fields headers;
+    std::string body;
+    http::body_stream stream;
+};
+
+/// Sends `req`; a non-2xx answer is read (bounded, for a stream) and mapped
+/// through the provider's error mapper. Counts the attempt in diag.
+boost::asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagnostics& diag, api_reply& out);
+
+/// call() for an answer that is a JSON object: the body must parse.
+boost::asio::awaitable<error_code> call_json(provider_core& p, const api_request& req, diagnostics& diag,
+                                             boost::json::value& out, http::fields* headers = nullptr);
+
+/// call() for a streamed chat reply: the stream, ready for its events.
+boost::asio::awaitable<error_code> call_stream(provider_core& p, const api_request& req, diagnostics& diag,
+                                               stream_format format, std::string conversation_id, chat_stream& out,
+                                               http::fields* headers = nullptr);
+
+/// A JSON body as text.
+std::string to_body(const boost::json::value& v);
+
+/// Parses a JSON body; errc::bad_response when it is not a JSON object.
+error_code parse_object(std::string_view body, boost::json::value& out, diagnostics& diag);
+
+/// Percent-encodes one path segment (everything but unreserved characters).
+std::string encode_segment(std::string_view s);
+/// Percent-encodes a query value.
+std::string encode_query(std::string_view s);
+
+/// errc::invalid_argument when `value` is empty.
+error_code check_not_empty(std::string_view what, std::string_view value, diagnostics& diag);
+
+std::string_view string_at(const boost::json::value& v, std::string_view key);
+
+} // namespace chatwire::detail

@@ -1,0 +1,21 @@
+#pragma once
+// PollyBot's client state and its operations as awaitables (for chat_client).
+#include "call.hpp"
+
+#include <chatwire/pollybot.hpp>
+
+namespace chatwire::pollybot::detail {
+
+struct state : chatwire::detail::provider_core {
+    state(boost::asio::any_io_executor ex, options o);
+    options opts;
+    std::string auth;  ///< "Authorization: Bearer …\r\n"
+    rate_limit last;   ///< of the most recent response
+};
+
+boost::asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state> st, chat_request req,
+                                                                  diagnostics& diag);
+boost::asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_ptr<state> st,
+                                                                          chat_request req, diagnostics& diag);
+
+} // namespace chatwire::pollybot::detail

@@ -1,0 +1,109 @@
+// http::client's public operations: each is one coroutine around exchange()
+// or open(), started once at the public edge.
+#include "client_state.hpp"
+
+#include "../detail/launch.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+namespace chatwire::http {
+
+namespace detail {
+namespace {
+
+namespace asio = boost::asio;
+
+// A public request's URL is parsed per call (a provider client parses its
+// base URL once instead). Host and Content-Length are the transport's own.
+error_code to_outgoing(request& req, endpoint& to, outgoing& out, diagnostics& diag) {
+    error_code ec;
+    auto url = parse_url(req.url, ec);
+    if (ec) return ec;
+    to = make_endpoint(url);
+    out.target = std::move(url.target);
+    out.method = req.method;
+    for (const auto& f : req.headers) {
+        const auto name = f.name();
+        if (name == field::host || name == field::content_length || name == field::transfer_encoding) continue;
+        if (name == field::user_agent) out.has_user_agent = true;
+        if (!append_header(out.header_lines, f.name_string(), f.value())) {
+            diag.detail = "header contains CR or LF";
+            return errc::invalid_argument;
+        }
+    }
+    out.body = req.body;  // req lives in the operation's frame
+    return {};
+}
+
+template <class Result>
+asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state> st, request req, diagnostics& diag) {
+    diag.clear();
+    diag.attempts = 1;
+    std::pair<error_code, Result> r;
+    endpoint to;
+    outgoing out;
+    if ((r.first = to_outgoing(req, to, out, diag))) co_return r;
+    client c(st);
+    if constexpr (std::is_same_v<Result, response>) r.first = co_await exchange(c, to, out, diag, r.second);
+    else r.first = co_await open(c, to, out, diag, r.second);
+    co_return r;
+}
+
+} // namespace
+
+void start_request(std::shared_ptr<client_state> st, request req, diagnostics* diag,
+                   chatwire::detail::handler<response> h) {
+    auto ex = st->executor;
+    chatwire::detail::launch<response>(ex, run<response>(std::move(st), std::move(req), *diag), std::move(h));
+}
+
+void start_open(std::shared_ptr<client_state> st, request req, diagnostics* diag,
+                chatwire::detail::handler<body_stream> h) {
+    auto ex = st->executor;
+    chatwire::detail::launch<body_stream>(ex, run<body_stream>(std::move(st), std::move(req), *diag), std::move(h));
+}
+
+void start_request_throwing(std::shared_ptr<client_state> st, request req,
+                            asio::any_completion_handler<void(std::exception_ptr, response)> h) {
+    auto diag = std::make_unique<diagnostics>();
+    auto& d = *diag;
+    auto ex = asio::get_associated_executor(h, st->executor);
+    auto slot = asio::get_associated_cancellation_slot(h);
+    auto adapter = [h = std::move(h), diag = std::move(diag)](error_code ec, response res) mutable {
+        std::move(h)(ec ? std::make_exception_ptr(error_with_diagnostics(ec, std::move(*diag))) : nullptr,
+                     std::move(res));
+    };
+    start_request(std::move(st), std::move(req), &d,
+                  chatwire::detail::handler<response>(
+                      asio::bind_cancellation_slot(slot, asio::bind_executor(ex, std::move(adapter)))));
+}
+
+} // namespace detail
+
+client::client(boost::asio::any_io_executor ex, client_options opts)
+    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
+
+client::client(std::shared_ptr<detail::client_state> state) : state_(std::move(state)) {}
+
+boost::asio::any_io_executor client::get_executor() const { return state_->executor; }
+const client_options& client::options() const { return state_->options; }
+
+pool_stats client::stats() const {
+    pool_stats s = state_->counters;
+    s.open = s.idle = 0;
+    for (const auto& [key, pool] : state_->pools) {
+        s.open += pool.open;
+        s.idle += pool.idle.size();
+    }
+    return s;
+}
+
+void client::close_idle() {
+    for (auto& [key, pool] : state_->pools) {
+        for (auto& c : pool.idle) c->close();
+        pool.open -= pool.idle.size();
+        pool.idle.clear();
+    }
+}
+
+} // namespace chatwire::http

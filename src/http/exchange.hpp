@@ -1,0 +1,56 @@
+#pragma once
+// The transport's operations as plain awaitables, for the library's own
+// layers: http::client's public async_* and the providers' choke point both
+// call these, so one public call is one coroutine all the way to the socket.
+#include <chatwire/error.hpp>
+#include <chatwire/http/body_stream.hpp>
+#include <chatwire/http/client.hpp>
+#include <chatwire/http/message.hpp>
+#include <chatwire/http/origin.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace chatwire::http::detail {
+
+/// Where a client's requests go, parsed once from its base URL: the origin,
+/// the pool's key, the Host header and the path prefix.
+struct endpoint {
+    struct origin origin;
+    std::string key;
+    std::string host_header;
+    std::string prefix;  ///< the base URL's path without a trailing '/'; may be empty
+};
+
+/// A base URL: http or https, a host, an optional port and an optional path;
+/// no query, fragment or user-info. errc::invalid_url otherwise.
+endpoint make_endpoint(std::string_view base_url, error_code& ec);
+endpoint make_endpoint(const parsed_url& url);
+
+/// A request ready for the wire. `header_lines` holds whole "Name: value\r\n"
+/// lines, already checked for CR and LF inside values; Host, User-Agent (when
+/// absent) and Content-Length are added by the transport.
+struct outgoing {
+    verb method = verb::get;
+    std::string target;        ///< path and query
+    std::string header_lines;
+    std::string_view body;     ///< owned by the caller until the exchange ends
+    bool has_user_agent = false;
+};
+
+/// Appends "Name: value\r\n"; false (nothing appended) when either holds CR or LF.
+bool append_header(std::string& lines, std::string_view name, std::string_view value);
+
+/// Sends and reads the whole response. Any status is a success here. Fills
+/// diag's HTTP status and request id; never clears what the caller set.
+boost::asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req,
+                                            diagnostics& diag, response& out);
+
+/// Sends and reads the response header; the body is then read from `out`.
+boost::asio::awaitable<error_code> open(const client& c, const endpoint& to, const outgoing& req,
+                                        diagnostics& diag, body_stream& out);
+
+} // namespace chatwire::http::detail
