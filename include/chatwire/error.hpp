@@ -81,7 +81,7 @@ struct diagnostics {
     std::string provider_message;           ///< the provider's own human-readable message
     std::string request_id;                 ///< the provider's request id header, if any
     std::optional<std::chrono::milliseconds> retry_after;  ///< the server's hint
-    int attempts = 0;                       ///< how many attempts were made
+    int attempts = 0;                       ///< requests the call sent (its retries included)
     /// How long the call waited for a free connection (the pool was at
     /// max_connections_per_origin), over all its attempts.
     std::chrono::microseconds connection_wait{0};

@@ -163,6 +163,11 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         co_await stall(s, milliseconds(5000));
         co_return false;
     }
+    if (path == "/then-close") {
+        // A keep-alive answer, then the connection closes as if it idled out.
+        co_await write_simple(s, req, "bye");
+        co_return false;
+    }
     if (path == "/interim") {
         // 100 Continue and 103 Early Hints ahead of the real answer.
         const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n"

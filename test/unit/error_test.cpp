@@ -2,6 +2,9 @@
 
 #include <chatwire/error.hpp>
 
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+
 #include <string>
 
 using chatwire::errc;
@@ -44,4 +47,33 @@ BOOST_AUTO_TEST_CASE(http_status_mapping) {
     BOOST_TEST(chatwire::errc_from_http_status(429) == errc::rate_limited);
     BOOST_TEST(chatwire::errc_from_http_status(503) == errc::server_error);
     BOOST_TEST(chatwire::errc_from_http_status(418) == errc::http_error);
+}
+
+BOOST_AUTO_TEST_CASE(conditions_classify_chatwire_and_system_codes) {
+    using chatwire::condition;
+    using chatwire::error_code;
+    namespace ae = boost::asio::error;
+    BOOST_TEST((error_code(errc::rate_limited) == condition::retryable));
+    BOOST_TEST((error_code(errc::rate_limited) == condition::rate_limited));
+    BOOST_TEST((error_code(errc::quota_exceeded) == condition::rate_limited));
+    BOOST_TEST((error_code(errc::quota_exceeded) != condition::retryable));  // waiting does not fix a quota
+    BOOST_TEST((error_code(errc::payment_required) != condition::retryable));
+    BOOST_TEST((error_code(errc::unauthorized) != condition::retryable));
+    BOOST_TEST((error_code(errc::unauthorized) == condition::provider));
+    BOOST_TEST((error_code(errc::server_error) == condition::retryable));
+    BOOST_TEST((error_code(errc::server_error) == condition::provider));
+    BOOST_TEST((error_code(errc::first_byte_timeout) == condition::timeout));
+    BOOST_TEST((error_code(errc::first_byte_timeout) == condition::transport));
+    BOOST_TEST((error_code(errc::total_timeout) != condition::retryable));  // no time is left
+    BOOST_TEST((error_code(errc::cancelled) != condition::transport));
+    BOOST_TEST((error_code(errc::invalid_argument) != condition::retryable));
+    BOOST_TEST((error_code(errc::invalid_argument) != condition::provider));
+    BOOST_TEST((error_code(ae::connection_refused) == condition::retryable));
+    BOOST_TEST((error_code(ae::connection_reset) == condition::transport));
+    BOOST_TEST((error_code(boost::asio::ssl::error::stream_truncated) == condition::retryable));
+    BOOST_TEST((error_code(ae::host_not_found) == condition::transport));
+    BOOST_TEST((error_code(ae::host_not_found) != condition::retryable));
+    BOOST_TEST((error_code(ae::operation_aborted) != condition::transport));
+    BOOST_TEST((error_code() != condition::transport));
+    BOOST_TEST(chatwire::make_error_condition(condition::timeout).message() == "timed out");
 }

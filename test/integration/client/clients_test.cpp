@@ -10,6 +10,8 @@
 #include <chatwire/vectorshift.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace asio = boost::asio;
@@ -368,4 +370,68 @@ asio::awaitable<void> refused_inputs(emulated& emu) {
 BOOST_AUTO_TEST_CASE(inputs_are_checked_before_any_request) {
     emulated emu;
     run_coro(emu.io, refused_inputs(emu));
+}
+
+namespace {
+
+asio::awaitable<void> bad_base_urls(emulated& emu) {
+    // Refused at construction, reported by every call before anything is sent.
+    for (auto url : {"ftp://127.0.0.1/", "https://127.0.0.1:1/v1?x=1", "https://user:pw@127.0.0.1/", "not a url"}) {
+        auto opts = emu.options_for(api_kind::pollybot);
+        opts.base_url = url;
+        chatwire::chat_client c(emu.io.get_executor(), opts);
+        chatwire::diagnostics diag;
+        auto [ec, s] = co_await c.async_send("hi", "", diag, tuple_awaitable);
+        BOOST_TEST(ec == error_code(errc::invalid_url), url << ": " << ec.message());
+        BOOST_TEST(diag.attempts == 0);
+    }
+}
+
+// attempts counts the requests a call sent: ChatBotKit's first turn creates
+// its conversation, then completes it.
+asio::awaitable<void> counted_turn(chatwire::chat_client& c, int requests) {
+    chatwire::diagnostics diag;
+    diag.attempts = 41;  // a call starts its diagnostics afresh
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    BOOST_TEST(diag.attempts == requests);
+    BOOST_TEST(diag.http_status == 200);
+}
+
+// Two turns at once on a client allowed one connection: the second waits for
+// the first, and says how long in its diagnostics.
+asio::awaitable<void> queued_turn(chatwire::chat_client& c, chatwire::diagnostics& diag, error_code& out) {
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    out = ec;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(base_urls_are_checked_once_at_construction) {
+    emulated emu;
+    run_coro(emu.io, bad_base_urls(emu));
+}
+
+BOOST_AUTO_TEST_CASE(diagnostics_count_attempts_and_the_wait_for_a_connection) {
+    chatwire::emulator::options eo;
+    eo.token_delay = 20ms;  // a whole reply takes a while, so the second turn queues
+    emulated emu(eo);
+    for (auto a : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) {
+        chatwire::chat_client c(emu.io.get_executor(), emu.options_for(a));
+        run_coro(emu.io, counted_turn(c, a == api_kind::chatbotkit ? 2 : 1));
+    }
+    auto opts = emu.options_for(api_kind::pollybot);
+    opts.http.max_connections_per_origin = 1;
+    chatwire::chat_client c(emu.io.get_executor(), opts);
+    chatwire::diagnostics d1, d2;
+    error_code e1 = errc::cancelled, e2 = errc::cancelled;
+    asio::co_spawn(emu.io, queued_turn(c, d1, e1), asio::detached);
+    asio::co_spawn(emu.io, queued_turn(c, d2, e2), asio::detached);
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while ((e1 == errc::cancelled || e2 == errc::cancelled) && std::chrono::steady_clock::now() < until)
+        emu.io.run_one_for(100ms);
+    BOOST_TEST(!e1, e1.message());
+    BOOST_TEST(!e2, e2.message());
+    BOOST_TEST((d1.connection_wait.count() == 0) != (d2.connection_wait.count() == 0));
+    BOOST_TEST(std::max(d1.connection_wait, d2.connection_wait) > std::chrono::microseconds(0));
 }

@@ -147,6 +147,36 @@ BOOST_AUTO_TEST_CASE(interim_1xx_answers_are_skipped) {
     BOOST_TEST(c.stats().connections_reused == 1u);
 }
 
+namespace {
+
+// The second request takes the pooled connection the server has closed
+// since: it fails before any byte of an answer, and goes out again on a new
+// connection (nothing probes a pooled socket before reuse).
+asio::awaitable<void> reuse_after_server_close(test_server& server, client& c) {
+    chatwire::diagnostics diag;
+    auto [ec1, res1] = co_await fetch(c, get(server.url("/then-close")), diag);
+    BOOST_TEST_REQUIRE(!ec1, ec1.message());
+    BOOST_TEST(c.stats().idle == 1u);
+    co_await eventually([&] { return server.counters().closed == 1; });
+    auto [ec2, res2] = co_await fetch(c, get(server.url("/echo")), diag);
+    BOOST_TEST_REQUIRE(!ec2, ec2.message());
+    BOOST_TEST(res2.status == 200u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_pooled_connection_the_server_closed_is_replaced_without_failing) {
+    for (bool tls : {false, true}) {
+        asio::io_context io;
+        test_server server(io, {.tls = tls, .stall_handshake = false, .certificate = {}});
+        client c(io.get_executor(), trusting(server));
+        run_coro(io, reuse_after_server_close(server, c));
+        BOOST_TEST(server.counters().accepted == 2);
+        BOOST_TEST(server.counters().requests == 2);  // the request on the closed connection never arrived
+        BOOST_TEST(c.stats().connections_opened == 2u);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(tls_session_is_resumed_on_a_new_connection) {
     asio::io_context io;
     test_server server(io);
