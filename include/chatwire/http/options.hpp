@@ -35,7 +35,9 @@ struct client_options {
     tls_options tls;
     struct timeouts timeouts;
     struct limits limits;
-    std::size_t max_connections_per_origin = 16;
+    /// An HTTP/1.1 stream holds its connection to the end: the cap must not be
+    /// what limits a service (requests beyond it wait, see diagnostics::connection_wait).
+    std::size_t max_connections_per_origin = 1000;
     /// An idle pooled connection older than this is closed instead of reused.
     std::chrono::milliseconds max_idle_age{std::chrono::seconds(30)};
     std::string user_agent;  ///< empty: "chatwire/<version>"
