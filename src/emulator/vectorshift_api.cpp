@@ -42,24 +42,28 @@ struct exchange {
     std::string reply;
 };
 
-// Runs one turn of a conversation; nullopt when the given conversation does not exist.
+vs_conversation& new_conversation(world& w, const std::string& id, const vs_chatbot& bot) {
+    return w.vs.conversations.insert(id, vs_conversation{bot.id, reply_context(w.opts.seed, bot.id), {}},
+                                     w.opts.max_conversations);
+}
+
+// Runs one turn of a conversation; nullopt when the given conversation does not
+// exist for this chatbot (its running history was folded for its own chatbot).
 std::optional<exchange> run_turn(world& w, const vs_chatbot& bot, std::string_view conversation_id,
                                  std::string_view input) {
     vs_conversation* conv = nullptr;
     std::string id;
     if (!conversation_id.empty()) {
-        auto it = w.vs.conversations.find(std::string(conversation_id));
-        if (it == w.vs.conversations.end()) return std::nullopt;
-        conv = &it->second;
-        id = it->first;
+        id = std::string(conversation_id);
+        conv = w.vs.conversations.find(id);
+        if (!conv || conv->chatbot_id != bot.id) return std::nullopt;
     } else {
         id = w.ids.hex();
-        conv = &w.vs.conversations[id];
-        conv->chatbot_id = bot.id;
+        conv = &new_conversation(w, id, bot);
     }
-    auto reply = make_reply(w.opts.seed, bot.id, conv->history, input);
-    conv->history.push_back({"user", std::string(input)});
-    conv->history.push_back({"bot", reply});
+    auto reply = conv->context.reply(input);
+    conv->context.add("user", input);
+    conv->context.add("bot", reply);
     return exchange{std::move(id), std::move(reply)};
 }
 
@@ -171,13 +175,15 @@ response_plan vs_v1_upload(call& c, world& w) {
     const auto& bot = chatbot_by_id(w, c.id, c.now_ms());
 
     std::string conversation_id(string_field(*body, "conversation_id"));
+    vs_conversation* found = nullptr;
     if (!conversation_id.empty()) {
-        if (!w.vs.conversations.count(conversation_id)) return vs_error(404, "Conversation not found");
+        found = w.vs.conversations.find(conversation_id);
+        if (!found) return vs_error(404, "Conversation not found");
     } else {
         conversation_id = w.ids.hex();
-        w.vs.conversations[conversation_id].chatbot_id = bot.id;
+        found = &new_conversation(w, conversation_id, bot);
     }
-    auto& conv = w.vs.conversations[conversation_id];
+    auto& conv = *found;
     if (conv.knowledge_base_id.empty()) conv.knowledge_base_id = w.ids.hex();
 
     json::array uploaded, errors;
