@@ -126,18 +126,18 @@ asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> timed_write(
 template <class Stream>
 asio::awaitable<bool> write_plan(Stream& stream, asio::steady_timer& timer, const wire_plan& wire, impl_ptr self) {
     std::vector<asio::const_buffer> batch;
-    const auto& segs = wire.segments;
-    for (std::size_t i = 0; i < segs.size();) {
-        if (segs[i].delay.count() > 0) {
-            timer.expires_after(segs[i].delay);
+    write_steps steps(wire);
+    for (auto step = steps.next(); step;) {
+        if (step->delay.count() > 0) {
+            timer.expires_after(step->delay);
             co_await timer.async_wait(tuple_awaitable);
             if (self->stopped) co_return false;
         }
         batch.clear();
         do {
-            if (!segs[i].bytes.empty()) batch.push_back(asio::buffer(segs[i].bytes));
-            ++i;
-        } while (i < segs.size() && segs[i].delay.count() == 0 && batch.size() < 64);
+            if (!step->bytes.empty()) batch.push_back(asio::buffer(step->bytes.data(), step->bytes.size()));
+            step = steps.next();
+        } while (step && step->delay.count() == 0 && batch.size() < 64);
         if (batch.empty()) continue;
         auto [ec, n] = co_await timed_write(stream, batch, self->opts.write_timeout);
         if (ec) co_return false;
