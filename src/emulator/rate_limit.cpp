@@ -46,7 +46,7 @@ sliding_window::digest sliding_window::digest_of(std::string_view key) {
 
 rate_verdict sliding_window::hit(std::string_view key, time_point now, std::size_t limit,
                                  std::chrono::seconds window, bool enforce) {
-    if (hits_.size() >= sweep_at_) sweep(now, window);
+    if (hits_.size() >= sweep_at_ || (now >= sweep_due_ && !hits_.empty())) sweep(now, window);
     auto& q = hits_[digest_of(key)];
     expire(q, now, window);
 
@@ -76,10 +76,12 @@ rate_verdict sliding_window::peek(std::string_view key, time_point now, std::siz
 void sliding_window::clear() {
     hits_.clear();
     sweep_at_ = initial_sweep;
+    sweep_due_ = {};
 }
 
-// Called when the table has doubled since the last sweep, so its cost is
-// spread over the requests that grew it.
+// Called when the table has doubled since the last sweep (so its cost is
+// spread over the requests that grew it), and once a window has passed since
+// the last one (so that keys gone quiet leave with their window).
 void sliding_window::sweep(time_point now, std::chrono::seconds window) {
     const bool at_cap = hits_.size() >= max_keys;
     std::erase_if(hits_, [&](const auto& kv) { return kv.second.empty() || kv.second.back() + window <= now; });
@@ -91,10 +93,15 @@ void sliding_window::sweep(time_point now, std::chrono::seconds window) {
         auto nth = last.begin() + static_cast<std::ptrdiff_t>(last.size() - max_keys / 2);
         std::nth_element(last.begin(), nth, last.end());
         const auto cut = *nth;
-        std::erase_if(hits_, [&](const auto& kv) { return kv.second.back() < cut; });
+        std::size_t extra = hits_.size() - max_keys / 2;
+        // Older than the cut first, then as many of those at the cut as needed.
+        auto drop = [&extra](bool candidate) { return candidate && extra > 0 && (--extra, true); };
+        std::erase_if(hits_, [&](const auto& kv) { return drop(kv.second.back() < cut); });
+        std::erase_if(hits_, [&](const auto& kv) { return drop(kv.second.back() == cut); });
     }
     hits_.rehash(0);  // give back the bucket array of a table that shrank
     sweep_at_ = std::max(initial_sweep, std::min(2 * hits_.size(), max_keys));
+    sweep_due_ = now + window;
 }
 
 } // namespace chatwire::emulator::detail

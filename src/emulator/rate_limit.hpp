@@ -49,6 +49,7 @@ private:
     // costs a 512-byte block even for one.
     std::unordered_map<digest, std::vector<time_point>, digest_hash> hits_;
     std::size_t sweep_at_ = initial_sweep;
+    time_point sweep_due_{};
     static constexpr std::size_t initial_sweep = 1024;
     void sweep(time_point now, std::chrono::seconds window);
 };
