@@ -154,6 +154,25 @@ response_plan list_response(call& c, world& w, std::vector<listed> asc) {
     return json_response(200, out);
 }
 
+// Keeps a gone id usable as a cursor until twice the cap have gone after it.
+void bury(world& w, std::string id) {
+    w.cbk.gone.push_back(std::move(id));
+    while (w.cbk.gone.size() > 2 * std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        w.cbk.seq_of.erase(w.cbk.gone.front());
+        w.cbk.gone.pop_front();
+    }
+}
+
+// Bots come into being when a conversation first names them, so they are
+// capped like conversations.
+void add_bot(world& w, std::uint64_t seq, cbk_bot b) {
+    while (!w.cbk.bots.empty() && w.cbk.bots.size() >= std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        bury(w, w.cbk.bots.begin()->second.id);
+        w.cbk.bots.erase(w.cbk.bots.begin());
+    }
+    w.cbk.bots.emplace(seq, std::move(b));
+}
+
 void ensure_bot(call& c, world& w, std::string_view id) {
     if (id.empty() || w.cbk.seq_of.count(std::string(id))) return;
     cbk_bot b;
@@ -162,7 +181,7 @@ void ensure_bot(call& c, world& w, std::string_view id) {
     b.created_ms = b.updated_ms = c.now_ms();
     b.fields["name"] = b.id;
     auto seq = issue(w, b.id);
-    w.cbk.bots.emplace(seq, std::move(b));
+    add_bot(w, seq, std::move(b));
 }
 
 cbk_message& add_message(world& w, cbk_conversation& conv, std::string type, std::string text, std::int64_t now_ms) {
@@ -207,12 +226,8 @@ const reply_context& context_of(world& w, cbk_conversation& conv) {
 // stays usable as a cursor until `cap` more conversations have gone.
 void retire(world& w, std::map<std::uint64_t, cbk_conversation>::iterator it) {
     for (const auto& m : it->second.messages) w.cbk.seq_of.erase(m.id);
-    w.cbk.gone.push_back(it->second.id);
+    bury(w, it->second.id);
     w.cbk.conversations.erase(it);
-    while (w.cbk.gone.size() > std::max<std::size_t>(w.opts.max_conversations, 1)) {
-        w.cbk.seq_of.erase(w.cbk.gone.front());
-        w.cbk.gone.pop_front();
-    }
 }
 
 // The JSON result, or the JSONL event stream when the client asked for one.
@@ -393,7 +408,7 @@ response_plan cbk_bot_create(call& c, world& w) {
     b.created_ms = b.updated_ms = c.now_ms();
     auto seq = issue(w, b.id);
     auto id = b.id;
-    w.cbk.bots.emplace(seq, std::move(b));
+    add_bot(w, seq, std::move(b));
     return json_response(200, json::object{{"id", id}});
 }
 

@@ -75,7 +75,8 @@ struct vs_conversation {
     std::string knowledge_base_id;
 };
 struct vs_store {
-    std::vector<vs_chatbot> chatbots;  // in creation order
+    std::deque<vs_chatbot> chatbots;  // in creation order; the oldest go beyond the cap
+    std::unordered_map<std::string, const vs_chatbot*> by_id, by_name;  // the first of each
     conversation_table<vs_conversation> conversations;
 };
 
@@ -106,7 +107,7 @@ struct cbk_store {
     std::map<std::uint64_t, cbk_conversation> conversations;  // by sequence number
     std::map<std::uint64_t, cbk_bot> bots;
     std::unordered_map<std::string, std::uint64_t> seq_of;    // ids that can be named (also as a cursor)
-    // Ids of conversations gone (deleted or forgotten), still valid as cursors
+    // Ids of conversations and bots gone (deleted or forgotten), still valid as cursors
     // for a while: a client deleting as it pages must not lose its place.
     std::deque<std::string> gone;
     std::uint64_t next_seq = 1;

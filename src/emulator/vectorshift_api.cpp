@@ -9,18 +9,30 @@ namespace json = boost::json;
 
 namespace {
 
+// Chatbots come into being when first named, so they are capped like
+// conversations: beyond the cap the oldest is forgotten.
+const vs_chatbot& add_chatbot(world& w, vs_chatbot b) {
+    auto& s = w.vs;
+    if (s.chatbots.size() >= std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        const auto& old = s.chatbots.front();
+        if (auto it = s.by_id.find(old.id); it != s.by_id.end() && it->second == &old) s.by_id.erase(it);
+        if (auto it = s.by_name.find(old.name); it != s.by_name.end() && it->second == &old) s.by_name.erase(it);
+        s.chatbots.pop_front();
+    }
+    const auto& added = s.chatbots.emplace_back(std::move(b));
+    s.by_id.emplace(added.id, &added);
+    s.by_name.emplace(added.name, &added);
+    return added;
+}
+
 const vs_chatbot& chatbot_by_id(world& w, std::string_view id, std::int64_t now_ms) {
-    for (const auto& b : w.vs.chatbots)
-        if (b.id == id) return b;
-    w.vs.chatbots.push_back({std::string(id), "chatbot-" + std::string(id), now_ms});
-    return w.vs.chatbots.back();
+    if (auto it = w.vs.by_id.find(std::string(id)); it != w.vs.by_id.end()) return *it->second;
+    return add_chatbot(w, {std::string(id), "chatbot-" + std::string(id), now_ms});
 }
 
 const vs_chatbot& chatbot_by_name(world& w, std::string_view name, std::int64_t now_ms) {
-    for (const auto& b : w.vs.chatbots)
-        if (b.name == name) return b;
-    w.vs.chatbots.push_back({w.ids.hex(), std::string(name), now_ms});
-    return w.vs.chatbots.back();
+    if (auto it = w.vs.by_name.find(std::string(name)); it != w.vs.by_name.end()) return *it->second;
+    return add_chatbot(w, {w.ids.hex(), std::string(name), now_ms});
 }
 
 json::object chatbot_object(const vs_chatbot& b) {

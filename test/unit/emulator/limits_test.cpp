@@ -110,6 +110,16 @@ BOOST_AUTO_TEST_CASE(the_oldest_conversation_goes_when_full) {
     auto after_gone = e.handle(make_request("GET", "/v1/conversation/list?order=asc&cursor=" + cbk[0], bearer));
     BOOST_TEST(after_gone.status == 200);
     BOOST_TEST(body_of(after_gone).at("items").as_array().size() == 3u);
+
+    // Chatbots made on first use, and bots, are capped the same way.
+    const emu::header_list vs_bearer{{"authorization", "Bearer k"}};
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST(e.handle(make_request("GET", "/v1/chatbot?id=bot" + std::to_string(i), vs_bearer)).status == 200);
+    auto listed = body_of(e.handle(make_request("GET", "/v1/chatbots", vs_bearer))).at("object_ids").as_array();
+    BOOST_TEST(listed.size() == 3u);
+    BOOST_TEST(listed.back().as_string() == "bot4");
+    for (int i = 0; i < 5; ++i) e.handle(make_request("POST", "/v1/bot/create", bearer, R"({"name":"n"})"));
+    BOOST_TEST(body_of(e.handle(make_request("GET", "/v1/bot/list", bearer))).at("items").as_array().size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(chatbotkit_usage_and_replies_survive_running_state) {
