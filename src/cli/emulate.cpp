@@ -73,7 +73,7 @@ int run_emulate(int argc, char** argv) {
         ("max-body-bytes", po::value(&max_body_bytes)->default_value(max_body_bytes),
          "larger request bodies are answered 413")
         ("max-conversations", po::value(&max_conversations)->default_value(max_conversations),
-         "conversations kept per API; a new one beyond this forgets the oldest");
+         "conversations (and chatbots made on first use) kept per API; a new one beyond this forgets the oldest");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
