@@ -48,6 +48,10 @@ int run_emulate(int argc, char** argv) {
     std::string listen = "127.0.0.1:0", cert_out, api_key, faults_file;
     std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
     std::size_t rate_limit = 0;
+    const emulator::options defaults;
+    std::uint64_t write_timeout_ms = static_cast<std::uint64_t>(defaults.write_timeout.count());
+    std::size_t max_connections = defaults.max_connections, max_body_bytes = defaults.max_body_bytes,
+                max_conversations = defaults.max_conversations;
     po::options_description desc("chatwire emulate [options]");
     desc.add_options()
         ("help,h", "show this help")
@@ -61,7 +65,15 @@ int run_emulate(int argc, char** argv) {
         ("seed", po::value(&seed)->default_value(0), "seed of the deterministic replies and ids")
         ("faults", po::value(&faults_file), "JSON file with the initial fault rules")
         ("rate-limit", po::value(&rate_limit), "PollyBot requests allowed per key in the window (default: unlimited)")
-        ("rate-window-s", po::value(&rate_window_s)->default_value(3600), "PollyBot's sliding window in seconds");
+        ("rate-window-s", po::value(&rate_window_s)->default_value(3600), "PollyBot's sliding window in seconds")
+        ("write-timeout-ms", po::value(&write_timeout_ms)->default_value(write_timeout_ms),
+         "close a connection when a write has not been taken by the peer within this time")
+        ("max-connections", po::value(&max_connections)->default_value(max_connections),
+         "connections beyond this many are closed as soon as they are accepted")
+        ("max-body-bytes", po::value(&max_body_bytes)->default_value(max_body_bytes),
+         "larger request bodies are answered 413")
+        ("max-conversations", po::value(&max_conversations)->default_value(max_conversations),
+         "conversations (and chatbots made on first use) kept per API; a new one beyond this forgets the oldest");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -87,6 +99,14 @@ int run_emulate(int argc, char** argv) {
     opts.seed = seed;
     if (vm.count("rate-limit")) opts.rate_limit = rate_limit;
     opts.rate_window = std::chrono::seconds(rate_window_s);
+    if (write_timeout_ms == 0 || max_connections == 0 || max_conversations == 0) {
+        std::cerr << "chatwire emulate: --write-timeout-ms, --max-connections and --max-conversations must be positive\n";
+        return 2;
+    }
+    opts.write_timeout = std::chrono::milliseconds(write_timeout_ms);
+    opts.max_connections = max_connections;
+    opts.max_body_bytes = max_body_bytes;
+    opts.max_conversations = max_conversations;
     if (vm.count("faults") && !read_file(faults_file, opts.faults_json)) {
         std::cerr << "chatwire emulate: cannot read " << faults_file << "\n";
         return 2;

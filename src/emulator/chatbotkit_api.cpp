@@ -154,6 +154,25 @@ response_plan list_response(call& c, world& w, std::vector<listed> asc) {
     return json_response(200, out);
 }
 
+// Keeps a gone id usable as a cursor until twice the cap have gone after it.
+void bury(world& w, std::string id) {
+    w.cbk.gone.push_back(std::move(id));
+    while (w.cbk.gone.size() > 2 * std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        w.cbk.seq_of.erase(w.cbk.gone.front());
+        w.cbk.gone.pop_front();
+    }
+}
+
+// Bots come into being when a conversation first names them, so they are
+// capped like conversations.
+void add_bot(world& w, std::uint64_t seq, cbk_bot b) {
+    while (!w.cbk.bots.empty() && w.cbk.bots.size() >= std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        bury(w, w.cbk.bots.begin()->second.id);
+        w.cbk.bots.erase(w.cbk.bots.begin());
+    }
+    w.cbk.bots.emplace(seq, std::move(b));
+}
+
 void ensure_bot(call& c, world& w, std::string_view id) {
     if (id.empty() || w.cbk.seq_of.count(std::string(id))) return;
     cbk_bot b;
@@ -162,10 +181,12 @@ void ensure_bot(call& c, world& w, std::string_view id) {
     b.created_ms = b.updated_ms = c.now_ms();
     b.fields["name"] = b.id;
     auto seq = issue(w, b.id);
-    w.cbk.bots.emplace(seq, std::move(b));
+    add_bot(w, seq, std::move(b));
 }
 
 cbk_message& add_message(world& w, cbk_conversation& conv, std::string type, std::string text, std::int64_t now_ms) {
+    if (conv.context) conv.context->add(type, text);
+    conv.history_tokens += tokenize(text).size();
     cbk_message m;
     m.id = w.ids.prefixed("msg_", 20);
     m.type = std::move(type);
@@ -187,6 +208,26 @@ std::size_t count_tokens(const std::vector<turn>& history, std::string_view mess
     std::size_t n = tokenize(message).size();
     for (const auto& t : history) n += tokenize(t.text).size();
     return n;
+}
+
+// The conversation's running reply context for its current chatbot; folded
+// again from the messages only when botId or model has changed.
+const reply_context& context_of(world& w, cbk_conversation& conv) {
+    auto chatbot = chatbot_of(conv.fields);
+    if (!conv.context || conv.context_chatbot != chatbot) {
+        conv.context.emplace(w.opts.seed, chatbot);
+        for (const auto& m : conv.messages) conv.context->add(m.type, m.text);
+        conv.context_chatbot = std::move(chatbot);
+    }
+    return *conv.context;
+}
+
+// Forgets a conversation: its messages can no longer be named, its own id
+// stays usable as a cursor until `cap` more conversations have gone.
+void retire(world& w, std::map<std::uint64_t, cbk_conversation>::iterator it) {
+    for (const auto& m : it->second.messages) w.cbk.seq_of.erase(m.id);
+    bury(w, it->second.id);
+    w.cbk.conversations.erase(it);
 }
 
 // The JSON result, or the JSONL event stream when the client asked for one.
@@ -220,12 +261,6 @@ response_plan completion(call& c, world& w, const std::string& reply, std::size_
     return p;
 }
 
-std::vector<turn> history_of(const cbk_conversation& conv) {
-    std::vector<turn> h;
-    for (const auto& m : conv.messages) h.push_back({m.type, m.text});
-    return h;
-}
-
 } // namespace
 
 response_plan cbk_conversation_list(call& c, world& w) {
@@ -257,6 +292,8 @@ response_plan cbk_conversation_create(call& c, world& w) {
     conv.id = w.ids.prefixed("cnv_", 20);
     conv.owner = owner_of(c);
     conv.created_ms = conv.updated_ms = c.now_ms();
+    while (!w.cbk.conversations.empty() && w.cbk.conversations.size() >= std::max<std::size_t>(w.opts.max_conversations, 1))
+        retire(w, w.cbk.conversations.begin());  // the oldest
     auto seq = issue(w, conv.id);
     auto& stored = w.cbk.conversations.emplace(seq, std::move(conv)).first->second;
     for (auto& [type, text] : initial) add_message(w, stored, std::move(type), std::move(text), c.now_ms());
@@ -290,7 +327,7 @@ response_plan cbk_conversation_delete(call& c, world& w) {
     auto* conv = find_conversation(c, w);
     if (!conv) return not_found("Conversation");
     const auto id = conv->id;
-    w.cbk.conversations.erase(w.cbk.seq_of.at(id));
+    retire(w, w.cbk.conversations.find(w.cbk.seq_of.at(id)));
     return json_response(200, json::object{{"id", id}});
 }
 
@@ -302,9 +339,8 @@ response_plan cbk_conversation_complete(call& c, world& w) {
     const auto* text = body->if_contains("text");
     if (!text || !text->is_string()) return bad_request("text is required");
     const std::string message(text->as_string());
-    auto history = history_of(*conv);
-    auto reply = make_reply(w.opts.seed, chatbot_of(conv->fields), history, message);
-    const auto input_tokens = count_tokens(history, message);
+    auto reply = context_of(w, *conv).reply(message);
+    const auto input_tokens = conv->history_tokens + tokenize(message).size();
     add_message(w, *conv, "user", message, c.now_ms());
     const auto reply_id = add_message(w, *conv, "bot", reply, c.now_ms()).id;
     return completion(c, w, reply, input_tokens, reply_id);
@@ -372,7 +408,7 @@ response_plan cbk_bot_create(call& c, world& w) {
     b.created_ms = b.updated_ms = c.now_ms();
     auto seq = issue(w, b.id);
     auto id = b.id;
-    w.cbk.bots.emplace(seq, std::move(b));
+    add_bot(w, seq, std::move(b));
     return json_response(200, json::object{{"id", id}});
 }
 

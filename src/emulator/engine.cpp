@@ -104,11 +104,13 @@ struct engine::state {
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> route_hits;
     std::uint64_t open_connections = 0;
+    std::uint64_t refused_connections = 0;
 
     // nullopt: authenticated; otherwise the API's 401.
     std::optional<response_plan> authenticate(const route& r, call& c) const;
     response_plan admin(call& c);
-    rate_verdict count_rate(const call& c);
+    rate_verdict count_rate(const call& c, bool denied);
+    const route* find_route(call& c, bool& path_known) const;
 };
 
 std::optional<response_plan> engine::state::authenticate(const route& r, call& c) const {
@@ -149,10 +151,26 @@ std::optional<response_plan> engine::state::authenticate(const route& r, call& c
     return std::nullopt;
 }
 
-rate_verdict engine::state::count_rate(const call& c) {
+// A refused request is reported against its key's window but not counted:
+// otherwise anyone could fill the table (and another key's window) with 401s.
+rate_verdict engine::state::count_rate(const call& c, bool denied) {
     const bool enforce = w.opts.rate_limit.has_value();
     const std::size_t limit = enforce ? *w.opts.rate_limit : 1000;
+    if (denied) return w.pb_limits.peek(c.api_key, c.now, limit, w.opts.rate_window);
     return w.pb_limits.hit(c.api_key, c.now, limit, w.opts.rate_window, enforce);
+}
+
+const route* engine::state::find_route(call& c, bool& path_known) const {
+    path_known = false;
+    for (const auto& r : routes) {
+        std::string id;
+        if (!match_template(r.path, c.path, id)) continue;
+        path_known = true;
+        if (r.method != c.req.method) continue;
+        c.id = std::move(id);
+        return &r;
+    }
+    return nullptr;
 }
 
 namespace {
@@ -172,7 +190,8 @@ response_plan engine::state::admin(call& c) {
         json::object routes_obj;
         for (const auto& [k, n] : route_hits) routes_obj[k] = n;
         p.body = json::serialize(json::object{
-            {"requests", requests}, {"routes", std::move(routes_obj)}, {"open_connections", open_connections}});
+            {"requests", requests}, {"routes", std::move(routes_obj)}, {"open_connections", open_connections},
+            {"refused_connections", refused_connections}});
         return p;
     }
     if (path == "/_emulator/faults") {
@@ -206,6 +225,7 @@ response_plan engine::state::admin(call& c) {
         faults.clear();
         requests = 0;
         route_hits.clear();
+        refused_connections = 0;
         return json_response(200, json::object{{"reset", true}});
     }
     return json_response(404, json::object{{"error", "no such admin endpoint"}});
@@ -221,6 +241,7 @@ void engine::connection_opened() noexcept { ++st_->open_connections; }
 void engine::connection_closed() noexcept {
     if (st_->open_connections) --st_->open_connections;
 }
+void engine::connection_refused() noexcept { ++st_->refused_connections; }
 
 std::string engine::stats_json() const {
     request r;
@@ -238,28 +259,36 @@ void engine::reset() {
     st_->admin(c);
 }
 
-response_plan engine::handle(const request& req, std::chrono::system_clock::time_point now) {
+namespace {
+call make_call(const request& req, std::chrono::system_clock::time_point now) {
     std::string_view target = req.target;
     auto qpos = target.find('?');
-    call c{req, target.substr(0, qpos), qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1),
-           {}, {}, {}, now};
+    return call{req, target.substr(0, qpos), qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1),
+                {}, {}, {}, now};
+}
+} // namespace
+
+std::optional<response_plan> engine::screen(const request& head, std::chrono::system_clock::time_point now) {
+    auto c = make_call(head, now);
+    bool path_known = false;
+    const auto* found = st_->find_route(c, path_known);
+    if (!found || !st_->authenticate(*found, c)) return std::nullopt;
+    // Refused on its head: answered (and counted) exactly as with a body.
+    auto plan = handle(head, now);
+    plan.close = true;
+    return plan;
+}
+
+response_plan engine::handle(const request& req, std::chrono::system_clock::time_point now) {
+    auto c = make_call(req, now);
 
     response_plan plan;
     if (c.path.rfind("/_emulator/", 0) == 0) {
         plan = st_->admin(c);
     } else {
         ++st_->requests;
-        const route* found = nullptr;
         bool path_known = false;
-        for (const auto& r : routes) {
-            std::string id;
-            if (!match_template(r.path, c.path, id)) continue;
-            path_known = true;
-            if (r.method != req.method) continue;
-            found = &r;
-            c.id = std::move(id);
-            break;
-        }
+        const route* found = st_->find_route(c, path_known);
         if (!found) {
             const auto a = guess_api(c.path);
             plan = path_known ? api_error(a, 405, "", "Method not allowed", std::nullopt)
@@ -271,7 +300,7 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
             if (found->target == api::pollybot) {
                 // Every PollyBot response reports the caller's window; refused
                 // requests do not count against it.
-                auto verdict = st_->count_rate(c);
+                auto verdict = st_->count_rate(c, denied.has_value());
                 if (denied) plan = std::move(*denied);
                 else if (!verdict.allowed) {
                     plan = pb_error(429, "RATE_LIMIT_EXCEEDED",

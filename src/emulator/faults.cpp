@@ -3,6 +3,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace chatwire::emulator {
@@ -122,7 +124,7 @@ fault_rule parse_rule(const json::value& v, std::size_t index) {
     }
     if (auto n = number({"stall_ms", "ms"})) r.stall = std::chrono::milliseconds(*n);
     const std::string_view bytes_key = r.kind == fault_kind::oversized_event ? std::string_view(kind) : "bytes";
-    if (auto n = number({bytes_key, "bytes"})) r.bytes = static_cast<std::size_t>(*n);
+    if (auto n = number({bytes_key, "bytes"})) r.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(*n, SIZE_MAX));
     if (auto n = number({"delay_ms"})) r.delay = std::chrono::milliseconds(*n);
 
     switch (r.kind) {
@@ -135,6 +137,9 @@ fault_rule parse_rule(const json::value& v, std::size_t index) {
         break;
     case fault_kind::oversized_event:
         if (r.bytes == 0) bad(index, "'oversized_event' needs a size in bytes");
+        // Every hit builds the event in memory, so its size is bounded.
+        if (r.bytes > max_fault_event_bytes)
+            bad(index, "'oversized_event' is at most " + std::to_string(max_fault_event_bytes) + " bytes (64 MiB)");
         break;
     default:
         break;

@@ -11,8 +11,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,18 +41,43 @@ private:
 };
 
 // ---- the in-memory world -----------------------------------------------------
+/// Conversations by id in creation order; beyond `cap` the oldest is forgotten,
+/// so a client creating conversations without end cannot grow the process.
+template <class T>
+class conversation_table {
+public:
+    T* find(const std::string& id) {
+        auto it = items_.find(id);
+        return it == items_.end() ? nullptr : &it->second;
+    }
+    T& insert(const std::string& id, T value, std::size_t cap) {
+        while (items_.size() >= std::max<std::size_t>(cap, 1) && !order_.empty()) {
+            items_.erase(order_.front());
+            order_.pop_front();
+        }
+        order_.push_back(id);
+        return items_.insert_or_assign(id, std::move(value)).first->second;
+    }
+    std::size_t size() const noexcept { return items_.size(); }
+
+private:
+    std::unordered_map<std::string, T> items_;
+    std::deque<std::string> order_;
+};
+
 struct vs_chatbot {
     std::string id, name;
     std::int64_t created_ms = 0;
 };
 struct vs_conversation {
     std::string chatbot_id;
-    std::vector<turn> history;
+    reply_context context;  ///< the history as far as replies need it
     std::string knowledge_base_id;
 };
 struct vs_store {
-    std::vector<vs_chatbot> chatbots;  // in creation order
-    std::unordered_map<std::string, vs_conversation> conversations;
+    std::deque<vs_chatbot> chatbots;  // in creation order; the oldest go beyond the cap
+    std::unordered_map<std::string, const vs_chatbot*> by_id, by_name;  // the first of each
+    conversation_table<vs_conversation> conversations;
 };
 
 struct cbk_message {
@@ -64,6 +91,11 @@ struct cbk_conversation {
     boost::json::object fields;  // name, description, botId, model, backstory
     std::optional<boost::json::object> meta;
     std::vector<cbk_message> messages;
+    // The messages folded for replies, kept with the chatbot they were folded
+    // for (botId or model may change), and their token count.
+    std::optional<reply_context> context;
+    std::string context_chatbot;
+    std::size_t history_tokens = 0;
 };
 struct cbk_bot {
     std::string id, owner;
@@ -74,16 +106,19 @@ struct cbk_bot {
 struct cbk_store {
     std::map<std::uint64_t, cbk_conversation> conversations;  // by sequence number
     std::map<std::uint64_t, cbk_bot> bots;
-    std::unordered_map<std::string, std::uint64_t> seq_of;    // every id ever issued
+    std::unordered_map<std::string, std::uint64_t> seq_of;    // ids that can be named (also as a cursor)
+    // Ids of conversations and bots gone (deleted or forgotten), still valid as cursors
+    // for a while: a client deleting as it pages must not lose its place.
+    std::deque<std::string> gone;
     std::uint64_t next_seq = 1;
 };
 
 struct pb_conversation {
     std::string chatbot_id;
-    std::vector<turn> history;
+    reply_context context;
 };
 struct pb_store {
-    std::unordered_map<std::string, pb_conversation> conversations;
+    conversation_table<pb_conversation> conversations;
 };
 
 struct world {

@@ -47,21 +47,6 @@ std::string head(const response_plan& p, std::string_view reason, bool chunked, 
     return h;
 }
 
-void drip(wire_plan& w, std::size_t bytes, std::chrono::milliseconds delay) {
-    std::vector<segment> out;
-    bool first = true;
-    for (auto& s : w.segments) {
-        for (std::size_t off = 0; off < s.bytes.size(); off += bytes) {
-            segment piece;
-            piece.delay = (off == 0 ? s.delay : std::chrono::milliseconds(0)) + (first ? std::chrono::milliseconds(0) : delay);
-            piece.bytes = s.bytes.substr(off, bytes);
-            out.push_back(std::move(piece));
-            first = false;
-        }
-    }
-    w.segments = std::move(out);
-}
-
 } // namespace
 
 wire_plan to_wire(response_plan&& p, std::string_view reason, const request& req) {
@@ -113,8 +98,32 @@ wire_plan to_wire(response_plan&& p, std::string_view reason, const request& req
     // The plan's copies are no longer needed: a long stream keeps only its wire bytes.
     std::vector<std::string>().swap(p.events);
     std::string().swap(p.body);
-    if (p.drip_bytes > 0) drip(w, p.drip_bytes, p.drip_delay);
+    w.drip_bytes = p.drip_bytes;
+    w.drip_delay = p.drip_delay;
     return w;
+}
+
+std::optional<write_step> write_steps::next() {
+    const auto& segs = w_.segments;
+    if (seg_ >= segs.size()) return std::nullopt;
+    const auto& s = segs[seg_];
+    if (w_.drip_bytes == 0) {
+        ++seg_;
+        return write_step{s.delay, s.bytes};
+    }
+    // Dripping: a segment's own pause comes before its first piece, and every
+    // piece but the response's first waits the drip delay as well.
+    write_step step;
+    step.delay = (off_ == 0 ? s.delay : std::chrono::milliseconds(0)) +
+                 (first_ || s.bytes.empty() ? std::chrono::milliseconds(0) : w_.drip_delay);
+    step.bytes = std::string_view(s.bytes).substr(off_, w_.drip_bytes);
+    off_ += step.bytes.size();
+    if (off_ >= s.bytes.size()) {
+        ++seg_;
+        off_ = 0;
+    }
+    if (!step.bytes.empty()) first_ = false;
+    return step;
 }
 
 } // namespace chatwire::emulator

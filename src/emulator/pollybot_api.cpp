@@ -18,20 +18,21 @@ response_plan pb_chat(call& c, world& w) {
         return pb_error(400, "VALIDATION_ERROR", "stream must be a boolean");
 
     std::string conversation_id;
+    pb_conversation* conv = nullptr;
     if (const auto* cid = body->if_contains("conversationId"); cid && cid->is_string() && !cid->as_string().empty()) {
         conversation_id = std::string(cid->as_string());
-        auto it = w.pb.conversations.find(conversation_id);
-        if (it == w.pb.conversations.end() || it->second.chatbot_id != c.id)
+        conv = w.pb.conversations.find(conversation_id);
+        if (!conv || conv->chatbot_id != c.id)
             return pb_error(404, "CONVERSATION_NOT_FOUND", "Conversation not found");
     } else {
         conversation_id = w.ids.cuid();
-        w.pb.conversations[conversation_id].chatbot_id = c.id;
+        conv = &w.pb.conversations.insert(conversation_id, pb_conversation{c.id, reply_context(w.opts.seed, c.id)},
+                                          w.opts.max_conversations);
     }
-    auto& conv = w.pb.conversations[conversation_id];
-    const std::string text(message->as_string());
-    auto reply = make_reply(w.opts.seed, c.id, conv.history, text);
-    conv.history.push_back({"user", text});
-    conv.history.push_back({"bot", reply});
+    const std::string_view text(message->as_string());
+    auto reply = conv->context.reply(text);
+    conv->context.add("user", text);
+    conv->context.add("bot", reply);
     const auto message_id = w.ids.cuid();
 
     json::object data{{"response", reply}, {"conversationId", conversation_id}, {"messageId", message_id}};

@@ -52,20 +52,27 @@ bool is_word_byte(unsigned char c) {
 
 } // namespace
 
-std::string make_reply(std::uint64_t seed, std::string_view chatbot, const std::vector<turn>& history,
-                       std::string_view message) {
+reply_context::reply_context(std::uint64_t seed, std::string_view chatbot)
+    : chatbot_(utf8_prefix(chatbot.empty() ? std::string_view("bot") : chatbot, 32)) {
     fnv1a h;
     for (int i = 0; i < 8; ++i) h.add_separator(static_cast<unsigned char>(seed >> (8 * i)));
     h.add(chatbot);
     h.add_separator(0x1f);
-    std::size_t user_turns = 0;
-    for (const auto& t : history) {
-        h.add(t.role);
-        h.add_separator(0x1e);
-        h.add(t.text);
-        h.add_separator(0x1f);
-        if (t.role == "user") ++user_turns;
-    }
+    hash_ = h.h;
+}
+
+void reply_context::add(std::string_view role, std::string_view text) {
+    fnv1a h{hash_};
+    h.add(role);
+    h.add_separator(0x1e);
+    h.add(text);
+    h.add_separator(0x1f);
+    hash_ = h.h;
+    if (role == "user") ++user_turns_;
+}
+
+std::string reply_context::reply(std::string_view message) const {
+    fnv1a h{hash_};
     h.add(message);
 
     std::uint64_t rng = h.h;
@@ -85,13 +92,20 @@ std::string make_reply(std::uint64_t seed, std::string_view chatbot, const std::
     r += ' ';
     r += facts[second];
     r += "\nTurn ";
-    r += std::to_string(user_turns + 1);
+    r += std::to_string(user_turns_ + 1);
     r += " with ";
-    r += utf8_prefix(chatbot.empty() ? std::string_view("bot") : chatbot, 32);
+    r += chatbot_;
     r += " from ";
     r += place;
     r += " ✓ (see C:\\emu\\notes).";
     return r;
+}
+
+std::string make_reply(std::uint64_t seed, std::string_view chatbot, const std::vector<turn>& history,
+                       std::string_view message) {
+    reply_context ctx(seed, chatbot);
+    for (const auto& t : history) ctx.add(t.role, t.text);
+    return ctx.reply(message);
 }
 
 std::vector<std::string> tokenize(std::string_view text) {

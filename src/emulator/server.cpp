@@ -51,7 +51,8 @@ struct connection_control {
     }
 };
 
-request to_request(http::request<http::string_body>&& msg) {
+// The head alone: enough to route a request and check its key.
+request to_request_head(const http::request<http::string_body>& msg) {
     request r;
     r.method = std::string(msg.method_string());
     r.target = std::string(msg.target());
@@ -62,7 +63,6 @@ request to_request(http::request<http::string_body>&& msg) {
     }
     r.keep_alive = msg.keep_alive();
     r.version = static_cast<int>(msg.version());
-    r.body = std::move(msg.body());
     return r;
 }
 
@@ -90,6 +90,7 @@ struct server::impl {
     std::string cert_pem;
     engine eng;
     std::unordered_set<connection_control*> connections;
+    std::size_t live = 0;  ///< accepted and not yet closed (also while handshaking)
     std::uint16_t port = 0;
     bool started = false;
     bool stopped = false;
@@ -108,25 +109,37 @@ namespace {
 
 using impl_ptr = std::shared_ptr<server::impl>;
 
+// Every write has a deadline: a peer that stops reading would otherwise hold
+// the connection, and the bytes planned for it, for as long as it likes.
+template <class Stream, class Buffers>
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> timed_write(Stream& stream, const Buffers& buffers,
+                                                                                 std::chrono::milliseconds timeout) {
+    auto& tcp = beast::get_lowest_layer(stream);
+    tcp.expires_after(timeout);
+    auto result = co_await asio::async_write(stream, buffers, tuple_awaitable);
+    tcp.expires_never();
+    co_return result;
+}
+
 // Segments that follow each other without a pause go out in one gathered
 // write, so an unpaced stream costs one system call rather than one per event.
 template <class Stream>
 asio::awaitable<bool> write_plan(Stream& stream, asio::steady_timer& timer, const wire_plan& wire, impl_ptr self) {
     std::vector<asio::const_buffer> batch;
-    const auto& segs = wire.segments;
-    for (std::size_t i = 0; i < segs.size();) {
-        if (segs[i].delay.count() > 0) {
-            timer.expires_after(segs[i].delay);
+    write_steps steps(wire);
+    for (auto step = steps.next(); step;) {
+        if (step->delay.count() > 0) {
+            timer.expires_after(step->delay);
             co_await timer.async_wait(tuple_awaitable);
             if (self->stopped) co_return false;
         }
         batch.clear();
         do {
-            if (!segs[i].bytes.empty()) batch.push_back(asio::buffer(segs[i].bytes));
-            ++i;
-        } while (i < segs.size() && segs[i].delay.count() == 0 && batch.size() < 64);
+            if (!step->bytes.empty()) batch.push_back(asio::buffer(step->bytes.data(), step->bytes.size()));
+            step = steps.next();
+        } while (step && step->delay.count() == 0 && batch.size() < 64);
         if (batch.empty()) continue;
-        auto [ec, n] = co_await asio::async_write(stream, batch, tuple_awaitable);
+        auto [ec, n] = co_await timed_write(stream, batch, self->opts.write_timeout);
         if (ec) co_return false;
     }
     co_return true;
@@ -150,6 +163,34 @@ asio::awaitable<void> drain(Stream& stream) {
 }
 
 template <class Stream>
+asio::awaitable<void> too_large(Stream& stream, const impl_ptr& self) {
+    static const std::string answer =
+        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: 36\r\n"
+        "Connection: close\r\n\r\n{\"error\":\"Request body is too large\"}";
+    auto [ec, n] = co_await timed_write(stream, asio::buffer(answer), self->opts.write_timeout);
+    if (!ec) co_await drain(stream);
+}
+
+// Writes one planned response; false when the connection is to end here.
+template <class Stream>
+asio::awaitable<bool> respond(Stream& stream, asio::steady_timer& timer, response_plan plan, const request& req,
+                              impl_ptr self) {
+    auto& tcp = beast::get_lowest_layer(stream);
+    const auto status = plan.status;
+    auto wire = to_wire(std::move(plan), reason(status), req);
+    if (wire.end == ending::reset && wire.segments.empty()) {
+        reset_connection(tcp);
+        co_return false;
+    }
+    if (!co_await write_plan(stream, timer, wire, self)) co_return false;
+    if (wire.end == ending::reset) {
+        reset_connection(tcp);
+        co_return false;
+    }
+    co_return wire.end == ending::keep_alive;
+}
+
+template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self) {
     auto& tcp = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
@@ -159,56 +200,75 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
         parser.header_limit(64 * 1024);
         tcp.expires_after(idle_timeout);
         auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+        if (ec == http::error::body_limit) {  // a Content-Length over the limit, seen in the head
+            co_await too_large(stream, self);
+            co_return;
+        }
+        if (ec || self->stopped) co_return;
+        tcp.expires_never();
+
+        // The key is checked on the head: a refused request's body is never
+        // read into memory, and it gets no 100 Continue to send one.
+        auto req = to_request_head(parser.get());
+        if (auto refused = self->eng.screen(req)) {
+            // Then briefly read and drop what the client still sends, so that it
+            // sees the 401 rather than a reset.
+            co_await respond(stream, timer, std::move(*refused), req, self);
+            if (tcp.socket().is_open() && !self->stopped) co_await drain(stream);
+            co_return;
+        }
         // curl and others wait for this before sending a large body.
-        if (!ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
             static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(go_on), tuple_awaitable);
+            auto [wec, wn] = co_await timed_write(stream, asio::buffer(go_on), self->opts.write_timeout);
             if (wec) co_return;
         }
-        if (!ec) std::tie(ec, hn) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+        tcp.expires_after(idle_timeout);
+        std::tie(ec, hn) = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         tcp.expires_never();
         if (ec == http::error::body_limit) {
-            static const std::string too_large =
-                "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: 36\r\n"
-                "Connection: close\r\n\r\n{\"error\":\"Request body is too large\"}";
-            co_await asio::async_write(stream, asio::buffer(too_large), tuple_awaitable);
-            co_await drain(stream);
+            co_await too_large(stream, self);
             co_return;
         }
         if (ec || self->stopped) co_return;
 
-        auto req = to_request(parser.release());
+        req.body = std::move(parser.get().body());
         auto plan = self->eng.handle(req);
-        const auto status = plan.status;
-        auto wire = to_wire(std::move(plan), reason(status), req);
-        if (wire.end == ending::reset && wire.segments.empty()) {
-            reset_connection(tcp);
-            co_return;
-        }
-        if (!co_await write_plan(stream, timer, wire, self)) co_return;
-        if (wire.end == ending::reset) {
-            reset_connection(tcp);
-            co_return;
-        }
-        if (wire.end == ending::close) co_return;
+        if (!co_await respond(stream, timer, std::move(plan), req, self)) co_return;
     }
 }
 
-// Registers the connection so that stop() can reach it, and counts it.
+// Holds one of max_connections from accept to close, whether or not the
+// session has started running; counted in the stats.
+class connection_slot {
+public:
+    explicit connection_slot(impl_ptr s) : self_(std::move(s)) {
+        ++self_->live;
+        self_->eng.connection_opened();
+    }
+    connection_slot(connection_slot&& o) noexcept : self_(std::move(o.self_)) {}
+    connection_slot& operator=(connection_slot&&) = delete;
+    ~connection_slot() {
+        if (!self_) return;
+        --self_->live;
+        self_->eng.connection_closed();
+    }
+    const impl_ptr& self() const noexcept { return self_; }
+
+private:
+    impl_ptr self_;
+};
+
+// Registers the connection so that stop() can reach it.
 struct connection_scope {
-    connection_scope(impl_ptr s, connection_control& c) : self(std::move(s)), ctl(c) {
-        self->connections.insert(&ctl);
-        self->eng.connection_opened();
-    }
-    ~connection_scope() {
-        self->connections.erase(&ctl);
-        self->eng.connection_closed();
-    }
+    connection_scope(impl_ptr s, connection_control& c) : self(std::move(s)), ctl(c) { self->connections.insert(&ctl); }
+    ~connection_scope() { self->connections.erase(&ctl); }
     impl_ptr self;
     connection_control& ctl;
 };
 
-asio::awaitable<void> plain_session(impl_ptr self, tcp::socket socket) {
+asio::awaitable<void> plain_session(connection_slot slot, tcp::socket socket) {
+    auto self = slot.self();
     beast::tcp_stream stream(std::move(socket));
     asio::steady_timer timer(self->strand);
     connection_control ctl{&stream, &timer};
@@ -219,7 +279,8 @@ asio::awaitable<void> plain_session(impl_ptr self, tcp::socket socket) {
     stream.socket().close(ec);
 }
 
-asio::awaitable<void> tls_session(impl_ptr self, tcp::socket socket) {
+asio::awaitable<void> tls_session(connection_slot slot, tcp::socket socket) {
+    auto self = slot.self();
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *self->ssl);
     asio::steady_timer timer(self->strand);
     connection_control ctl{&beast::get_lowest_layer(stream), &timer};
@@ -250,11 +311,19 @@ asio::awaitable<void> accept_loop(impl_ptr self) {
             continue;
         }
         boost::system::error_code ignored;
+        if (self->live >= self->opts.max_connections) {
+            // Full: never queue. A reset frees the slot on both sides at once
+            // (no TIME_WAIT here) and the client learns it straight away.
+            self->eng.connection_refused();
+            socket.set_option(tcp::socket::linger(true, 0), ignored);
+            socket.close(ignored);
+            continue;
+        }
         socket.set_option(tcp::no_delay(true), ignored);
         if (self->ssl)
-            asio::co_spawn(self->strand, tls_session(self, std::move(socket)), asio::detached);
+            asio::co_spawn(self->strand, tls_session(connection_slot(self), std::move(socket)), asio::detached);
         else
-            asio::co_spawn(self->strand, plain_session(self, std::move(socket)), asio::detached);
+            asio::co_spawn(self->strand, plain_session(connection_slot(self), std::move(socket)), asio::detached);
     }
 }
 

@@ -9,18 +9,30 @@ namespace json = boost::json;
 
 namespace {
 
+// Chatbots come into being when first named, so they are capped like
+// conversations: beyond the cap the oldest is forgotten.
+const vs_chatbot& add_chatbot(world& w, vs_chatbot b) {
+    auto& s = w.vs;
+    if (s.chatbots.size() >= std::max<std::size_t>(w.opts.max_conversations, 1)) {
+        const auto& old = s.chatbots.front();
+        if (auto it = s.by_id.find(old.id); it != s.by_id.end() && it->second == &old) s.by_id.erase(it);
+        if (auto it = s.by_name.find(old.name); it != s.by_name.end() && it->second == &old) s.by_name.erase(it);
+        s.chatbots.pop_front();
+    }
+    const auto& added = s.chatbots.emplace_back(std::move(b));
+    s.by_id.emplace(added.id, &added);
+    s.by_name.emplace(added.name, &added);
+    return added;
+}
+
 const vs_chatbot& chatbot_by_id(world& w, std::string_view id, std::int64_t now_ms) {
-    for (const auto& b : w.vs.chatbots)
-        if (b.id == id) return b;
-    w.vs.chatbots.push_back({std::string(id), "chatbot-" + std::string(id), now_ms});
-    return w.vs.chatbots.back();
+    if (auto it = w.vs.by_id.find(std::string(id)); it != w.vs.by_id.end()) return *it->second;
+    return add_chatbot(w, {std::string(id), "chatbot-" + std::string(id), now_ms});
 }
 
 const vs_chatbot& chatbot_by_name(world& w, std::string_view name, std::int64_t now_ms) {
-    for (const auto& b : w.vs.chatbots)
-        if (b.name == name) return b;
-    w.vs.chatbots.push_back({w.ids.hex(), std::string(name), now_ms});
-    return w.vs.chatbots.back();
+    if (auto it = w.vs.by_name.find(std::string(name)); it != w.vs.by_name.end()) return *it->second;
+    return add_chatbot(w, {w.ids.hex(), std::string(name), now_ms});
 }
 
 json::object chatbot_object(const vs_chatbot& b) {
@@ -42,24 +54,28 @@ struct exchange {
     std::string reply;
 };
 
-// Runs one turn of a conversation; nullopt when the given conversation does not exist.
+vs_conversation& new_conversation(world& w, const std::string& id, const vs_chatbot& bot) {
+    return w.vs.conversations.insert(id, vs_conversation{bot.id, reply_context(w.opts.seed, bot.id), {}},
+                                     w.opts.max_conversations);
+}
+
+// Runs one turn of a conversation; nullopt when the given conversation does not
+// exist for this chatbot (its running history was folded for its own chatbot).
 std::optional<exchange> run_turn(world& w, const vs_chatbot& bot, std::string_view conversation_id,
                                  std::string_view input) {
     vs_conversation* conv = nullptr;
     std::string id;
     if (!conversation_id.empty()) {
-        auto it = w.vs.conversations.find(std::string(conversation_id));
-        if (it == w.vs.conversations.end()) return std::nullopt;
-        conv = &it->second;
-        id = it->first;
+        id = std::string(conversation_id);
+        conv = w.vs.conversations.find(id);
+        if (!conv || conv->chatbot_id != bot.id) return std::nullopt;
     } else {
         id = w.ids.hex();
-        conv = &w.vs.conversations[id];
-        conv->chatbot_id = bot.id;
+        conv = &new_conversation(w, id, bot);
     }
-    auto reply = make_reply(w.opts.seed, bot.id, conv->history, input);
-    conv->history.push_back({"user", std::string(input)});
-    conv->history.push_back({"bot", reply});
+    auto reply = conv->context.reply(input);
+    conv->context.add("user", input);
+    conv->context.add("bot", reply);
     return exchange{std::move(id), std::move(reply)};
 }
 
@@ -171,13 +187,15 @@ response_plan vs_v1_upload(call& c, world& w) {
     const auto& bot = chatbot_by_id(w, c.id, c.now_ms());
 
     std::string conversation_id(string_field(*body, "conversation_id"));
+    vs_conversation* found = nullptr;
     if (!conversation_id.empty()) {
-        if (!w.vs.conversations.count(conversation_id)) return vs_error(404, "Conversation not found");
+        found = w.vs.conversations.find(conversation_id);
+        if (!found) return vs_error(404, "Conversation not found");
     } else {
         conversation_id = w.ids.hex();
-        w.vs.conversations[conversation_id].chatbot_id = bot.id;
+        found = &new_conversation(w, conversation_id, bot);
     }
-    auto& conv = w.vs.conversations[conversation_id];
+    auto& conv = *found;
     if (conv.knowledge_base_id.empty()) conv.knowledge_base_id = w.ids.hex();
 
     json::array uploaded, errors;

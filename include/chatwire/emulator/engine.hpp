@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace chatwire::emulator {
@@ -24,8 +25,17 @@ public:
     response_plan handle(const request& req, std::chrono::system_clock::time_point now);
     response_plan handle(const request& req) { return handle(req, std::chrono::system_clock::now()); }
 
+    /// Looks at a request's head before its body is read. When the head alone
+    /// refuses it (a missing or wrong key) this is the whole answer, counted
+    /// like any other, and the connection is to be closed without reading the
+    /// body; nullopt when the body is needed.
+    std::optional<response_plan> screen(const request& head, std::chrono::system_clock::time_point now);
+    std::optional<response_plan> screen(const request& head) { return screen(head, std::chrono::system_clock::now()); }
+
     void connection_opened() noexcept;
     void connection_closed() noexcept;
+    /// A connection closed at once because max_connections were open.
+    void connection_refused() noexcept;
 
     /// The body of GET /_emulator/stats.
     std::string stats_json() const;

@@ -24,6 +24,11 @@ enum class fault_kind {
     in_stream_error,         ///< after N events send the API's in-stream error and end
 };
 
+/// The largest event an `oversized_event` rule may ask for (64 MiB: four times
+/// chatwire's own default event limit). A script asking for more is refused
+/// when it is loaded.
+inline constexpr std::size_t max_fault_event_bytes = std::size_t{64} << 20;
+
 struct fault_rule {
     std::optional<enum api> target;      ///< empty: any API
     std::string route;                   ///< "METHOD /template", "/template" or empty

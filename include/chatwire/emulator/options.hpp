@@ -28,6 +28,13 @@ struct options {
     /// A certificate to serve instead of a freshly generated self-signed one.
     std::optional<tls::certificate> certificate;
     std::size_t max_body_bytes = 32u << 20;  ///< larger request bodies get 413
+    /// A write that the peer does not take within this time closes the
+    /// connection, so a client that never reads cannot hold it and its bytes.
+    std::chrono::milliseconds write_timeout{30'000};
+    /// Connections beyond this many are accepted and closed at once.
+    std::size_t max_connections = 10'000;
+    /// Per API, the conversations kept; creating one more forgets the oldest.
+    std::size_t max_conversations = 10'000;
 };
 
 } // namespace chatwire::emulator

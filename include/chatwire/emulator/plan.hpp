@@ -57,8 +57,31 @@ struct segment {
 enum class ending { keep_alive, close, reset };
 
 struct wire_plan {
-    std::vector<segment> segments;  ///< already split for drip faults
+    std::vector<segment> segments;
     ending end = ending::keep_alive;
+    /// A drip fault: at most `drip_bytes` a write, `drip_delay` apart. Cut while
+    /// writing (write_steps), so that a dripped response costs no more memory
+    /// than a whole one.
+    std::size_t drip_bytes = 0;
+    std::chrono::milliseconds drip_delay{0};
+};
+
+/// One write: wait `delay`, then send `bytes` (a view into the wire plan).
+struct write_step {
+    std::chrono::milliseconds delay{0};
+    std::string_view bytes;
+};
+
+/// The writes of a wire plan in order, drips cut as they are reached.
+class write_steps {
+public:
+    explicit write_steps(const wire_plan& w) noexcept : w_(w) {}
+    std::optional<write_step> next();
+
+private:
+    const wire_plan& w_;
+    std::size_t seg_ = 0, off_ = 0;
+    bool first_ = true;
 };
 
 /// Serialises a plan as HTTP/1.1 (chunked when streaming). `reason` is the

@@ -12,8 +12,25 @@ struct turn {
     std::string text;
 };
 
+/// What a reply depends on, folded as the conversation goes: the hash of the
+/// seed, the chatbot and every earlier turn, so that answering a turn costs
+/// the same however long the conversation already is.
+class reply_context {
+public:
+    reply_context(std::uint64_t seed, std::string_view chatbot);
+    void add(std::string_view role, std::string_view text);
+    /// The reply to `message` after the turns added so far.
+    std::string reply(std::string_view message) const;
+
+private:
+    std::uint64_t hash_;
+    std::size_t user_turns_ = 0;
+    std::string chatbot_;  ///< only the part a reply quotes
+};
+
 /// The reply a chatbot gives: a pure function of the seed, the chatbot, the
 /// conversation so far and the new message (the rule is in the README).
+/// Equal to a reply_context fed the same history.
 std::string make_reply(std::uint64_t seed, std::string_view chatbot,
                        const std::vector<turn>& history, std::string_view message);
 

@@ -121,12 +121,44 @@ BOOST_AUTO_TEST_CASE(tls_cert_out_faults_and_key_from_env) {
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors) {
-    child c({"--listen", "no-port-here"});
-    BOOST_TEST(c.first_line.empty());
-    int status = 0;
-    ::waitpid(c.pid, &status, 0);
-    c.pid = -1;
-    BOOST_TEST(WEXITSTATUS(status) == 2);
+    auto exit_status = [](std::vector<std::string> args) {
+        child c(std::move(args));
+        BOOST_TEST(c.first_line.empty());
+        int status = 0;
+        ::waitpid(c.pid, &status, 0);
+        c.pid = -1;
+        return WEXITSTATUS(status);
+    };
+    BOOST_TEST(exit_status({"--listen", "no-port-here"}) == 2);
+    BOOST_TEST(exit_status({"--plain", "--max-connections", "0"}) == 2);
+    // A fault script asking for an event over the bound is refused at start.
+    const auto faults = temp_path("chatwire-emu-big-fault.json");
+    std::ofstream(faults) << R"([{"kind":"oversized_event","oversized_event":1000000000}])";
+    BOOST_TEST(exit_status({"--plain", "--faults", faults}) == 2);
+    std::remove(faults.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(limit_flags) {
+    child c({"--listen", "127.0.0.1:0", "--plain", "--max-body-bytes", "64", "--max-conversations", "1",
+             "--write-timeout-ms", "2000", "--max-connections", "50"});
+    BOOST_TEST_REQUIRE(c.first_line.rfind("listening on http://", 0) == 0u);
+    const emu_test::target t{c.port(), ""};
+    const emu_test::header_list key{{"Authorization", "Bearer k"}};
+    auto big = emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", key, R"({"message":")" + std::string(100, 'x') + "\"}");
+    BOOST_TEST(big.status == 413);
+    auto id_of = [](const emu_test::http_reply& r) {
+        return std::string(json::parse(r.body).as_object().at("data").as_object().at("conversationId").as_string());
+    };
+    auto first = id_of(emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", key, R"({"message":"one"})"));
+    auto second = id_of(emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", key, R"({"message":"two"})"));
+    auto turn = [&](const std::string& id) {
+        return emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", key,
+                                  R"({"message":"m","conversationId":")" + id + "\"}")
+            .status;
+    };
+    BOOST_TEST(turn(first) == 404);  // forgotten: only one conversation is kept
+    BOOST_TEST(turn(second) == 200);
+    BOOST_TEST(c.stop(SIGTERM) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

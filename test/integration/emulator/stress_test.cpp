@@ -57,6 +57,7 @@ long rss_kib(pid_t pid) {
     chatwire::emulator::options o;
     o.tls = false;
     o.token_delay = 500ms;
+    o.max_connections = target_connections + 16;  // the streams, plus the stats request
     chatwire::emulator::server srv(io.get_executor(), o);
     asio::signal_set signals(io, SIGTERM);
     signals.async_wait([&srv](auto, int) { srv.stop(); });
