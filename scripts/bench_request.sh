@@ -235,6 +235,28 @@ if [ "$have_valgrind" = 1 ]; then
   done
 fi
 
+# ------------------------------------------------------------ profiles of the window
+# From the long callgrind run of each client: the window's own dump, self cost
+# per request grouped by component, heap allocations per request, and the top
+# inclusive functions.
+prof="$results/profiles"
+allocs="$tmp/allocs.txt"
+: > "$allocs"
+rm -rf "$prof"
+if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
+  mkdir -p "$prof"
+  while read -r t c n _ _ wfile; do
+    [ "$n" = "$cg_long" ] && [ "$wfile" != none ] || continue
+    perl "$here/scripts/callgrind_breakdown.pl" "$n" "$wfile" 40 > "$prof/$t-$c-self.tsv"
+    awk -F'\t' -v t="$t" -v c="$c" '$1 == "total" && $2 == "heap allocations" { print t, c, $3 }' \
+      "$prof/$t-$c-self.tsv" >> "$allocs"
+    if command -v callgrind_annotate >/dev/null 2>&1; then
+      callgrind_annotate --inclusive=yes --threshold=100 "$wfile" 2>/dev/null \
+        | perl "$here/scripts/callgrind_breakdown.pl" --annotate "$n" 60 > "$prof/$t-$c-inclusive.txt" || true
+    fi
+  done < "$cg"
+fi
+
 # ------------------------------------------------------------ figures
 mkdir -p "$results"
 echo '*' > "$results/.gitignore"
@@ -253,7 +275,7 @@ awk -v quick="$quick" -v rounds="$rounds" -v requests="$requests" -v conc="$conc
     -v cg_short="$cg_short" -v cg_long="$cg_long" -v clients="${clients[*]}" \
     -v cpu_model="$cpu_model" -v cores="$cores" -v kernel="$kernel" -v compiler="$compiler_version" \
     -v build_type="$build_type" -v boost="$boost_version" -v openssl="$openssl_version" \
-    -v nginx="$nginx_version" -v commit="$commit" -v json="$json" -v cgfile="$cg" '
+    -v nginx="$nginx_version" -v commit="$commit" -v json="$json" -v cgfile="$cg" -v allocfile="$allocs" '
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")
   for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -265,6 +287,7 @@ function put(name, v, fmt) { if (v == "" || v < 0) return; out[++nout] = sprintf
 function puts_(name, v) { gsub(/"/, "\\\"", v); out[++nout] = sprintf("  \"%s\": \"%s\"", name, v) }
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
 function num(v, fmt) { return (v > 0) ? sprintf(fmt, v) : "-" }
+FILENAME == allocfile { heap[$1, $2] = $3; next }
 FILENAME == cgfile {
   # transport client n ir window_ir window_file
   ir[$1, $2, $3] = $4; win[$1, $2, $3] = $5
@@ -326,6 +349,7 @@ END {
       put(pre "nginx_cpu_percent_" c, spct[t, c], "%.1f")
       put(pre "instructions_per_request_" c, ipr[t, c], "%.0f")
       put(pre "window_instructions_per_request_" c, wpr[t, c], "%.0f")
+      if ((t SUBSEP c) in heap) put(pre "heap_allocations_per_request_" c, heap[t, c], "%.1f")
       if (c != b) {
         if (cpu[t, c] > 0 && cpu[t, b] > 0) put(pre "cpu_ratio_to_beast_bare_" c, cpu[t, c] / cpu[t, b], "%.3f")
         if (user[t, c] > 0 && user[t, b] > 0) put(pre "user_ratio_to_beast_bare_" c, user[t, c] / user[t, b], "%.3f")
@@ -342,30 +366,18 @@ END {
   print "   cpu us: client user+system CPU per request (getrusage over the window), user us: user alone;"
   print "   medians of " rounds " rounds; x bare = ratio to beast_bare in this run (>1: costlier)."
   if (flagged) print "   flags: a client below 90% of a core was waiting (on nginx or on the other processes of this machine)."
-}' "$cg" "$raw"
+}' "$allocs" "$cg" "$raw"
 
-# ------------------------------------------------------------ profiles of the window
-# From the long callgrind run of each client: the window's own dump, self cost
-# per request grouped by component, and the top inclusive functions.
+# ------------------------------------------------------------ the profiles side by side
 if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
-  prof="$results/profiles"
-  rm -rf "$prof"
-  mkdir -p "$prof"
-  while read -r t c n _ _ wfile; do
-    [ "$n" = "$cg_long" ] && [ "$wfile" != none ] || continue
-    perl "$here/scripts/callgrind_breakdown.pl" "$n" "$wfile" 40 > "$prof/$t-$c-self.tsv"
-    if command -v callgrind_annotate >/dev/null 2>&1; then
-      callgrind_annotate --inclusive=yes --threshold=100 "$wfile" 2>/dev/null \
-        | perl "$here/scripts/callgrind_breakdown.pl" --annotate "$n" 60 > "$prof/$t-$c-inclusive.txt" || true
-    fi
-  done < "$cg"
   for t in plain tls; do
     ls "$prof/$t-"*-self.tsv >/dev/null 2>&1 || continue
     echo
     echo "   $t: self instructions per request by component (callgrind, window of the $cg_long-request run)"
     awk -F'\t' -v clients="${clients[*]}" -v t="$t" '
       FNR == 1 { c = FILENAME; sub(/.*\//, "", c); sub("^" t "-", "", c); sub(/-self\.tsv$/, "", c) }
-      $1 == "total" { tot[c] = $3 }
+      $1 == "total" && $2 == "all" { tot[c] = $3 }
+      $1 == "total" && $2 == "heap allocations" { heap[c] = $3 }
       $1 == "category" { v[$2, c] = $3; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } sum[$2] += $3 }
       END {
         nc = split(clients, cl, " ")
@@ -378,6 +390,7 @@ if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
           printf "\n"
         }
         printf "   %-46s", "total"; for (i = 1; i <= nc; i++) printf " %18s", (cl[i] in tot) ? tot[cl[i]] : "-"; printf "\n"
+        printf "   %-46s", "heap allocations per request"; for (i = 1; i <= nc; i++) printf " %18s", (cl[i] in heap) ? heap[cl[i]] : "-"; printf "\n"
       }' "$prof/$t-"*-self.tsv
   done
   echo "   per client: $prof/<transport>-<client>-self.tsv (components, top functions), -inclusive.txt; raw: $cg_dir"

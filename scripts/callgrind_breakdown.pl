@@ -34,13 +34,21 @@ die "usage: $0 REQUESTS FILE [TOP]\n" unless $requests && $file;
 $top //= 25;
 
 my (%self, %object_of);
-my ($ob, $fn, $after_calls) = ('', '', 0);
+my ($ob, $fn, $cfn, $after_calls, $allocs) = ('', '', '', 0, 0);
 open(my $in, '<', $file) or die "cannot read $file: $!\n";
 while (my $line = <$in>) {
     chomp $line;
     if ($line =~ /^ob=(.*)/) { $ob = $1; next; }
     if ($line =~ /^fn=(.*)/) { $fn = $1; $object_of{$fn} //= $ob; next; }
-    if ($line =~ /^calls=/) { $after_calls = 1; next; }
+    if ($line =~ /^cfn=(.*)/) { $cfn = $1; next; }
+    if ($line =~ /^calls=(\d+)/) {
+        my $count = $1;
+        # Heap allocations: calls into malloc and its siblings from outside them.
+        $allocs += $count if $cfn =~ /^(?:malloc|calloc|realloc|memalign|aligned_alloc|posix_memalign)$/
+            && $fn !~ /^(?:malloc|calloc|realloc|memalign|aligned_alloc|posix_memalign|_mid_memalign)/;
+        $after_calls = 1;
+        next;
+    }
     if ($line =~ /^(?:\+|-)?\d+\s+(\d+)/ || $line =~ /^\*\s+(\d+)/) {
         if ($after_calls) { $after_calls = 0; next; }
         $self{$fn} += $1;
@@ -94,6 +102,7 @@ for my $f (keys %self) {
     $total += $self{$f};
 }
 printf "total\tall\t%.0f\n", $total / $requests;
+printf "total\theap allocations\t%.1f\n", $allocs / $requests;
 for my $c (sort { $by_cat{$b} <=> $by_cat{$a} } keys %by_cat) {
     printf "category\t%s\t%.0f\n", $c, $by_cat{$c} / $requests;
 }
