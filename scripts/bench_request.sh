@@ -102,22 +102,22 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 ca="$tmp/cert.pem"
 
-free_port() {  # a port nobody listens on now
+free_port() {  # a port nobody listens on now, below Linux's ephemeral range (32768-)
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
 }
-plain_port="$(free_port)"
-tls_port="$(free_port)"
-while [ "$tls_port" = "$plain_port" ]; do tls_port="$(free_port)"; done
-
 # The legacy run reply (WIRE.md §1): {"status","output","conversation_id"}.
 reply='{"status":"success","output":"Your order shipped on Monday and arrives tomorrow before noon.","conversation_id":"6f1c2a9e4b7d40a1"}'
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
-cat > "$tmp/nginx/nginx.conf" <<EOF
+start_nginx() {  # picks two free ports, writes the config, starts nginx; 0 when both listeners answer
+  plain_port="$(free_port)"
+  tls_port="$(free_port)"
+  while [ "$tls_port" = "$plain_port" ]; do tls_port="$(free_port)"; done
+  cat > "$tmp/nginx/nginx.conf" <<EOF
 worker_processes 1;
 master_process off;
 daemon off;
@@ -151,16 +151,23 @@ EOF
   > "$tmp/nginx/logs/stdout.log" 2>&1 &
 nginx_pid=$!
 pids+=("$nginx_pid")
-up=0
 for _ in $(seq 100); do
   if curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
        "http://127.0.0.1:$plain_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
      curl -sf --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
        "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null; then
-    up=1; break
+    return 0
   fi
   kill -0 "$nginx_pid" 2>/dev/null || break
   sleep 0.1
+done
+kill -TERM "$nginx_pid" 2>/dev/null || true
+wait "$nginx_pid" 2>/dev/null || true
+return 1
+}
+up=0
+for _ in 1 2 3 4 5; do  # a port taken between the check and the bind: try others
+  if start_nginx; then up=1; break; fi
 done
 if [ "$up" != 1 ]; then
   echo "bench_request.sh: nginx did not start" >&2
