@@ -4,9 +4,11 @@
 # is bounded in count and time.
 #   1. bench_decode: the streaming decoders (Google Benchmark), and
 #      bench_stream: client CPU per chat_stream event over loopback.
-#   2. bench_http: chatwire vs libcurl against `chatwire emulate` (plain, TLS).
-#   3. wrk against the same endpoint: the most the emulator serves.
-#   4. the official ChatBotKit Node SDK against the same emulator.
+#   2. bench_request: the cost of one keep-alive request against nginx
+#      (scripts/bench_request.sh; a bare Beast loop, chatwire, libcurl).
+#   3. bench_http: chatwire vs libcurl against `chatwire emulate` (plain, TLS).
+#   4. wrk against the same endpoint: the most the emulator serves.
+#   5. the official ChatBotKit Node SDK against the same emulator.
 # Then one table of ratios, chatwire vs each peer, all from this run.
 # CHATWIRE_BENCH_QUICK=1 makes every phase short (a smoke run).
 # Extra arguments go to bench_decode, as before.
@@ -28,6 +30,14 @@ if [ "$quick" = 1 ]; then
   "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05
 else
   "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.3
+fi
+
+if [ -x "$build_dir/benchmarks/bench_request" ]; then
+  echo
+  echo "== the cost of one keep-alive request against nginx (bench_request) =="
+  request_args=()
+  [ "$quick" = 1 ] && request_args+=(--quick)
+  "$here/scripts/bench_request.sh" "$build_dir" "${request_args[@]}" || echo "bench_request.sh failed ($?)" >&2
 fi
 
 bench_http="$build_dir/benchmarks/bench_http"

@@ -19,7 +19,7 @@ packages=(
   libbenchmark-dev
 )
 case "$job" in
-  bench) packages+=(wrk libcurl4-openssl-dev curl nodejs) ;;
+  bench) packages+=(wrk libcurl4-openssl-dev curl nodejs nginx valgrind) ;;
 esac
 
 install_missing() {

@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# The cost of one keep-alive request: a bare Beast loop, chatwire's transport,
+# the whole VectorShift client and libcurl, side by side against nginx on
+# 127.0.0.1 (plain HTTP and TLS), 10 keep-alive connections, one client thread.
+#
+#   scripts/bench_request.sh BUILD_DIR [--quick]
+#
+# Builds nothing: BUILD_DIR must hold a Release build of the bench_request
+# target. Installs nginx and valgrind from Debian when missing (as root or with
+# sudo), starts nginx itself from a generated config in a temporary directory
+# and stops it by its PID on exit. Figures per client and transport:
+#   - client CPU µs per request, user+system and user alone, from
+#     getrusage(RUSAGE_SELF) over the timed window; requests/s; the client's
+#     and nginx's CPU % over the window (nginx's from /proc/<pid>/stat);
+#     medians of 3 rounds in alternating client order;
+#   - user-space instructions per request from callgrind: the difference
+#     between a short and a long run divided by the difference in requests,
+#     so start-up and the warm-up cancel out.
+# Prints a table with ratios against beast_bare from the same run and writes
+# bench-results/request_cost.json (CHATWIRE_BENCH_RESULTS overrides the
+# directory) plus callgrind profiles of the timed window of the long runs.
+set -euo pipefail
+
+usage() { echo "usage: $0 BUILD_DIR [--quick]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+build_dir="$(cd "$1" && pwd)"; shift
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    *) usage ;;
+  esac
+done
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="$build_dir/benchmarks/bench_request"
+results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
+
+if [ ! -x "$bin" ]; then
+  echo "bench_request.sh: $bin is missing (build the bench_request target, Release)" >&2
+  exit 1
+fi
+
+# ------------------------------------------------------------ settings
+conc=10
+rounds=3
+if [ "$quick" = 1 ]; then
+  requests=100000; warmup=300; max_seconds=0.5
+  cg_short=1000; cg_long=3000
+else
+  requests=400000; warmup=500; max_seconds=2
+  cg_short=2000; cg_long=6000
+fi
+cg_timeout=300  # seconds per callgrind run, at most
+
+# ------------------------------------------------------------ tools
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "bench_request.sh: cannot install ${missing[*]} (not root)" >&2; return 0; }
+    sudo=(sudo -n)
+  fi
+  echo "bench_request.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq || true
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || true
+}
+nginx_bin="$(command -v nginx || true)"
+[ -n "$nginx_bin" ] || [ ! -x /usr/sbin/nginx ] || nginx_bin=/usr/sbin/nginx
+if [ -z "$nginx_bin" ] || ! command -v valgrind >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  install_missing nginx valgrind openssl
+  nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+fi
+if [ ! -x "$nginx_bin" ]; then
+  echo "bench_request.sh: nginx is not installed, skipped" >&2
+  exit 0
+fi
+have_valgrind=1
+command -v valgrind >/dev/null 2>&1 || { have_valgrind=0; echo "bench_request.sh: valgrind missing, no instruction counts" >&2; }
+
+# ------------------------------------------------------------ processes we own
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/bench_request.XXXXXX")"
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------ certificate and nginx
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+ca="$tmp/cert.pem"
+
+free_port() {  # a port nobody listens on now, below Linux's ephemeral range (32768-)
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+# The legacy run reply (WIRE.md §1): {"status","output","conversation_id"}.
+reply='{"status":"success","output":"Your order shipped on Monday and arrives tomorrow before noon.","conversation_id":"6f1c2a9e4b7d40a1"}'
+mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
+start_nginx() {  # picks two free ports, writes the config, starts nginx; 0 when both listeners answer
+  plain_port="$(free_port)"
+  tls_port="$(free_port)"
+  while [ "$tls_port" = "$plain_port" ]; do tls_port="$(free_port)"; done
+  cat > "$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  client_body_temp_path $tmp/nginx/tmp/body;
+  proxy_temp_path $tmp/nginx/tmp/proxy;
+  fastcgi_temp_path $tmp/nginx/tmp/fastcgi;
+  uwsgi_temp_path $tmp/nginx/tmp/uwsgi;
+  scgi_temp_path $tmp/nginx/tmp/scgi;
+  ssl_certificate $tmp/cert.pem;
+  ssl_certificate_key $tmp/key.pem;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {
+    listen 127.0.0.1:$plain_port;
+    listen 127.0.0.1:$tls_port ssl;
+    location = /api/chatbots/run {
+      default_type application/json;
+      return 200 '$reply';
+    }
+    location / { return 404; }
+  }
+}
+EOF
+"$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" \
+  > "$tmp/nginx/logs/stdout.log" 2>&1 &
+nginx_pid=$!
+pids+=("$nginx_pid")
+for _ in $(seq 100); do
+  if curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
+       "http://127.0.0.1:$plain_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
+     curl -sf --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
+       "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null; then
+    return 0
+  fi
+  kill -0 "$nginx_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$nginx_pid" 2>/dev/null || true
+wait "$nginx_pid" 2>/dev/null || true
+return 1
+}
+up=0
+for _ in 1 2 3 4 5; do  # a port taken between the check and the bind: try others
+  if start_nginx; then up=1; break; fi
+done
+if [ "$up" != 1 ]; then
+  echo "bench_request.sh: nginx did not start" >&2
+  cat "$tmp/nginx/logs/"*.log >&2 || true
+  exit 1
+fi
+nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
+
+url_of() { if [ "$1" = tls ]; then echo "https://127.0.0.1:$tls_port"; else echo "http://127.0.0.1:$plain_port"; fi; }
+
+read -r -a clients <<< "$("$bin" --list)"
+echo "== request cost: ${clients[*]} against nginx $nginx_version (127.0.0.1, $conc keep-alive connections, one client thread) =="
+echo "   plain http://127.0.0.1:$plain_port, TLS https://127.0.0.1:$tls_port; nginx pid $nginx_pid (1 process, access_log off)"
+
+# ------------------------------------------------------------ timed rounds
+raw="$tmp/rounds.txt"
+: > "$raw"
+for r in $(seq "$rounds"); do
+  order=("${clients[@]}")
+  if [ $((r % 2)) = 0 ]; then  # reversed on even rounds
+    order=(); for ((i = ${#clients[@]} - 1; i >= 0; i--)); do order+=("${clients[$i]}"); done
+  fi
+  echo "   round $r/$rounds: ${order[*]}"
+  for t in plain tls; do
+    for c in "${order[@]}"; do
+      line="$(timeout 120 "$bin" --client "$c" --url "$(url_of "$t")" --ca "$ca" \
+                --requests "$requests" --warmup "$warmup" --conc "$conc" --max-seconds "$max_seconds" \
+                --server-pid "$nginx_pid" | grep '^RESULT ' || true)"
+      if [ -z "$line" ]; then echo "   $t $c: no result" >&2; continue; fi
+      echo "round=$r $line" >> "$raw"
+    done
+  done
+done
+
+# ------------------------------------------------------------ callgrind
+cg_dir="$results/callgrind"
+rm -rf "$cg_dir"
+mkdir -p "$cg_dir"
+cg="$tmp/callgrind.txt"
+: > "$cg"
+total_ir() {  # the sum over every dump of one run of its "totals:" line (else "summary:")
+  local f s=0 v
+  for f in "$@"; do
+    v="$(awk '/^totals:/ { t = $2 } /^summary:/ { s = $2 } END { print (t != "" ? t : s) }' "$f")"
+    s=$((s + ${v:-0}))
+  done
+  echo "$s"
+}
+if [ "$have_valgrind" = 1 ]; then
+  echo "   callgrind: $cg_short and $cg_long requests per client and transport"
+  for t in plain tls; do
+    for c in "${clients[@]}"; do
+      for n in "$cg_short" "$cg_long"; do
+        base="$cg_dir/$t-$c-$n"
+        line="$(timeout "$cg_timeout" valgrind --tool=callgrind --callgrind-out-file="$base.out" \
+                  --dump-instr=no --compress-strings=no --compress-pos=no \
+                  "$bin" --client "$c" --url "$(url_of "$t")" --ca "$ca" --requests "$n" \
+                  --warmup "$warmup" --conc "$conc" --max-seconds "$cg_timeout" 2>"$base.log" \
+                | grep '^RESULT ' || true)"
+        done_n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$line")"
+        if [ -z "$line" ] || [ "$done_n" != "$n" ]; then
+          echo "   callgrind $t $c $n: no result (see $base.log)" >&2
+          continue
+        fi
+        ir="$(total_ir "$base".out*)"
+        # The window's own dump: the middle one ("window"), for the profile.
+        win_file="$(grep -l '^desc: Trigger: Client Request: window' "$base".out* 2>/dev/null | head -1 || true)"
+        win_ir=0; [ -n "$win_file" ] && win_ir="$(total_ir "$win_file")"
+        echo "$t $c $n $ir $win_ir ${win_file:-none}" >> "$cg"
+      done
+    done
+  done
+fi
+
+# ------------------------------------------------------------ profiles of the window
+# From the long callgrind run of each client: the window's own dump, self cost
+# per request grouped by component, heap allocations per request, and the top
+# inclusive functions.
+prof="$results/profiles"
+allocs="$tmp/allocs.txt"
+: > "$allocs"
+rm -rf "$prof"
+if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
+  mkdir -p "$prof"
+  while read -r t c n _ _ wfile; do
+    [ "$n" = "$cg_long" ] && [ "$wfile" != none ] || continue
+    perl "$here/scripts/callgrind_breakdown.pl" "$n" "$wfile" 40 > "$prof/$t-$c-self.tsv"
+    awk -F'\t' -v t="$t" -v c="$c" '$1 == "total" && $2 == "heap allocations" { print t, c, $3 }' \
+      "$prof/$t-$c-self.tsv" >> "$allocs"
+    if command -v callgrind_annotate >/dev/null 2>&1; then
+      callgrind_annotate --inclusive=yes --threshold=100 "$wfile" 2>/dev/null \
+        | perl "$here/scripts/callgrind_breakdown.pl" --annotate "$n" 60 > "$prof/$t-$c-inclusive.txt" || true
+    fi
+  done < "$cg"
+fi
+
+# ------------------------------------------------------------ figures
+mkdir -p "$results"
+echo '*' > "$results/.gitignore"
+json="$results/request_cost.json"
+cpu_model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+cores="$(nproc)"
+kernel="$(uname -r)"
+compiler="$(sed -n 's/^CMAKE_CXX_COMPILER:[^=]*=//p' "$build_dir/CMakeCache.txt" | head -1)"
+compiler_version="$("${compiler:-c++}" --version 2>/dev/null | head -1 || true)"
+build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$build_dir/CMakeCache.txt" | head -1)"
+boost_version="$(sed -n 's/^#define BOOST_LIB_VERSION "\(.*\)"/\1/p' /usr/include/boost/version.hpp 2>/dev/null | tr _ . || true)"
+openssl_version="$(openssl version | awk '{print $2}')"
+commit="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+awk -v quick="$quick" -v rounds="$rounds" -v requests="$requests" -v conc="$conc" \
+    -v cg_short="$cg_short" -v cg_long="$cg_long" -v clients="${clients[*]}" \
+    -v cpu_model="$cpu_model" -v cores="$cores" -v kernel="$kernel" -v compiler="$compiler_version" \
+    -v build_type="$build_type" -v boost="$boost_version" -v openssl="$openssl_version" \
+    -v nginx="$nginx_version" -v commit="$commit" -v json="$json" -v cgfile="$cg" -v allocfile="$allocs" '
+function median(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+  if (n == 0) return -1
+  return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
+function put(name, v, fmt) { if (v == "" || v < 0) return; out[++nout] = sprintf("  \"%s\": " fmt, name, v) }
+function puts_(name, v) { gsub(/"/, "\\\"", v); out[++nout] = sprintf("  \"%s\": \"%s\"", name, v) }
+function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
+function num(v, fmt) { return (v > 0) ? sprintf(fmt, v) : "-" }
+FILENAME == allocfile { heap[$1, $2] = $3; next }
+FILENAME == cgfile {
+  # transport client n ir window_ir window_file
+  ir[$1, $2, $3] = $4; win[$1, $2, $3] = $5
+  next
+}
+{
+  delete f
+  for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+  if (f["requests"] <= 0 || f["errors"] > 0) next
+  k = f["transport"] SUBSEP f["client"]
+  n = f["requests"]; s = f["seconds"]
+  add(k SUBSEP "cpu", (f["user_s"] + f["sys_s"]) * 1e6 / n)
+  add(k SUBSEP "user", f["user_s"] * 1e6 / n)
+  add(k SUBSEP "rate", n / s)
+  add(k SUBSEP "client_pct", (f["user_s"] + f["sys_s"]) / s * 100)
+  if (f["server_cpu_s"] >= 0) add(k SUBSEP "server_pct", f["server_cpu_s"] / s * 100)
+  add(k SUBSEP "conns", f["connections"])
+}
+END {
+  nc = split(clients, cl, " ")
+  puts_("machine_cpu", cpu_model); put("machine_cores", cores, "%d"); puts_("machine_kernel", kernel)
+  puts_("compiler", compiler); puts_("build_type", build_type); puts_("boost", boost)
+  puts_("openssl", openssl); puts_("nginx", nginx); puts_("chatwire_commit", commit)
+  put("quick", quick, "%d"); put("rounds", rounds, "%d"); put("requests_per_round", requests, "%d")
+  put("connections", conc, "%d"); put("callgrind_short_requests", cg_short, "%d"); put("callgrind_long_requests", cg_long, "%d")
+  printf "\n%-5s %-19s %9s %6s %8s %6s %8s %6s %8s %7s %7s  %s\n", "", "client", "instr/req", "x bare", "cpu us", "x bare", "user us", "x bare", "req/s", "client%", "nginx%", "flags"
+  flagged = 0
+  for (ti = 1; ti <= 2; ti++) {
+    t = (ti == 1) ? "plain" : "tls"; pre = (t == "tls") ? "tls_" : ""
+    for (ci = 1; ci <= nc; ci++) {
+      c = cl[ci]; k = t SUBSEP c
+      cpu[t, c] = median(vals[k SUBSEP "cpu"]); user[t, c] = median(vals[k SUBSEP "user"])
+      rate[t, c] = median(vals[k SUBSEP "rate"]); cpct[t, c] = median(vals[k SUBSEP "client_pct"])
+      spct[t, c] = median(vals[k SUBSEP "server_pct"])
+      ipr[t, c] = -1; wpr[t, c] = -1
+      if (((t SUBSEP c SUBSEP cg_short) in ir) && ((t SUBSEP c SUBSEP cg_long) in ir))
+        ipr[t, c] = (ir[t, c, cg_long] - ir[t, c, cg_short]) / (cg_long - cg_short)
+      if (((t SUBSEP c SUBSEP cg_long) in win) && win[t, c, cg_long] > 0) wpr[t, c] = win[t, c, cg_long] / cg_long
+    }
+    for (ci = 1; ci <= nc; ci++) {
+      c = cl[ci]; b = "beast_bare"
+      flags = ""
+      if (cpu[t, c] < 0) flags = "no result"
+      else {
+        if (cpct[t, c] < 90) flags = flags sprintf("client %.0f%% of a core; ", cpct[t, c])
+        if (spct[t, c] > 90) flags = flags sprintf("nginx saturated (%.0f%%); ", spct[t, c])
+      }
+      sub(/; $/, "", flags)
+      if (flags != "") flagged++
+      printf "%-5s %-19s %9s %6s %8s %6s %8s %6s %8s %7s %7s  %s\n", t, c,
+        num(ipr[t, c], "%.0f"), ratio(ipr[t, c], ipr[t, b]),
+        num(cpu[t, c], "%.1f"), ratio(cpu[t, c], cpu[t, b]),
+        num(user[t, c], "%.1f"), ratio(user[t, c], user[t, b]),
+        num(rate[t, c], "%.0f"), num(cpct[t, c], "%.0f"), num(spct[t, c], "%.0f"), flags
+      put(pre "cpu_us_per_request_" c, cpu[t, c], "%.3f")
+      put(pre "user_us_per_request_" c, user[t, c], "%.3f")
+      put(pre "requests_per_s_" c, rate[t, c], "%.0f")
+      put(pre "client_cpu_percent_" c, cpct[t, c], "%.1f")
+      put(pre "nginx_cpu_percent_" c, spct[t, c], "%.1f")
+      put(pre "instructions_per_request_" c, ipr[t, c], "%.0f")
+      put(pre "window_instructions_per_request_" c, wpr[t, c], "%.0f")
+      if ((t SUBSEP c) in heap) put(pre "heap_allocations_per_request_" c, heap[t, c], "%.1f")
+      if (c != b) {
+        if (cpu[t, c] > 0 && cpu[t, b] > 0) put(pre "cpu_ratio_to_beast_bare_" c, cpu[t, c] / cpu[t, b], "%.3f")
+        if (user[t, c] > 0 && user[t, b] > 0) put(pre "user_ratio_to_beast_bare_" c, user[t, c] / user[t, b], "%.3f")
+        if (ipr[t, c] > 0 && ipr[t, b] > 0) put(pre "instructions_ratio_to_beast_bare_" c, ipr[t, c] / ipr[t, b], "%.3f")
+      }
+      if (flags != "") puts_(pre "flag_" c, flags)
+    }
+  }
+  printf "{\n" > json
+  for (i = 1; i <= nout; i++) printf "%s%s\n", out[i], (i < nout ? "," : "") > json
+  printf "}\n" > json
+  print ""
+  print "   instr/req: user-space instructions per request (callgrind, " cg_long " minus " cg_short " requests);"
+  print "   cpu us: client user+system CPU per request (getrusage over the window), user us: user alone;"
+  print "   medians of " rounds " rounds; x bare = ratio to beast_bare in this run (>1: costlier)."
+  if (flagged) print "   flags: a client below 90% of a core was waiting (on nginx or on the other processes of this machine)."
+}' "$allocs" "$cg" "$raw"
+
+# ------------------------------------------------------------ the profiles side by side
+if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
+  for t in plain tls; do
+    ls "$prof/$t-"*-self.tsv >/dev/null 2>&1 || continue
+    echo
+    echo "   $t: self instructions per request by component (callgrind, window of the $cg_long-request run)"
+    awk -F'\t' -v clients="${clients[*]}" -v t="$t" '
+      FNR == 1 { c = FILENAME; sub(/.*\//, "", c); sub("^" t "-", "", c); sub(/-self\.tsv$/, "", c) }
+      $1 == "total" && $2 == "all" { tot[c] = $3 }
+      $1 == "total" && $2 == "heap allocations" { heap[c] = $3 }
+      $1 == "category" { v[$2, c] = $3; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } sum[$2] += $3 }
+      END {
+        nc = split(clients, cl, " ")
+        printf "   %-46s", "component"; for (i = 1; i <= nc; i++) printf " %18s", cl[i]; printf "\n"
+        # Sort components by their largest cost over the clients.
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (sum[order[j]] > sum[order[i]]) { x = order[i]; order[i] = order[j]; order[j] = x }
+        for (i = 1; i <= n; i++) {
+          printf "   %-46s", order[i]
+          for (k = 1; k <= nc; k++) printf " %18s", ((order[i], cl[k]) in v) ? v[order[i], cl[k]] : "-"
+          printf "\n"
+        }
+        printf "   %-46s", "total"; for (i = 1; i <= nc; i++) printf " %18s", (cl[i] in tot) ? tot[cl[i]] : "-"; printf "\n"
+        printf "   %-46s", "heap allocations per request"; for (i = 1; i <= nc; i++) printf " %18s", (cl[i] in heap) ? heap[cl[i]] : "-"; printf "\n"
+      }' "$prof/$t-"*-self.tsv
+  done
+  echo "   per client: $prof/<transport>-<client>-self.tsv (components, top functions), -inclusive.txt; raw: $cg_dir"
+fi
+echo "   JSON: $json"
