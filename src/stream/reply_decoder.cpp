@@ -34,7 +34,7 @@ constexpr std::size_t max_sniffed = 64 * 1024;
 
 } // namespace
 
-reply_decoder::reply_decoder(format f, reply_options options)
+reply_decoder::reply_decoder(format f, reply_options options, std::string conversation_id)
     : frame_(options.frame == framing::json_lines || (options.frame == framing::automatic && f == format::chatbotkit_jsonl)
                  ? frame_state::json_lines
              : options.frame == framing::sse || f != format::vectorshift_sse ? frame_state::sse
@@ -42,7 +42,7 @@ reply_decoder::reply_decoder(format f, reply_options options)
       sse_(sse_decoder::options{.max_event_size = options.max_event_bytes}),
       jsonl_(jsonl_decoder::options{.max_line_size = options.max_event_bytes}),
       mapper_(make_mapper(f, options.max_reply_bytes)),
-      conversation_id_(std::move(options.conversation_id)) {}
+      conversation_id_(std::move(conversation_id)) {}
 
 // VectorShift may answer with bare JSON lines instead of SSE: the first
 // significant byte tells. True once decided; the bytes seen until then are

@@ -11,34 +11,21 @@
 #include <chatwire/stream/format.hpp>
 #include <chatwire/stream/jsonl_decoder.hpp>
 #include <chatwire/stream/pollybot_mapper.hpp>
+#include <chatwire/stream/reply_options.hpp>
 #include <chatwire/stream/sse_decoder.hpp>
 #include <chatwire/stream/vectorshift_mapper.hpp>
 
-#include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
 
 namespace chatwire::stream {
 
-/// How a body is framed. `automatic` follows the format: SSE, or JSON lines
-/// for ChatBotKit; a VectorShift body starting with `{` or `[` is JSON lines.
-enum class framing { automatic, sse, json_lines };
-
-struct reply_options {
-    /// The reply text kept in text_so_far(): a reply that would outgrow it
-    /// ends with errc::reply_too_large (the text before it is kept).
-    std::size_t max_reply_bytes = std::size_t{16} << 20;
-    /// One SSE event or JSON line: a larger one ends with errc::event_too_large.
-    std::size_t max_event_bytes = std::size_t{16} << 20;
-    framing frame = framing::automatic;
-    /// The conversation the reply continues, if known before the body says so.
-    std::string conversation_id;
-};
-
 class reply_decoder {
 public:
-    explicit reply_decoder(format f, reply_options options = {});
+    /// `conversation_id`: the conversation the reply continues, if known
+    /// before the body says so.
+    explicit reply_decoder(format f, reply_options options = {}, std::string conversation_id = {});
 
     /// The next piece of the body. Call it on a new decoder or after next()
     /// returned false. The piece is read in place: it must stay valid until
