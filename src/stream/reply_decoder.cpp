@@ -28,6 +28,14 @@ bool says_nothing_yet(std::string_view head) noexcept {
     return head.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+// A BOM and blank lines mean nothing before JSON lines; a mapper would take
+// them for a line that is not JSON.
+std::string_view without_leading_blanks(std::string_view head) noexcept {
+    if (head.starts_with(bom)) head.remove_prefix(bom.size());
+    const std::size_t at = head.find_first_not_of(" \t\r\n");
+    return at == std::string_view::npos ? std::string_view{} : head.substr(at);
+}
+
 // Past this many leading blanks a body is taken as SSE, so that a peer cannot
 // make the decoder hold an endless run of them.
 constexpr std::size_t max_sniffed = 64 * 1024;
@@ -65,6 +73,7 @@ void reply_decoder::feed(std::string_view piece) {
         if (frame_ == frame_state::undecided) {
             if (!decide_framing(piece)) return;
             if (!sniffed_.empty()) piece = sniffed_;  // lives until the next feed()
+            if (frame_ == frame_state::json_lines) piece = without_leading_blanks(piece);
         } else if (!sniffed_.empty()) {
             // The decoder copied what it still needed when it asked for more.
             sniffed_.clear();
