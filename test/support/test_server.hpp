@@ -11,6 +11,7 @@
 //   /truncate                  chunked body cut off after two chunks
 //   /endless-chunk-header?bytes=N  a chunk-size line N bytes long that never ends
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
+//   /encoded                   a body with Content-Encoding: gzip
 #include <chatwire/tls/self_signed.hpp>
 
 #include <boost/asio/io_context.hpp>
