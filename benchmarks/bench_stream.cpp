@@ -87,7 +87,10 @@ private:
     std::thread thread_;
 };
 
-asio::awaitable<void> drain_replies(chatwire::http::client& client, std::string url, int replies, bool use_try_next,
+// How the loop takes each event.
+enum class way { async_next, try_next, next_awaitable };
+
+asio::awaitable<void> drain_replies(chatwire::http::client& client, std::string url, int replies, way how,
                                     std::int64_t& events, bool& failed) {
     for (int i = 0; i < replies; ++i) {
         chatwire::http::request req;
@@ -104,7 +107,9 @@ asio::awaitable<void> drain_replies(chatwire::http::client& client, std::string 
         for (;;) {
             chatwire::error_code nec;
             chatwire::event ev;
-            if (!use_try_next || !stream.try_next(nec, ev)) std::tie(nec, ev) = co_await stream.async_next(tuple_awaitable);
+            if (how == way::next_awaitable) std::tie(nec, ev) = co_await stream.next();
+            else if (how == way::async_next || !stream.try_next(nec, ev))
+                std::tie(nec, ev) = co_await stream.async_next(tuple_awaitable);
             if (nec == chatwire::errc::end_of_stream) break;
             if (nec) {
                 failed = true;
@@ -118,19 +123,19 @@ asio::awaitable<void> drain_replies(chatwire::http::client& client, std::string 
 
 // state.range(0): token events per reply (a long reply shows the per-event
 // cost; a short one adds the per-request cost of opening the stream).
-void chat_stream_events(benchmark::State& state, bool chunked, bool use_try_next) {
+void chat_stream_events(benchmark::State& state, bool chunked, way how) {
     canned_server server(canned_response(static_cast<int>(state.range(0)), chunked));
     const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/chat";
     asio::io_context io;
     chatwire::http::client client(io.get_executor());
     std::int64_t events = 0;
     bool failed = false;
-    asio::co_spawn(io, drain_replies(client, url, 2, use_try_next, events, failed), asio::detached);  // warm-up
+    asio::co_spawn(io, drain_replies(client, url, 2, how, events, failed), asio::detached);  // warm-up
     io.run();
     events = 0;
     for (auto _ : state) {
         io.restart();
-        asio::co_spawn(io, drain_replies(client, url, 10, use_try_next, events, failed), asio::detached);
+        asio::co_spawn(io, drain_replies(client, url, 10, how, events, failed), asio::detached);
         io.run();
     }
     if (failed) state.SkipWithError("a reply failed");
@@ -139,11 +144,14 @@ void chat_stream_events(benchmark::State& state, bool chunked, bool use_try_next
 }
 
 // Every event through async_next: a post (and an epoll_wait) per event.
-void BM_async_next_content_length(benchmark::State& state) { chat_stream_events(state, false, false); }
-void BM_async_next_chunked(benchmark::State& state) { chat_stream_events(state, true, false); }
+void BM_async_next_content_length(benchmark::State& state) { chat_stream_events(state, false, way::async_next); }
+void BM_async_next_chunked(benchmark::State& state) { chat_stream_events(state, true, way::async_next); }
 // Buffered events through try_next, async_next only when a read is needed.
-void BM_try_next_content_length(benchmark::State& state) { chat_stream_events(state, false, true); }
-void BM_try_next_chunked(benchmark::State& state) { chat_stream_events(state, true, true); }
+void BM_try_next_content_length(benchmark::State& state) { chat_stream_events(state, false, way::try_next); }
+void BM_try_next_chunked(benchmark::State& state) { chat_stream_events(state, true, way::try_next); }
+// The documented loop, `co_await stream.next()`: try_next inside an awaitable.
+void BM_next_awaitable_content_length(benchmark::State& state) { chat_stream_events(state, false, way::next_awaitable); }
+void BM_next_awaitable_chunked(benchmark::State& state) { chat_stream_events(state, true, way::next_awaitable); }
 
 } // namespace
 
@@ -151,5 +159,7 @@ BENCHMARK(BM_async_next_content_length)->Arg(1000)->Unit(benchmark::kMillisecond
 BENCHMARK(BM_async_next_chunked)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_try_next_content_length)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_try_next_chunked)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_next_awaitable_content_length)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_next_awaitable_chunked)->Arg(1000)->Arg(50)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -5,13 +5,18 @@
 #include <chatwire/error.hpp>
 #include <chatwire/http/body_stream.hpp>
 #include <chatwire/stream/event.hpp>
+#include <chatwire/stream/format.hpp>
+#include <chatwire/stream/reply_options.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <tuple>
 
 namespace chatwire {
 
@@ -19,11 +24,7 @@ using stream::event;
 using stream::event_kind;
 
 /// How a stream's body is framed and which API's events it carries.
-enum class stream_format {
-    vectorshift_sse,  ///< legacy `output` (cumulative or chunked) and v1 `output_value`
-    chatbotkit_jsonl, ///< ChatBotKit JSON lines
-    pollybot_sse,     ///< PollyBot start/token/done/error and [DONE]
-};
+using stream_format = stream::format;
 
 namespace detail {
 struct chat_stream_state;
@@ -36,15 +37,29 @@ public:
     chat_stream() = default;
     chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
                 std::string conversation_id = {});
+    /// With limits of its own (the longest reply text, the largest event).
+    chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
+                std::string conversation_id, stream::reply_options options);
     chat_stream(chat_stream&&) noexcept = default;
     chat_stream& operator=(chat_stream&&) noexcept = default;
     ~chat_stream();
+
+    /// The next event, as an awaitable that completes at once when the event
+    /// was already received: `auto [ec, ev] = co_await stream.next();`. The
+    /// cheap way to loop in a coroutine: it takes what try_next() finds and
+    /// suspends (through async_next) only when a read is needed, where
+    /// async_next(use_awaitable) pays a trip through the io_context for
+    /// every event. Same results as async_next; the stream must outlive the
+    /// awaitable.
+    boost::asio::awaitable<std::tuple<error_code, event>> next();
 
     /// The next event: void(error_code, event). The normal end is
     /// errc::end_of_stream; a body that ends before the API's terminal event is
     /// errc::truncated_stream; an error event inside the stream is
     /// errc::stream_error (or errc::run_failed) with the provider's code and
-    /// message in diagnostics(). text_so_far() keeps what arrived in every case.
+    /// message in diagnostics(); a reply text longer than the options allow is
+    /// errc::reply_too_large; a compressed body errc::unsupported_encoding.
+    /// text_so_far() keeps what arrived in every case.
     /// Terminal cancellation closes the connection. One call at a time: a
     /// second while one is pending completes with errc::invalid_argument. On
     /// an error the event is empty. Precondition: is_open().

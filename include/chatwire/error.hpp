@@ -49,6 +49,8 @@ enum class errc {
     // caller input
     invalid_argument,        ///< a request field failed validation before anything was sent
     retry_budget_exhausted,  ///< retries stopped because the shared budget ran dry
+    reply_too_large,         ///< a streamed reply's text outgrew the configured maximum
+    unsupported_encoding,    ///< the response body has a Content-Encoding this client does not decode
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -2,20 +2,18 @@
 // body from stdin and prints one compact JSON object per event.
 #include "commands.hpp"
 
-#include <chatwire/stream/chatbotkit_mapper.hpp>
 #include <chatwire/stream/jsonl_decoder.hpp>
-#include <chatwire/stream/pollybot_mapper.hpp>
+#include <chatwire/stream/reply_decoder.hpp>
 #include <chatwire/stream/sse_decoder.hpp>
-#include <chatwire/stream/vectorshift_mapper.hpp>
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace chatwire::cli {
@@ -25,6 +23,7 @@ namespace po = boost::program_options;
 using namespace chatwire::stream;
 
 constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_api_error = 3;
+constexpr std::size_t max_chunk_size = std::size_t{64} << 20;
 
 // Length of the valid UTF-8 sequence at s[i], or minus the length of the
 // maximal ill-formed subpart there (each becomes one U+FFFD, as decoders do).
@@ -141,23 +140,11 @@ std::string mapped_event_json(const event& ev) {
     return out;
 }
 
-using any_mapper = std::variant<std::monostate, chatbotkit_mapper, vectorshift_mapper, pollybot_mapper>;
-
-std::optional<any_mapper> make_mapper(const std::string& api) {
-    if (api.empty()) return any_mapper{};
-    if (api == "chatbotkit") return any_mapper{chatbotkit_mapper{}};
-    if (api == "vectorshift") return any_mapper{vectorshift_mapper{}};
-    if (api == "pollybot") return any_mapper{pollybot_mapper{}};
-    return std::nullopt;
-}
-
-// Feeds pieces to the chosen decoder and prints what comes out; remembers the
-// exit code of the first failure.
-class session {
+// Raw framing without an API: every SSE event or JSON line as it came.
+class raw_session {
 public:
-    session(bool sse, any_mapper mapper) : sse_(sse), mapper_(std::move(mapper)) {}
+    explicit raw_session(bool sse) : sse_(sse) {}
 
-    void use_jsonl() { sse_ = false; }
     bool failed() const { return exit_code_ != exit_ok; }
     int exit_code() const { return exit_code_; }
 
@@ -181,18 +168,6 @@ public:
             jsonl_decoder_.finish();
             drain_jsonl();
         }
-        if (failed() || std::holds_alternative<std::monostate>(mapper_)) return;
-        const bool terminal = std::visit(
-            [](auto& m) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return true;
-                else return m.terminal_seen();
-            },
-            mapper_);
-        if (!terminal) {
-            exit_code_ = exit_failure;
-            std::cerr << "chatwire decode: " << make_error_code(errc::truncated_stream).message() << " (after "
-                      << count_ << " events)\n";
-        }
     }
 
 private:
@@ -202,12 +177,8 @@ private:
         for (;;) {
             const decode_status status = sse_decoder_.next(ev, ec);
             if (status == decode_status::need_more) return;
-            if (status == decode_status::error) return fail(exit_failure, ec.message(), {});
+            if (status == decode_status::error) return fail(ec.message());
             ++count_;
-            if (!std::holds_alternative<std::monostate>(mapper_)) {
-                if (!map(ev.data)) return;
-                continue;
-            }
             std::string out = "{\"event\":";
             append_json_string(out, ev.type);
             append_field(out, "data", ev.data);
@@ -223,17 +194,13 @@ private:
         for (;;) {
             const decode_status status = jsonl_decoder_.next(line, ec);
             if (status == decode_status::need_more) return;
-            if (status == decode_status::error) return fail(exit_failure, ec.message(), {});
+            if (status == decode_status::error) return fail(ec.message());
             ++count_;
-            if (!std::holds_alternative<std::monostate>(mapper_)) {
-                if (!map(line)) return;
-                continue;
-            }
             boost::json::parse_options lenient;
             lenient.allow_invalid_utf8 = true;
             boost::system::error_code parse_ec;
             boost::json::parse(line, parse_ec, {}, lenient);  // validation only
-            if (parse_ec) return fail(exit_failure, "malformed JSON line: " + parse_ec.message(), {});
+            if (parse_ec) return fail("malformed JSON line: " + parse_ec.message());
             std::string out;
             append_compact_json(out, line);
             out.push_back('\n');
@@ -241,38 +208,109 @@ private:
         }
     }
 
-    bool map(std::string_view payload) {
-        return std::visit(
-            [&](auto& m) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) {
-                    return true;
-                } else {
-                    event ev;
-                    bool produced = false;
-                    diagnostics diag;
-                    const error_code ec = m.map(payload, ev, produced, diag);
-                    if (produced) std::cout << mapped_event_json(ev) << '\n';
-                    if (ec) fail(ec == errc::malformed_event ? exit_failure : exit_api_error, ec.message(), diag);
-                    return !ec;
-                }
-            },
-            mapper_);
-    }
-
-    void fail(int code, const std::string& what, const diagnostics& diag) {
-        exit_code_ = code;
-        std::cerr << "chatwire decode: event " << count_ << ": " << what;
-        if (const std::string details = diag.to_string(); !details.empty()) std::cerr << " (" << details << ")";
-        std::cerr << '\n';
+    void fail(const std::string& what) {
+        exit_code_ = exit_failure;
+        std::cerr << "chatwire decode: event " << count_ << ": " << what << '\n';
     }
 
     bool sse_;
-    any_mapper mapper_;
     sse_decoder sse_decoder_;
     jsonl_decoder jsonl_decoder_;
     std::size_t count_ = 0;
     int exit_code_ = exit_ok;
 };
+
+// An API's events through the same reply_decoder that chat_stream drives:
+// one line per event, and the exit code of how the reply ended.
+class reply_session {
+public:
+    reply_session(format f, reply_options options) : decoder_(f, std::move(options)) {}
+
+    bool failed() const { return exit_code_ != exit_ok; }
+    int exit_code() const { return exit_code_; }
+
+    void feed(std::string_view piece) {
+        if (ended_) return;
+        decoder_.feed(piece);
+        drain();
+    }
+
+    void finish() {
+        if (ended_) return;
+        decoder_.finish(errc::end_of_stream);
+        if (decoder_.ended_inside_event())
+            std::cerr << "chatwire decode: input ended inside an event; it was not dispatched\n";
+        drain();
+    }
+
+private:
+    void drain() {
+        error_code ec;
+        event ev;
+        while (!ended_ && decoder_.next(ec, ev)) {
+            if (!ec) {
+                std::cout << mapped_event_json(ev) << '\n';
+                continue;
+            }
+            ended_ = true;
+            if (ec == errc::end_of_stream) return;
+            if (!ev.raw.empty()) std::cout << mapped_event_json(ev) << '\n';  // the provider's error event
+            report(ec);
+        }
+    }
+
+    void report(error_code ec) {
+        const bool from_api = ec == errc::stream_error || ec == errc::run_failed;
+        exit_code_ = from_api ? exit_api_error : exit_failure;
+        if (ec == errc::truncated_stream) {
+            std::cerr << "chatwire decode: " << ec.message() << " (after " << decoder_.payload_count() << " events)\n";
+            return;
+        }
+        std::cerr << "chatwire decode: event " << decoder_.payload_count() << ": " << ec.message();
+        if (const std::string details = decoder_.diagnostics().to_string(); !details.empty())
+            std::cerr << " (" << details << ")";
+        std::cerr << '\n';
+    }
+
+    reply_decoder decoder_;
+    bool ended_ = false;
+    int exit_code_ = exit_ok;
+};
+
+std::optional<format> format_of(const std::string& api) {
+    if (api == "chatbotkit") return format::chatbotkit_jsonl;
+    if (api == "vectorshift") return format::vectorshift_sse;
+    if (api == "pollybot") return format::pollybot_sse;
+    return std::nullopt;
+}
+
+// Reads stdin in `chunk`-byte pieces (0: as read) and hands them to `session`.
+template <class Session>
+int decode_stdin(Session& session, std::size_t chunk) {
+    std::vector<char> buffer(std::max<std::size_t>(chunk, 64 * 1024));
+    std::size_t held = 0;  // bytes short of a whole chunk, kept for the next read
+    while (!session.failed()) {
+        const std::size_t got = std::fread(buffer.data() + held, 1, buffer.size() - held, stdin);
+        if (got == 0) break;
+        const std::size_t available = held + got;
+        if (chunk == 0) {
+            session.feed({buffer.data(), available});
+            continue;
+        }
+        std::size_t at = 0;
+        for (; available - at >= chunk && !session.failed(); at += chunk) session.feed({buffer.data() + at, chunk});
+        held = available - at;
+        std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(at), buffer.begin() + static_cast<std::ptrdiff_t>(available), buffer.begin());
+    }
+    if (std::ferror(stdin)) {
+        std::cerr << "chatwire decode: cannot read stdin\n";
+        return exit_failure;
+    }
+    if (held != 0) session.feed({buffer.data(), held});
+    session.finish();
+    std::cout.flush();
+    return session.exit_code();
+}
 
 void usage(std::ostream& os, const po::options_description& options) {
     os << "usage: chatwire decode sse|jsonl [--api vectorshift|chatbotkit|pollybot] [--chunk-size N]\n\n"
@@ -311,50 +349,37 @@ int run_decode(int argc, char** argv) {
         usage(std::cout, options);
         return exit_ok;
     }
-    const std::string format = vm.count("format") ? vm["format"].as<std::string>() : "";
-    if (format != "sse" && format != "jsonl") {
+    const std::string framing_name = vm.count("format") ? vm["format"].as<std::string>() : "";
+    if (framing_name != "sse" && framing_name != "jsonl") {
         std::cerr << "chatwire decode: the format must be 'sse' or 'jsonl'\n";
         usage(std::cerr, options);
         return exit_usage;
     }
     const std::string api = vm["api"].as<std::string>();
-    std::optional<any_mapper> mapper = make_mapper(api);
-    if (!mapper) {
+    const std::optional<format> api_format = format_of(api);
+    if (!api.empty() && !api_format) {
         std::cerr << "chatwire decode: unknown API '" << api << "' (vectorshift, chatbotkit or pollybot)\n";
         return exit_usage;
     }
     const std::size_t chunk = vm["chunk-size"].as<std::size_t>();
+    if (chunk > max_chunk_size) {
+        // Pieces are cut from one buffer of that size: refuse rather than fail to allocate it.
+        std::cerr << "chatwire decode: --chunk-size must be at most " << max_chunk_size << " (64 MiB)\n";
+        usage(std::cerr, options);
+        return exit_usage;
+    }
 
-    session decode(format == "sse", std::move(*mapper));
-    std::vector<char> buffer(std::max<std::size_t>(chunk, 64 * 1024));
-    std::size_t held = 0;  // bytes short of a whole chunk, kept for the next read
-    bool first_read = true;
-    while (!decode.failed()) {
-        const std::size_t got = std::fread(buffer.data() + held, 1, buffer.size() - held, stdin);
-        if (got == 0) break;
-        // VectorShift may send bare JSON lines instead of SSE.
-        if (first_read && format == "sse" && api == "vectorshift" &&
-            vectorshift_mapper::body_is_bare_json({buffer.data(), got}))
-            decode.use_jsonl();
-        first_read = false;
-        const std::size_t available = held + got;
-        if (chunk == 0) {
-            decode.feed({buffer.data(), available});
-            continue;
-        }
-        std::size_t at = 0;
-        for (; available - at >= chunk && !decode.failed(); at += chunk) decode.feed({buffer.data() + at, chunk});
-        held = available - at;
-        std::copy(buffer.begin() + static_cast<std::ptrdiff_t>(at), buffer.begin() + static_cast<std::ptrdiff_t>(available), buffer.begin());
+    if (!api_format) {
+        raw_session session(framing_name == "sse");
+        return decode_stdin(session, chunk);
     }
-    if (std::ferror(stdin)) {
-        std::cerr << "chatwire decode: cannot read stdin\n";
-        return exit_failure;
-    }
-    if (held != 0) decode.feed({buffer.data(), held});
-    decode.finish();
-    std::cout.flush();
-    return decode.exit_code();
+    reply_options reply;
+    // The named framing, except that a VectorShift body may turn out to be bare JSON lines.
+    reply.frame = framing_name == "jsonl" ? framing::json_lines
+                  : *api_format == format::vectorshift_sse ? framing::automatic
+                                                            : framing::sse;
+    reply_session session(*api_format, std::move(reply));
+    return decode_stdin(session, chunk);
 }
 
 } // namespace chatwire::cli

@@ -1,178 +1,78 @@
-// Drives a decoder and a mapper over a body_stream: pull an event from the
-// bytes at hand; read more only when the decoder has used them all.
+// The I/O loop around a reply_decoder: events from the bytes at hand, body
+// pieces already received, and a socket read only when both are used up.
+// Everything about the reply itself is the decoder's; this file only moves
+// bytes and completes handlers.
 #include <chatwire/chat_stream.hpp>
-#include <chatwire/stream/chatbotkit_mapper.hpp>
-#include <chatwire/stream/jsonl_decoder.hpp>
-#include <chatwire/stream/pollybot_mapper.hpp>
-#include <chatwire/stream/sse_decoder.hpp>
-#include <chatwire/stream/vectorshift_mapper.hpp>
-
-#include "../http/body_reader.hpp"
+#include <chatwire/stream/reply_decoder.hpp>
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
 
 #include <new>
 #include <stdexcept>
-#include <variant>
 
 namespace chatwire {
 namespace detail {
 
 struct chat_stream_state {
-    chat_stream_state(boost::asio::any_io_executor ex, http::body_stream b, stream_format f, std::string conv)
-        : executor(std::move(ex)), body(std::move(b)), format(f), conversation_id(std::move(conv)) {
-        switch (f) {
-        case stream_format::vectorshift_sse: mapper.emplace<stream::vectorshift_mapper>(); break;
-        case stream_format::chatbotkit_jsonl: mapper.emplace<stream::chatbotkit_mapper>(); break;
-        case stream_format::pollybot_sse: mapper.emplace<stream::pollybot_mapper>(); break;
-        }
-    }
+    chat_stream_state(boost::asio::any_io_executor ex, http::body_stream b, stream_format f, std::string conv,
+                      stream::reply_options options)
+        : executor(std::move(ex)), body(std::move(b)), decoder(f, options, std::move(conv)) {}
 
     boost::asio::any_io_executor executor;
     http::body_stream body;
-    stream_format format;
-    std::string conversation_id;
-    stream::sse_decoder sse;
-    stream::jsonl_decoder jsonl;
-    std::variant<std::monostate, stream::vectorshift_mapper, stream::chatbotkit_mapper, stream::pollybot_mapper>
-        mapper;
-    diagnostics diag;
-    bool busy = false;        // an async_next is in progress
-    bool json_lines = false;  // a VectorShift body of bare JSON lines instead of SSE
-    bool seen_bytes = false;
-    error_code body_end;   // set once the body has ended (end_of_stream or an error)
-    error_code final_ec;   // once set, every later call returns it
-
-    bool uses_sse() const noexcept { return format != stream_format::chatbotkit_jsonl && !json_lines; }
-
-    stream::decode_status next_payload(std::string_view& payload, error_code& ec) {
-        if (!uses_sse()) return jsonl.next(payload, ec);
-        stream::sse_event ev;
-        auto s = sse.next(ev, ec);
-        payload = ev.data;
-        return s;
-    }
-
-    error_code map(std::string_view payload, event& ev, bool& produced) {
-        return std::visit(
-            [&](auto& m) -> error_code {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return errc::invalid_argument;
-                else return m.map(payload, ev, produced, diag);
-            },
-            mapper);
-    }
-
-    bool terminal_seen() const noexcept {
-        return std::visit(
-            [](const auto& m) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return false;
-                else return m.terminal_seen();
-            },
-            mapper);
-    }
-
-    std::string_view text_so_far() const noexcept {
-        return std::visit(
-            [](const auto& m) -> std::string_view {
-                if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) return {};
-                else return m.text_so_far();
-            },
-            mapper);
-    }
-
-    error_code finish(error_code ec) {
-        final_ec = ec;
-        if (ec != errc::end_of_stream) body.close();
-        return ec;
-    }
-
-    /// An event or a final code from the bytes at hand; false when more bytes are needed.
-    bool try_next(error_code& ec, event& ev) {
-        if (final_ec) {
-            ec = final_ec;
-            return true;
-        }
-        for (;;) {
-            std::string_view payload;
-            auto status = next_payload(payload, ec);
-            if (status == stream::decode_status::error) {
-                ec = finish(ec);
-                return true;
-            }
-            if (status == stream::decode_status::need_more) {
-                if (!body_end) return false;
-                if (body_end == errc::end_of_stream && !terminal_seen()) body_end = errc::truncated_stream;
-                ec = finish(body_end);
-                return true;
-            }
-            bool produced = false;
-            ec = map(payload, ev, produced);
-            if (ec) {
-                ec = finish(ec);
-                return true;
-            }
-            if (produced) {
-                if (!ev.conversation_id.empty() && ev.conversation_id != conversation_id)
-                    conversation_id.assign(ev.conversation_id);
-                return true;
-            }
-        }
-    }
-
-    void on_piece(error_code ec, std::string_view piece) {
-        if (!ec) {
-            if (!seen_bytes && !piece.empty()) {
-                seen_bytes = true;
-                // VectorShift may also answer with bare JSON lines: tell by the first byte.
-                json_lines = format == stream_format::vectorshift_sse &&
-                             stream::vectorshift_mapper::body_is_bare_json(piece);
-            }
-            if (uses_sse()) sse.feed(piece);
-            else jsonl.feed(piece);
-            return;
-        }
-        if (ec.category() != chatwire::error_category()) {
-            // The connection broke mid-body (reset, TLS error): the stream is
-            // cut short; the cause stays in the diagnostics.
-            diag.detail = "the connection broke: " + ec.message();
-            ec = errc::truncated_stream;
-        }
-        body_end = ec;
-        if (ec == errc::end_of_stream || ec == errc::truncated_stream) {
-            // A JSON line needs no terminator; an SSE event cut off is dropped.
-            if (uses_sse()) sse.finish();
-            else jsonl.finish();
-        }
-        if (ec != errc::end_of_stream && diag.detail.empty()) diag.detail = "the response body broke off";
-    }
+    stream::reply_decoder decoder;
+    bool busy = false;    // an async_next is in progress
+    error_code final_ec;  // once set, every later call returns it
 };
 
 namespace {
 
+void on_piece(chat_stream_state& st, error_code ec, std::string_view piece) {
+    if (!ec) {
+        st.decoder.feed(piece);
+        return;
+    }
+    std::string detail;
+    if (ec == errc::unsupported_encoding)
+        detail = "Content-Encoding: " + std::string(st.body.headers()[boost::beast::http::field::content_encoding]);
+    st.decoder.finish(ec, detail);
+}
+
 // An event or a final code from the decoder's bytes and then from the body
-// pieces already in the connection's buffer; false when a read is needed.
-// Runs inside completions too, so running out of memory is a final code
-// rather than an exception out of the caller's io_context::run().
+// pieces already received; false when a read is needed. Runs inside
+// completions too, so running out of memory is a final code rather than an
+// exception out of the caller's io_context::run().
 bool next_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
-    const auto& body = http::detail::state_of(st.body);
     try {
         for (;;) {
-            if (st.try_next(ec, ev)) return true;
-            std::string_view piece;
-            if (!body) st.on_piece(errc::cancelled, {});
-            else if (http::detail::take_piece(*body, ec, piece)) st.on_piece(ec, piece);
-            else {
-                ec = {};
-                return false;
+            if (st.final_ec) {
+                ec = st.final_ec;
+                return true;
             }
+            if (st.decoder.next(ec, ev)) {
+                if (ec) {
+                    st.final_ec = ec;
+                    if (ec != errc::end_of_stream) st.body.close();
+                }
+                return true;
+            }
+            std::string_view piece;
+            error_code body_ec;
+            if (!st.body.try_read_some(body_ec, piece)) return false;
+            on_piece(st, body_ec, piece);
         }
     } catch (const std::bad_alloc&) {
-        ev = event{};
-        ec = st.finish(make_error_code(boost::system::errc::not_enough_memory));
+        st.final_ec = make_error_code(boost::system::errc::not_enough_memory);
+        st.body.close();
+        ec = st.final_ec;
         return true;
     }
 }
@@ -202,9 +102,8 @@ void complete(const std::shared_ptr<chat_stream_state>& st, next_handler handler
     else boost::asio::post(st->executor, std::move(bound));
 }
 
-// Events from the bytes at hand, body pieces from the connection's buffer,
-// and a socket read only when both are used up. Work is kept on the
-// handler's executor while the read is pending.
+// Work is kept on the handler's executor while the read is pending; its
+// cancellation slot goes to the read (which honours terminal cancellation).
 void continue_next(std::shared_ptr<chat_stream_state> st, next_handler handler, bool after_read) {
     error_code ec;
     event ev;
@@ -215,12 +114,13 @@ void continue_next(std::shared_ptr<chat_stream_state> st, next_handler handler, 
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
     auto work = boost::asio::prefer(boost::asio::get_associated_executor(handler, st->executor),
                                     boost::asio::execution::outstanding_work.tracked);
-    auto body = http::detail::state_of(st->body);
-    auto on_filled = [st, h = std::move(handler), work = std::move(work)](error_code ec) mutable {
-        if (ec) st->on_piece(ec, {});
+    auto& body = st->body;
+    auto on_read = [st = std::move(st), h = std::move(handler), work = std::move(work)](
+                       error_code read_ec, std::string_view piece) mutable {
+        on_piece(*st, read_ec, piece);
         continue_next(std::move(st), std::move(h), true);
     };
-    http::detail::async_fill(std::move(body), slot, std::move(on_filled));
+    body.async_read_some(boost::asio::bind_cancellation_slot(slot, std::move(on_read)));
 }
 
 } // namespace
@@ -241,8 +141,12 @@ void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handl
 
 chat_stream::chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
                          std::string conversation_id)
+    : chat_stream(std::move(ex), std::move(body), format, std::move(conversation_id), stream::reply_options{}) {}
+
+chat_stream::chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
+                         std::string conversation_id, stream::reply_options options)
     : state_(std::make_shared<detail::chat_stream_state>(std::move(ex), std::move(body), format,
-                                                         std::move(conversation_id))) {}
+                                                         std::move(conversation_id), options)) {}
 
 chat_stream::~chat_stream() { close(); }
 
@@ -260,13 +164,25 @@ bool chat_stream::try_next(error_code& ec, event& ev) {
     return true;
 }
 
-std::string_view chat_stream::text_so_far() const noexcept { return state_ ? state_->text_so_far() : std::string_view{}; }
+// A plain member coroutine (no lambda captures: see the GCC 12 pitfall). When
+// the event is at hand it returns without suspending: the cost is the frame,
+// which Asio recycles per thread.
+boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() {
+    error_code ec;
+    event ev;
+    if (try_next(ec, ev)) co_return std::make_tuple(ec, ev);
+    co_return co_await async_next(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
+std::string_view chat_stream::text_so_far() const noexcept {
+    return state_ ? state_->decoder.text_so_far() : std::string_view{};
+}
 std::string_view chat_stream::conversation_id() const noexcept {
-    return state_ ? std::string_view(state_->conversation_id) : std::string_view{};
+    return state_ ? state_->decoder.conversation_id() : std::string_view{};
 }
 const diagnostics& chat_stream::get_diagnostics() const noexcept {
     static const diagnostics none;
-    return state_ ? state_->diag : none;
+    return state_ ? state_->decoder.diagnostics() : none;
 }
 
 void chat_stream::close() noexcept {

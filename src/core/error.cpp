@@ -45,6 +45,8 @@ public:
         case errc::stream_error: return "the provider reported an error inside the stream";
         case errc::invalid_argument: return "invalid argument";
         case errc::retry_budget_exhausted: return "retry budget exhausted";
+        case errc::reply_too_large: return "reply text exceeds the configured maximum size";
+        case errc::unsupported_encoding: return "response body has an unsupported Content-Encoding";
         }
         return "unknown chatwire error " + std::to_string(ev);
     }

@@ -3,7 +3,7 @@
 // take_piece() hands out what the bytes at hand hold, with no I/O and no
 // event-loop trip; async_fill() reads more bytes from the socket. No coroutine
 // and no type erasure on the way: a fill is one socket read with a concrete
-// handler. Shared by body_stream and chat_stream (private to the library).
+// handler. body_stream's own: readers use its try_read_some and async_read_some.
 #include "stream_state.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>

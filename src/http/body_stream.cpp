@@ -2,11 +2,14 @@
 // buffer, and each body piece is handed out as a view into it.
 #include "body_reader.hpp"
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
 
 #include <new>
 #include <stdexcept>
@@ -47,7 +50,7 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexce
         return true;
     }
     if (s.closed || !s.conn) {
-        ec = errc::cancelled;
+        ec = s.refused ? s.refused : make_error_code(errc::cancelled);
         return true;
     }
     if (s.next_piece < s.pieces.size()) {
@@ -126,20 +129,43 @@ error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
 namespace {
 
 // The caller's handler with a piece: reported as cancelled if the stream was
-// closed in the meantime (its bytes may be gone). Holds the state weakly: a
-// stream the handler drops must close its connection at once.
+// closed in the meantime (its bytes may be gone). The read counts as pending
+// until the handler runs, as the piece would not survive a second one. Holds
+// the state weakly: a stream the handler drops must close its connection at once.
 auto completion(const std::shared_ptr<stream_state>& state, read_handler handler, error_code ec,
                 std::string_view piece) {
     auto ex = asio::get_associated_executor(handler, state->client->executor);
     return asio::bind_executor(std::move(ex), [weak = std::weak_ptr<stream_state>(state), h = std::move(handler), ec,
                                                piece]() mutable {
-        const bool closed = weak.expired() || weak.lock()->closed;
+        bool closed = true;
+        if (const auto s = weak.lock()) {  // not held while the handler runs: it may drop the stream
+            s->reading = false;
+            closed = s->closed;
+        }
         if (!ec && closed) {
             ec = errc::cancelled;
             piece = {};
         }
         std::move(h)(ec, piece);
     });
+}
+
+// Content codings this client does not undo would reach the decoders as
+// garbage, and then look like a truncated stream: the first one named, if any.
+std::string_view unsupported_coding(const fields& headers) {
+    const auto [first, last] = headers.equal_range(bhttp::field::content_encoding);
+    for (auto f = first; f != last; ++f) {
+        std::string_view list = f->value();
+        while (!list.empty()) {
+            const std::size_t comma = list.find(',');
+            std::string_view coding = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+            while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+            if (!coding.empty() && !boost::beast::iequals(coding, "identity")) return f->value();
+        }
+    }
+    return {};
 }
 
 // The public read: a piece at hand completes through a post (never inside the
@@ -166,11 +192,16 @@ void fill_then_read(std::shared_ptr<stream_state> state, read_handler handler) {
 
 } // namespace
 
-const std::shared_ptr<stream_state>& state_of(const body_stream& body) noexcept { return body.state_; }
-
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler) {
     // A moved-from or default-constructed stream has no executor to complete on.
     if (!state) throw std::logic_error("body_stream::async_read_some on a stream that is not open");
+    if (state->reading) {
+        // A second read would race the first over the same buffer.
+        asio::post(state->client->executor,
+                   asio::append(std::move(handler), make_error_code(errc::invalid_argument), std::string_view{}));
+        return;
+    }
+    state->reading = true;
     error_code ec;
     std::string_view piece;
     if (take_piece(*state, ec, piece)) {
@@ -181,6 +212,27 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
 }
 
 } // namespace detail
+
+body_stream::body_stream(std::shared_ptr<detail::stream_state> state) : state_(std::move(state)) {
+    if (!state_ || state_->finished || state_->closed) return;
+    if (detail::unsupported_coding(state_->headers).empty()) return;
+    state_->refused = errc::unsupported_encoding;
+    state_->closed = true;
+    state_->conn.discard();  // its body is never read
+}
+
+bool body_stream::try_read_some(error_code& ec, std::string_view& piece) noexcept {
+    piece = {};
+    if (!state_) {
+        ec = errc::cancelled;
+        return true;
+    }
+    if (state_->reading) {
+        ec = errc::invalid_argument;
+        return true;
+    }
+    return detail::take_piece(*state_, ec, piece);
+}
 
 body_stream& body_stream::operator=(body_stream&& other) noexcept {
     if (this != &other) {

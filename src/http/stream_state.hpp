@@ -27,6 +27,8 @@ struct stream_state {
     fields headers;
     bool finished = false;                 // the whole body was read
     bool closed = false;                   // closed early or failed
+    bool reading = false;                  // an async_read_some has not completed yet
+    error_code refused;                    // why the body cannot be read at all (reads report it)
 };
 
 } // namespace chatwire::http::detail

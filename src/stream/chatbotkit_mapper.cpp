@@ -23,10 +23,14 @@ struct chatbotkit_mapper::impl {
         {"data", "usage", "token"}, {"data", "end", "reason"},
     };
     std::string text;
+    std::size_t max_text = detail::default_max_text;
     bool terminal = false;
 };
 
 chatbotkit_mapper::chatbotkit_mapper() : impl_(std::make_unique<impl>()) {}
+chatbotkit_mapper::chatbotkit_mapper(std::size_t max_text_bytes) : chatbotkit_mapper() {
+    impl_->max_text = max_text_bytes;
+}
 chatbotkit_mapper::~chatbotkit_mapper() = default;
 chatbotkit_mapper::chatbotkit_mapper(chatbotkit_mapper&&) noexcept = default;
 chatbotkit_mapper& chatbotkit_mapper::operator=(chatbotkit_mapper&&) noexcept = default;
@@ -43,7 +47,10 @@ error_code chatbotkit_mapper::map(std::string_view line, event& out, bool& produ
     if (kind == "token") {
         out.kind = event_kind::token;
         out.text = f[token].text;
-        impl_->text.append(out.text);
+        if (auto ec = detail::append_reply_text(impl_->text, out.text, impl_->max_text, diag)) {
+            produced = false;
+            return ec;
+        }
     } else if (kind == "reasoningToken") {
         out.kind = event_kind::reasoning_token;
         out.text = f[token].text;

@@ -2,7 +2,9 @@
 // Small pieces the three mappers share.
 #include <chatwire/error.hpp>
 
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace chatwire::stream::detail {
@@ -29,6 +31,20 @@ inline error_code provider_error(errc code, diagnostics& diag, std::string_view 
 inline error_code malformed(diagnostics& diag, std::string_view what) {
     diag.detail.assign(what);
     return errc::malformed_event;
+}
+
+/// The reply text a mapper keeps unless told otherwise (16 MiB).
+inline constexpr std::size_t default_max_text = std::size_t{16} << 20;
+
+/// Appends new reply text unless the reply would outgrow `max`: then the text
+/// stays as it was, so what the caller already has is still the whole reply.
+inline error_code append_reply_text(std::string& text, std::string_view more, std::size_t max, diagnostics& diag) {
+    if (text.size() > max || more.size() > max - text.size()) {
+        diag.detail = "the reply text would exceed " + std::to_string(max) + " bytes";
+        return errc::reply_too_large;
+    }
+    text.append(more);
+    return {};
 }
 
 } // namespace chatwire::stream::detail

@@ -20,10 +20,14 @@ struct pollybot_mapper::impl {
         {"data", "conversationId"}, {"data", "messageId"}, {"error"}, {"message"}, {"code"},
     };
     std::string text;
+    std::size_t max_text = detail::default_max_text;
     bool terminal = false;
 };
 
 pollybot_mapper::pollybot_mapper() : impl_(std::make_unique<impl>()) {}
+pollybot_mapper::pollybot_mapper(std::size_t max_text_bytes) : pollybot_mapper() {
+    impl_->max_text = max_text_bytes;
+}
 pollybot_mapper::~pollybot_mapper() = default;
 pollybot_mapper::pollybot_mapper(pollybot_mapper&&) noexcept = default;
 pollybot_mapper& pollybot_mapper::operator=(pollybot_mapper&&) noexcept = default;
@@ -45,7 +49,10 @@ error_code pollybot_mapper::map(std::string_view data, event& out, bool& produce
     if (kind == "token") {
         out.kind = event_kind::token;
         out.text = f[content].is_string() ? f[content].text : f[token].text;
-        impl_->text.append(out.text);
+        if (auto ec = detail::append_reply_text(impl_->text, out.text, impl_->max_text, diag)) {
+            produced = false;
+            return ec;
+        }
     } else if (kind == "start") {
         out.kind = event_kind::begin;
         out.conversation_id = f[conversation_id].text;

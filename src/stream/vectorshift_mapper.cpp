@@ -20,6 +20,7 @@ struct vectorshift_mapper::impl {
         {"type"}, {"output"}, {"output_value"}, {"output_message"}, {"conversation_id"}, {"status"}, {"error"},
     };
     std::string text;
+    std::size_t max_text = detail::default_max_text;
     output_mode mode = output_mode::undecided;
     bool terminal = false;
 
@@ -56,32 +57,38 @@ struct vectorshift_mapper::impl {
         raw_known = true;
     }
 
-    // After a shortened event, whose output is only the new text: its bytes
-    // join the known value; the text joins the reply.
-    std::string_view append_new_text(std::string_view payload, std::string_view new_text) {
+    // After a shortened event, whose output is only the new text: the text
+    // joins the reply; its bytes join the known value.
+    error_code append_new_text(std::string_view payload, std::string_view new_text, std::string_view& added,
+                               diagnostics& diag) {
+        const std::size_t at = text.size();
+        if (auto ec = detail::append_reply_text(text, new_text, max_text, diag)) return ec;
+        added = std::string_view(text).substr(at);
         const std::string_view rest = payload.substr(raw_head.size() + raw_value.size());
         const std::size_t end = detail::string_content_end(rest, 0);
         if (end == detail::no_position) raw_known = false;
         else raw_value.append(rest.substr(0, end));
-        const std::size_t at = text.size();
-        text.append(new_text);
-        return std::string_view(text).substr(at);
+        return {};
     }
 
     // The new text an output value brings, appended to `text`.
-    std::string_view delta(std::string_view value) {
+    error_code delta(std::string_view value, std::string_view& added, diagnostics& diag) {
         const bool extends = value.starts_with(text);
         if (mode == output_mode::undecided && !text.empty() && !value.empty())
             mode = extends ? output_mode::cumulative : output_mode::chunked;
         // A cumulative stream that stops extending its text is taken as chunks:
         // nothing already handed out can be taken back.
         if (mode != output_mode::chunked && extends) value.remove_prefix(text.size());
-        text.append(value);
-        return value;
+        if (auto ec = detail::append_reply_text(text, value, max_text, diag)) return ec;
+        added = value;
+        return {};
     }
 };
 
 vectorshift_mapper::vectorshift_mapper() : impl_(std::make_unique<impl>()) {}
+vectorshift_mapper::vectorshift_mapper(std::size_t max_text_bytes) : vectorshift_mapper() {
+    impl_->max_text = max_text_bytes;
+}
 vectorshift_mapper::~vectorshift_mapper() = default;
 vectorshift_mapper::vectorshift_mapper(vectorshift_mapper&&) noexcept = default;
 vectorshift_mapper& vectorshift_mapper::operator=(vectorshift_mapper&&) noexcept = default;
@@ -113,9 +120,9 @@ error_code vectorshift_mapper::map(std::string_view payload, event& out, bool& p
     if (v1_chunk || f[output].is_string()) {
         out.kind = event_kind::token;
         if (!v1_chunk && repeated) {
-            out.text = impl_->append_new_text(payload, f[output].text);
+            if (auto ec = impl_->append_new_text(payload, f[output].text, out.text, diag)) return ec;
         } else {
-            out.text = impl_->delta(v1_chunk ? f[output_value].text : f[output].text);
+            if (auto ec = impl_->delta(v1_chunk ? f[output_value].text : f[output].text, out.text, diag)) return ec;
             // Only an output that is the whole text so far can be skipped next time.
             const bool whole_text = !v1_chunk && impl_->mode == output_mode::cumulative && f[output].text == impl_->text;
             if (whole_text) impl_->learn_raw_output(payload);

@@ -133,6 +133,14 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         for (std::size_t i = 0; i < req.body().size(); i += n) chunks.push_back(req.body().substr(i, n));
         co_return co_await write_chunked(s, std::move(chunks), milliseconds(0), true);
     }
+    if (path == "/encoded") {
+        bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
+        res.set(bhttp::field::content_encoding, "gzip");
+        res.body() = "\x1f\x8b not really gzip";
+        res.prepare_payload();
+        auto [ec, n] = co_await bhttp::async_write(s, res, tuple_awaitable);
+        co_return !ec;
+    }
     if (path == "/big") co_return co_await write_simple(s, req, std::string(query_number(req, "bytes", 1024), 'b'));
     if (path == "/bigheader") {
         bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};

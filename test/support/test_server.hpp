@@ -12,6 +12,7 @@
 //   /endless-chunk-header?bytes=N  a chunk-size line N bytes long that never ends
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
 //   /then-close                200 with keep-alive, then the server closes the connection
+//   /encoded                   a body with Content-Encoding: gzip
 #include <chatwire/tls/self_signed.hpp>
 
 #include <boost/asio/io_context.hpp>

@@ -17,20 +17,15 @@ using read_handler = boost::asio::any_completion_handler<void(error_code, std::s
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler);
 } // namespace detail
 
-class body_stream;
-namespace detail {
-/// For the library's own readers of the body (chat_stream), which loop over
-/// its bytes without going through async_read_some.
-const std::shared_ptr<stream_state>& state_of(const body_stream& body) noexcept;
-} // namespace detail
-
 /// The status and headers of a response, and its body as a sequence of pieces.
 /// Dropping it before the body ended closes the connection (it never returns
 /// to the pool half-read). Not thread-safe: one read at a time.
 class body_stream {
 public:
     body_stream() = default;
-    explicit body_stream(std::shared_ptr<detail::stream_state> state) : state_(std::move(state)) {}
+    /// A body with a Content-Encoding other than identity is refused: every
+    /// read reports errc::unsupported_encoding (the connection is closed).
+    explicit body_stream(std::shared_ptr<detail::stream_state> state);
     body_stream(body_stream&&) noexcept = default;
     body_stream& operator=(body_stream&&) noexcept;
     ~body_stream();
@@ -44,8 +39,13 @@ public:
     /// Reads the next piece of the body: void(error_code, std::string_view).
     /// The view points into the connection's buffer and stays valid until the
     /// next call. The end of the body is errc::end_of_stream; a body cut off by
-    /// the peer is errc::truncated_stream. Supports terminal cancellation,
-    /// which closes the connection. Precondition: is_open().
+    /// the peer is errc::truncated_stream; a compressed one
+    /// errc::unsupported_encoding. Supports terminal cancellation, which
+    /// closes the connection. One read at a time: a second while one is
+    /// pending completes with errc::invalid_argument. A piece already at hand
+    /// completes through a post (Boost 1.81 has no immediate executor), so a
+    /// reader that loops should take those with try_read_some() first.
+    /// Precondition: is_open().
     template <class CompletionToken>
     auto async_read_some(CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, std::string_view)>(
@@ -55,11 +55,18 @@ public:
             token, state_);
     }
 
+    /// The next piece from the bytes already received, without suspending or
+    /// touching the event loop: true with a piece or a final code (as
+    /// async_read_some would complete), false when only a socket read can
+    /// tell; then call async_read_some. The piece stays valid until the next
+    /// call. While an async_read_some is pending it returns true with
+    /// errc::invalid_argument; on a stream that is not open, errc::cancelled.
+    bool try_read_some(error_code& ec, std::string_view& piece) noexcept;
+
     /// Closes the connection now; a pending read completes with errc::cancelled.
     void close() noexcept;
 
 private:
-    friend const std::shared_ptr<detail::stream_state>& detail::state_of(const body_stream&) noexcept;
     std::shared_ptr<detail::stream_state> state_;
 };
 

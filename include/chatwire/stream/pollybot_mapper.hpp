@@ -3,6 +3,7 @@
 #include <chatwire/error.hpp>
 #include <chatwire/stream/event.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -11,6 +12,9 @@ namespace chatwire::stream {
 class pollybot_mapper {
 public:
     pollybot_mapper();
+    /// Text beyond `max_text_bytes` (16 MiB by default) ends the reply with
+    /// errc::reply_too_large; text_so_far() keeps what came before it.
+    explicit pollybot_mapper(std::size_t max_text_bytes);
     ~pollybot_mapper();
     pollybot_mapper(pollybot_mapper&&) noexcept;
     pollybot_mapper& operator=(pollybot_mapper&&) noexcept;

@@ -5,6 +5,7 @@
 #include <chatwire/error.hpp>
 #include <chatwire/stream/event.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -13,6 +14,9 @@ namespace chatwire::stream {
 class vectorshift_mapper {
 public:
     vectorshift_mapper();
+    /// Text beyond `max_text_bytes` (16 MiB by default) ends the reply with
+    /// errc::reply_too_large; text_so_far() keeps what came before it.
+    explicit vectorshift_mapper(std::size_t max_text_bytes);
     ~vectorshift_mapper();
     vectorshift_mapper(vectorshift_mapper&&) noexcept;
     vectorshift_mapper& operator=(vectorshift_mapper&&) noexcept;

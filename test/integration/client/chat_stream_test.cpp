@@ -134,7 +134,50 @@ asio::awaitable<void> close_before_completion(chatwire::http::client& http, test
     BOOST_TEST(late_text.empty());
 }
 
+// next(): the documented loop, the same events as async_next.
+asio::awaitable<void> next_awaitable(chatwire::http::client& http, test_server& server) {
+    auto s = co_await open_received(http, server, 20);
+    std::string text;
+    int events = 0;
+    for (;;) {
+        auto [ec, ev] = co_await s.next();
+        if (ec) {
+            BOOST_TEST(ec == error_code(errc::end_of_stream), ec.message());
+            break;
+        }
+        ++events;
+        if (ev.kind == chatwire::event_kind::token) text.append(ev.text);
+    }
+    BOOST_TEST(events == 21);
+    std::string expected;
+    for (int i = 0; i < 20; ++i) expected += "ab";
+    BOOST_TEST(text == expected);
+    auto [again, none] = co_await s.next();
+    BOOST_TEST(again == error_code(errc::end_of_stream));
+}
+
+// A compressed body is its own error, not a truncated stream.
+asio::awaitable<void> compressed(chatwire::http::client& http, test_server& server) {
+    chatwire::diagnostics diag;
+    chatwire::http::request r;
+    r.url = server.url("/encoded");
+    auto [oec, bs] = co_await http.async_open(std::move(r), diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!oec, oec.message());
+    chatwire::chat_stream s(http.get_executor(), std::move(bs), chatwire::stream_format::pollybot_sse);
+    auto [ec, ev] = co_await s.next();
+    BOOST_TEST(ec == error_code(errc::unsupported_encoding), ec.message());
+    BOOST_TEST(s.get_diagnostics().detail == "Content-Encoding: gzip");
+}
+
 } // namespace
+
+BOOST_AUTO_TEST_CASE(next_awaitable_gives_the_events_and_refuses_compressed_bodies) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::http::client http(io.get_executor());
+    run_coro(io, next_awaitable(http, server));
+    run_coro(io, compressed(http, server));
+}
 
 BOOST_AUTO_TEST_CASE(try_next_drains_what_has_arrived_and_close_cancels_a_posted_event) {
     asio::io_context io;

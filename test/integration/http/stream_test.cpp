@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <tuple>
+
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using chatwire::errc;
@@ -177,7 +179,96 @@ asio::awaitable<void> abandoned(test_server& server, client& c) {
     BOOST_TEST(c.stats().idle == 0u);
 }
 
+// Pieces already received come from try_read_some without a trip through
+// the event loop; async_read_some only when a socket read is needed.
+asio::awaitable<void> try_read_then_read(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/chunks?n=50"));
+    co_await sleep_for(100ms);  // the whole body is in the socket
+    std::string body;
+    int tried = 0, read = 0;
+    for (;;) {
+        error_code ec;
+        std::string_view piece;
+        if (s.try_read_some(ec, piece)) {
+            ++tried;
+        } else {
+            ++read;
+            std::tie(ec, piece) = co_await s.async_read_some(tuple_awaitable);
+        }
+        if (ec) {
+            BOOST_TEST(ec == error_code(errc::end_of_stream), ec.message());
+            break;
+        }
+        body.append(piece);
+    }
+    BOOST_TEST(body == numbered("chunk-", 50));
+    BOOST_TEST(read >= 1);
+    BOOST_TEST(tried > read);
+    BOOST_TEST(c.stats().idle == 1u);
+}
+
+// A second read while one is pending is refused; the first goes on.
+asio::awaitable<void> one_read_at_a_time(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/drip?bytes=3&ms=50"));
+    error_code first = errc::http_error;
+    std::string first_piece;
+    bool done = false;
+    s.async_read_some([&](error_code ec, std::string_view p) {
+        first = ec;
+        first_piece.assign(p);
+        done = true;
+    });
+    error_code tried;
+    std::string_view tried_piece;
+    BOOST_TEST(s.try_read_some(tried, tried_piece));
+    BOOST_TEST(tried == error_code(errc::invalid_argument));
+    auto [second, piece] = co_await s.async_read_some(tuple_awaitable);
+    BOOST_TEST(second == error_code(errc::invalid_argument), second.message());
+    for (int i = 0; i < 100 && !done; ++i) co_await sleep_for(10ms);
+    BOOST_TEST(done);
+    BOOST_TEST(!first, first.message());
+    BOOST_TEST(first_piece == "x");
+    // Once it completed, reads go on.
+    auto [third, p3] = co_await s.async_read_some(tuple_awaitable);
+    BOOST_TEST(!third, third.message());
+}
+
+// A compressed body is refused, not handed out as bytes a decoder would
+// take for a broken stream.
+asio::awaitable<void> compressed_body(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/encoded"));
+    error_code tried;
+    std::string_view piece;
+    BOOST_TEST(s.try_read_some(tried, piece));
+    BOOST_TEST(tried == error_code(errc::unsupported_encoding), tried.message());
+    auto [ec, p] = co_await s.async_read_some(tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::unsupported_encoding), ec.message());
+    BOOST_TEST(p.empty());
+    BOOST_TEST(c.stats().open == 0u);
+}
+
 } // namespace
+
+BOOST_AUTO_TEST_CASE(try_read_some_takes_received_pieces_without_a_read) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, try_read_then_read(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_pending_read_is_refused) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, one_read_at_a_time(server, c));
+}
+
+BOOST_AUTO_TEST_CASE(a_compressed_body_is_refused) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, compressed_body(server, c));
+}
 
 BOOST_AUTO_TEST_CASE(chunked_body_streams_in_pieces_and_returns_to_pool) {
     asio::io_context io;

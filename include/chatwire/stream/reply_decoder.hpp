@@ -1,0 +1,85 @@
+#pragma once
+// A streamed chat reply decoded without any I/O: body bytes in, chat events
+// out. It owns what every reader of a reply shares: the framing (SSE, or JSON
+// lines, sniffed for VectorShift), the API's mapper, the rule that a body
+// ending before the API's terminal event is truncated, the reply text so far,
+// the conversation id and the diagnostics. chat_stream and `chatwire decode`
+// both drive it; so can a test, with no socket.
+#include <chatwire/error.hpp>
+#include <chatwire/stream/chatbotkit_mapper.hpp>
+#include <chatwire/stream/event.hpp>
+#include <chatwire/stream/format.hpp>
+#include <chatwire/stream/jsonl_decoder.hpp>
+#include <chatwire/stream/pollybot_mapper.hpp>
+#include <chatwire/stream/reply_options.hpp>
+#include <chatwire/stream/sse_decoder.hpp>
+#include <chatwire/stream/vectorshift_mapper.hpp>
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace chatwire::stream {
+
+class reply_decoder {
+public:
+    /// `conversation_id`: the conversation the reply continues, if known
+    /// before the body says so.
+    explicit reply_decoder(format f, reply_options options = {}, std::string conversation_id = {});
+
+    /// The next piece of the body. Call it on a new decoder or after next()
+    /// returned false. The piece is read in place: it must stay valid until
+    /// next() returns false (then only an unfinished event is copied).
+    void feed(std::string_view piece);
+
+    /// The body ended: errc::end_of_stream when it was complete, any other
+    /// code when it broke off. A code outside chatwire's category (a reset,
+    /// a TLS error) counts as errc::truncated_stream with its message in the
+    /// diagnostics; `detail`, when given, is kept there too. Call it after
+    /// next() returned false, instead of feed().
+    void finish(error_code body_end, std::string_view detail = {});
+
+    /// True with an event (`ec` clear) or a final code, false when the bytes
+    /// fed so far hold nothing more: feed() or finish() then. The final code is
+    /// errc::end_of_stream after the terminal event, errc::truncated_stream for
+    /// a body that ended before it, errc::stream_error or errc::run_failed for
+    /// the provider's error event (which is then in `ev`; otherwise `ev` is
+    /// empty with a final code), errc::malformed_event, errc::event_too_large,
+    /// errc::reply_too_large, or how the body broke off; later calls repeat it.
+    /// The event's views stay valid until the next call to next() or feed().
+    bool next(error_code& ec, event& ev);
+
+    /// The reply text received so far (all token deltas joined).
+    std::string_view text_so_far() const noexcept;
+    /// The conversation to pass back to continue it (once the API sent it).
+    std::string_view conversation_id() const noexcept { return conversation_id_; }
+    /// Whether the API's terminal event was seen: the body may end here.
+    bool terminal_seen() const noexcept;
+    /// The provider's code and message, or what went wrong, once it failed.
+    const chatwire::diagnostics& diagnostics() const noexcept { return diag_; }
+    /// SSE events or JSON lines decoded so far, mapped to an event or not.
+    std::size_t payload_count() const noexcept { return payloads_; }
+    /// The body ended inside an SSE event, which was not dispatched (WHATWG).
+    bool ended_inside_event() const noexcept { return cut_event_; }
+
+private:
+    enum class frame_state { undecided, sse, json_lines };
+
+    bool decide_framing(std::string_view piece);
+    bool next_payload(std::string_view& payload, error_code& ec);
+    bool end(error_code ec, error_code& out, event& ev);
+
+    frame_state frame_;
+    sse_decoder sse_;
+    jsonl_decoder jsonl_;
+    std::variant<vectorshift_mapper, chatbotkit_mapper, pollybot_mapper> mapper_;
+    std::string sniffed_;        // leading bytes that could not tell the framing yet
+    std::string conversation_id_;
+    chatwire::diagnostics diag_;
+    std::size_t payloads_ = 0;
+    error_code body_end_;        // set once the body has ended
+    error_code final_;           // set once the reply has ended
+    bool cut_event_ = false;
+};
+
+} // namespace chatwire::stream
