@@ -32,16 +32,15 @@ namespace {
 
 bool is_success(unsigned status) { return status >= 200 && status < 300; }
 
+// Views of the request and the provider's state: nothing is copied until the
+// transport renders the head into the connection's buffer.
 http::detail::outgoing to_outgoing(const provider_core& p, const api_request& req) {
+    static constexpr std::string_view json_body = "Content-Type: application/json\r\n";
     http::detail::outgoing out;
     out.method = req.method;
-    out.target.reserve(p.to.prefix.size() + req.path.size());
-    out.target.append(p.to.prefix).append(req.path);
-    auto& h = out.header_lines;
-    h.reserve(64 + req.fixed_lines.size());
-    h.append("Accept: ").append(req.accept).append("\r\n");
-    if (!req.body.empty()) h.append("Content-Type: application/json\r\n");
-    h.append(req.fixed_lines);
+    out.target_prefix = p.to.prefix;
+    out.target = req.path;
+    out.header_lines = {req.accept, req.body.empty() ? std::string_view{} : json_body, req.fixed_lines, {}};
     out.body = req.body;
     return out;
 }
@@ -108,7 +107,7 @@ std::string to_body(const json::value& v) { return json::serialize(v); }
 
 error_code parse_object(std::string_view body, json::value& out, diagnostics& diag) {
     boost::system::error_code ec;
-    out = json::parse(body, ec);
+    out = json::parse(body, ec, out.storage());
     if (ec || !out.is_object()) {
         diag.detail = "the response is not a JSON object";
         return errc::bad_response;

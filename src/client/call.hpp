@@ -40,13 +40,18 @@ struct provider_core {
     std::string setup_detail;
 };
 
+/// The Accept lines a provider asks with.
+inline constexpr std::string_view accept_json = "Accept: application/json\r\n";
+inline constexpr std::string_view accept_sse = "Accept: text/event-stream\r\n";
+inline constexpr std::string_view accept_jsonl = "Accept: application/jsonl\r\n";
+
 /// One request of a provider's API.
 struct api_request {
     http::verb method = http::verb::post;
     std::string path;              ///< after the base URL's path, with its query
     std::string body;              ///< JSON text, or empty
     std::string_view fixed_lines;  ///< the client's own header lines (auth)
-    std::string_view accept = "application/json";
+    std::string_view accept = accept_json;  ///< the whole Accept line
     bool stream = false;           ///< read the body as a stream
 };
 

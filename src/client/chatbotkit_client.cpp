@@ -4,6 +4,8 @@
 
 #include "../detail/launch.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <boost/json/array.hpp>
 
 namespace chatwire::chatbotkit {
@@ -82,7 +84,8 @@ asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<
 
 error_code build_complete(const state& st, const complete_request& req, bool stream, diagnostics& diag,
                           cd::api_request& out) {
-    json::object body;
+    json::monotonic_resource arena(512);  // one allocation for the whole body
+    json::object body(&arena);
     std::string path;
     if (!req.conversation_id.empty()) {
         if (auto ec = cd::check_not_empty("text", req.text, diag)) return ec;
@@ -103,7 +106,7 @@ error_code build_complete(const state& st, const complete_request& req, bool str
     json::value v(std::move(body));
     out = make_request(st, http::verb::post, std::move(path), &v);
     out.stream = stream;
-    if (stream) out.accept = "application/jsonl";
+    if (stream) out.accept = cd::accept_jsonl;
     return {};
 }
 
@@ -147,7 +150,8 @@ asio::awaitable<std::pair<error_code, completion>> complete_op(std::shared_ptr<s
     std::pair<error_code, completion> out;
     cd::api_request r;
     if ((out.first = build_complete(*st, req, false, diag, r))) co_return out;
-    json::value v;
+    json::monotonic_resource arena(1024);  // one allocation for the whole reply
+    json::value v(&arena);
     if ((out.first = co_await cd::call_json(*st, r, diag, v))) co_return out;
     out.second.id = cd::string_at(v, "id");
     out.second.text = cd::string_at(v, "text");

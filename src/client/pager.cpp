@@ -31,7 +31,7 @@ api_request list_request(const list_state& s) {
     if (!s.stream && s.take > 0) add("take", std::to_string(s.take));
     r.fixed_lines = s.auth;
     r.stream = s.stream;
-    if (s.stream) r.accept = "application/jsonl";
+    if (s.stream) r.accept = accept_jsonl;
     return r;
 }
 

@@ -3,6 +3,8 @@
 
 #include "../detail/launch.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <charconv>
 
 namespace chatwire::pollybot {
@@ -57,7 +59,8 @@ void note_rate_limit(state& st, const http::fields& h) {
 error_code build(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
     if (auto ec = cd::check_not_empty("message", req.message, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    json::object body;
+    json::monotonic_resource arena(512);  // one allocation for the whole body
+    json::object body(&arena);
     body["message"] = req.message;
     if (!req.conversation_id.empty()) body["conversationId"] = req.conversation_id;
     if (stream) body["stream"] = true;
@@ -67,7 +70,7 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
     out.body = cd::to_body(body);
     out.fixed_lines = st.auth;
     out.stream = stream;
-    if (stream) out.accept = "text/event-stream";
+    if (stream) out.accept = cd::accept_sse;
     return {};
 }
 
@@ -87,7 +90,8 @@ asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state
     out.first = co_await cd::call(*st, r, diag, reply);
     if (reply.status != 0) note_rate_limit(*st, reply.headers);  // on errors too: a 429's headers matter most
     if (out.first) co_return out;
-    json::value v;
+    json::monotonic_resource arena(1024);  // one allocation for the whole reply
+    json::value v(&arena);
     if ((out.first = cd::parse_object(reply.body, v, diag))) co_return out;
     const auto* data = v.as_object().if_contains("data");
     if (!data || !data->is_object()) {

@@ -3,6 +3,8 @@
 
 #include "../detail/launch.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -36,7 +38,8 @@ error_code build_legacy(const state& st, const run_request& req, bool stream, di
         diag.detail = "one of chatbot_id and chatbot_name is required";
         return errc::invalid_argument;
     }
-    json::object body;
+    json::monotonic_resource arena(512);  // one allocation for the whole body
+    json::object body(&arena);
     body["input"] = req.input;
     if (!req.chatbot_id.empty()) body["chatbot_id"] = req.chatbot_id;
     else body["chatbot_name"] = req.chatbot_name;
@@ -46,7 +49,7 @@ error_code build_legacy(const state& st, const run_request& req, bool stream, di
     out.body = cd::to_body(body);
     out.fixed_lines = st.legacy_auth;
     out.stream = stream;
-    if (stream) out.accept = "text/event-stream";
+    if (stream) out.accept = cd::accept_sse;
     return {};
 }
 
@@ -54,7 +57,8 @@ error_code build_v1(const state& st, const v1_run_request& req, bool stream, dia
                     cd::api_request& out) {
     if (auto ec = cd::check_not_empty("text", req.text, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    json::object body;
+    json::monotonic_resource arena(512);  // one allocation for the whole body
+    json::object body(&arena);
     body["text"] = req.text;
     if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
     if (stream) body["stream"] = true;
@@ -62,7 +66,7 @@ error_code build_v1(const state& st, const v1_run_request& req, bool stream, dia
     out.body = cd::to_body(body);
     out.fixed_lines = st.bearer_auth;
     out.stream = stream;
-    if (stream) out.accept = "text/event-stream";
+    if (stream) out.accept = cd::accept_sse;
     return {};
 }
 
@@ -91,7 +95,8 @@ asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> 
     std::pair<error_code, run_reply> out;
     cd::api_request r;
     if ((out.first = build_legacy(*st, req, false, diag, r))) co_return out;
-    json::value v;
+    json::monotonic_resource arena(1024);  // one allocation for the whole reply
+    json::value v(&arena);
     if ((out.first = co_await call(*st, r, diag, v))) co_return out;
     out.second.output = cd::string_at(v, "output");
     out.second.conversation_id = cd::string_at(v, "conversation_id");

@@ -15,23 +15,27 @@ namespace asio = boost::asio;
 
 // A public request's URL is parsed per call (a provider client parses its
 // base URL once instead). Host and Content-Length are the transport's own.
-error_code to_outgoing(request& req, endpoint& to, outgoing& out, diagnostics& diag) {
+// The outgoing views `target`, `lines` and `req`, which live in the operation's frame.
+error_code to_outgoing(const request& req, endpoint& to, std::string& target, std::string& lines, outgoing& out,
+                       diagnostics& diag) {
     error_code ec;
     auto url = parse_url(req.url, ec);
     if (ec) return ec;
     to = make_endpoint(url);
-    out.target = std::move(url.target);
+    target = std::move(url.target);
+    out.target = target;
     out.method = req.method;
     for (const auto& f : req.headers) {
         const auto name = f.name();
         if (name == field::host || name == field::content_length || name == field::transfer_encoding) continue;
         if (name == field::user_agent) out.has_user_agent = true;
-        if (!append_header(out.header_lines, f.name_string(), f.value())) {
+        if (!append_header(lines, f.name_string(), f.value())) {
             diag.detail = "header contains CR or LF";
             return errc::invalid_argument;
         }
     }
-    out.body = req.body;  // req lives in the operation's frame
+    out.header_lines[0] = lines;
+    out.body = req.body;
     return {};
 }
 
@@ -41,8 +45,9 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
     diag.attempts = 1;
     std::pair<error_code, Result> r;
     endpoint to;
+    std::string target, lines;
     outgoing out;
-    if ((r.first = to_outgoing(req, to, out, diag))) co_return r;
+    if ((r.first = to_outgoing(req, to, target, lines, out, diag))) co_return r;
     client c(st);
     if constexpr (std::is_same_v<Result, response>) r.first = co_await exchange(c, to, out, diag, r.second);
     else r.first = co_await open(c, to, out, diag, r.second);

@@ -81,6 +81,9 @@ struct client_state : std::enable_shared_from_this<client_state> {
     void wake_one(origin_pool& pool);
 };
 
+/// Takes an idle connection for `to` without suspending; false when there is none.
+bool take_idle(const std::shared_ptr<client_state>& state, const endpoint& to, lease& out);
+
 /// Takes an idle connection for `to` or opens one, waiting while the origin is
 /// at its connection limit (the wait is added to diag.connection_wait).
 /// Honours the deadline and terminal cancellation.

@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,14 +31,17 @@ struct endpoint {
 endpoint make_endpoint(std::string_view base_url, error_code& ec);
 endpoint make_endpoint(const parsed_url& url);
 
-/// A request ready for the wire. `header_lines` holds whole "Name: value\r\n"
-/// lines, already checked for CR and LF inside values; Host, User-Agent (when
-/// absent) and Content-Length are added by the transport.
+/// A request ready for the wire, as views of its parts (nothing is copied
+/// until the head is rendered into the connection's buffer). The header lines
+/// are whole "Name: value\r\n" lines, already checked for CR and LF inside
+/// values; Host, User-Agent (unless given) and Content-Length are the
+/// transport's own. Everything viewed must outlive the exchange.
 struct outgoing {
     verb method = verb::get;
-    std::string target;        ///< path and query
-    std::string header_lines;
-    std::string_view body;     ///< owned by the caller until the exchange ends
+    std::string_view target_prefix;  ///< prepended to target (a base URL's path)
+    std::string_view target;         ///< path and query
+    std::array<std::string_view, 4> header_lines{};
+    std::string_view body;
     bool has_user_agent = false;
 };
 

@@ -212,6 +212,25 @@ error_code classify(error_code ec, const deadline& dl, bool cancelled) {
     return ec;
 }
 
+bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, lease& out) {
+    if (to.origin.tls && st->tls_setup_error) return false;
+    auto it = st->pools.find(to.key);
+    if (it == st->pools.end()) return false;
+    auto& pool = it->second;
+    while (!pool.idle.empty()) {
+        auto conn = std::move(pool.idle.back());
+        pool.idle.pop_back();
+        if (still_usable(*conn, st->options.max_idle_age)) {
+            ++st->counters.connections_reused;
+            out = lease(st, std::move(conn));
+            return true;
+        }
+        conn->close();
+        --pool.open;
+    }
+    return false;
+}
+
 asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, const endpoint& to, deadline& dl,
                                     diagnostics& diag, lease& out) {
     const origin& o = to.origin;

@@ -55,10 +55,10 @@ bool has_body(verb m) { return m == verb::post || m == verb::put || m == verb::p
 void render_head(std::string& out, const endpoint& to, const outgoing& req, const client_state& st) {
     out.clear();
     auto method = bhttp::to_string(req.method);
-    out.append(method.data(), method.size()).append(1, ' ').append(req.target).append(" HTTP/1.1\r\nHost: ");
-    out.append(to.host_header).append("\r\n");
+    out.append(method.data(), method.size()).append(1, ' ').append(req.target_prefix).append(req.target);
+    out.append(" HTTP/1.1\r\nHost: ").append(to.host_header).append("\r\n");
     if (!req.has_user_agent) out.append("User-Agent: ").append(st.user_agent).append("\r\n");
-    out.append(req.header_lines);
+    for (auto lines : req.header_lines) out.append(lines);
     if (!req.body.empty() || has_body(req.method)) {
         char digits[24];
         auto [end, ec] = std::to_chars(digits, digits + sizeof digits, req.body.size());
@@ -67,10 +67,6 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
     out.append("\r\n").append(req.body);
 }
 
-asio::awaitable<bool> is_cancelled() {
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != asio::cancellation_type::none;
-}
 
 // 100 Continue, 103 Early Hints and the like precede the real answer: they
 // have no body, and the real answer follows on the same connection.
@@ -98,10 +94,11 @@ auto& parser_of(std::optional<bhttp::response_parser<bhttp::string_body>>& parse
 auto& parser_of(stream_state& s) { return *s.parser; }
 
 /// Writes the head (already in the connection's buffer) and reads the final
-/// response header, past any interim ones: the parser is renewed for each.
+/// response header, past any interim ones (the parser is renewed for each),
+/// then, for a whole response, its body. One coroutine for all of it.
 template <class Stream, class ParserHolder>
-asio::awaitable<error_code> exchange_header_on(Stream& s, connection& c, ParserHolder& holder, deadline& dl,
-                                               const client_options& opts) {
+asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& holder, deadline& dl,
+                                        const client_options& opts, bool whole) {
     c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
     auto [wec, n] = co_await asio::async_write(s, asio::buffer(c.head), as_tuple_awaitable);
     if (wec) co_return wec;
@@ -110,28 +107,23 @@ asio::awaitable<error_code> exchange_header_on(Stream& s, connection& c, ParserH
         c.tcp().expires_at(dl.arm(opts.timeouts.first_byte, errc::first_byte_timeout));
         auto [ec, m] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
         if (ec) co_return ec;
-        if (!is_interim(parser.get().result_int())) co_return error_code{};
+        if (!is_interim(parser.get().result_int())) break;
         renew_parser(holder, opts);
     }
-}
-
-template <class ParserHolder>
-asio::awaitable<error_code> exchange_header(connection& c, ParserHolder& holder, deadline& dl,
-                                            const client_options& opts) {
-    return std::visit(
-        [&](auto& s) -> asio::awaitable<error_code> { return exchange_header_on(s, c, holder, dl, opts); },
-        c.stream);
-}
-
-template <class Stream, class Parser>
-asio::awaitable<error_code> read_rest(Stream& s, connection& c, Parser& parser, deadline& dl,
-                                      const client_options& opts) {
-    while (!parser.is_done()) {
+    auto& parser = parser_of(holder);
+    while (whole && !parser.is_done()) {
         c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-        auto [ec, n] = co_await bhttp::async_read_some(s, c.buffer, parser, as_tuple_awaitable);
+        auto [ec, m] = co_await bhttp::async_read_some(s, c.buffer, parser, as_tuple_awaitable);
         if (ec) co_return ec;
     }
     co_return error_code{};
+}
+
+template <class ParserHolder>
+asio::awaitable<error_code> exchange_on(connection& c, ParserHolder& holder, deadline& dl, const client_options& opts,
+                                        bool whole) {
+    if (auto* tls = c.tls()) return exchange_on(*tls, c, holder, dl, opts, whole);
+    return exchange_on(std::get<0>(c.stream), c, holder, dl, opts, whole);
 }
 
 // A pooled connection the server closed while it sat idle shows as EOF or a
@@ -143,13 +135,16 @@ bool closed_while_idle(const error_code& ec) {
            ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
 }
 
-/// Takes a connection (the pool's or a new one) and writes the head into it.
+/// Takes a connection (an idle one at once, else the pool's wait or a new
+/// one) and writes the head into it.
 asio::awaitable<error_code> begin(const std::shared_ptr<client_state>& st, const endpoint& to, const outgoing& req,
                                   deadline& dl, diagnostics& diag, lease& conn) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    if (auto ec = co_await acquire(st, to, dl, diag, conn)) co_return ec;
-    // A cancel that came while the connection was being set up is honoured here.
-    if (co_await is_cancelled()) co_return errc::cancelled;
+    if (!take_idle(st, to, conn)) {
+        if (auto ec = co_await acquire(st, to, dl, diag, conn)) co_return ec;
+        // A cancel that came while the connection was being set up is honoured here.
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return errc::cancelled;
+    }
     render_head(conn->head, to, req, *st);
     co_return error_code{};
 }
@@ -168,6 +163,7 @@ void note_response(diagnostics& diag, unsigned status, const fields& headers) {
 
 asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
                                      response& out) {
+    co_await asio::this_coro::throw_if_cancelled(false);
     const auto& st = access::state(c);
     deadline dl(st->options.timeouts.total);
     for (int attempt = 0;; ++attempt) {
@@ -176,13 +172,9 @@ asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const 
         const bool reused = conn->reused;
         std::optional<bhttp::response_parser<bhttp::string_body>> parser;
         renew_parser(parser, st->options);
-        auto ec = co_await exchange_header(*conn, parser, dl, st->options);
-        if (!ec) {
-            ec = co_await std::visit([&](auto& s) { return read_rest(s, *conn, *parser, dl, st->options); },
-                                     conn->stream);
-        }
+        auto ec = co_await exchange_on(*conn, parser, dl, st->options, true);
         if (ec) {
-            const bool cancelled = co_await is_cancelled();
+            const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
             if (reused && attempt == 0 && !cancelled && !parser->got_some() && closed_while_idle(ec)) continue;
             if (parser->is_header_done()) note_response(diag, parser->get().result_int(), parser->get().base());
             co_return classify(ec, dl, cancelled);  // the lease closes the connection
@@ -202,6 +194,7 @@ asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const 
 
 asio::awaitable<error_code> open(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
                                  body_stream& out) {
+    co_await asio::this_coro::throw_if_cancelled(false);
     const auto& st = access::state(c);
     deadline dl(st->options.timeouts.total);
     for (int attempt = 0;; ++attempt) {
@@ -210,9 +203,9 @@ asio::awaitable<error_code> open(const client& c, const endpoint& to, const outg
         const bool reused = conn->reused;
         auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
         renew_parser(*state, st->options);
-        auto ec = co_await exchange_header(*state->conn, *state, state->dl, st->options);
+        auto ec = co_await exchange_on(*state->conn, *state, state->dl, st->options, false);
         if (ec) {
-            const bool cancelled = co_await is_cancelled();
+            const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
             if (reused && attempt == 0 && !cancelled && !state->parser->got_some() && closed_while_idle(ec))
                 continue;
             co_return classify(ec, state->dl, cancelled);
