@@ -1,7 +1,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS chatwire EXPORT chatwireTargets
+install(TARGETS chatwire chatwire_emulator_lib EXPORT chatwireTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/chatwire DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -332,7 +332,7 @@ asio::awaitable<void> accept_loop(impl_ptr self) {
 server::server(asio::any_io_executor ex, options opts) : impl_(std::make_shared<impl>(ex, std::move(opts))) {
     auto& s = *impl_;
     if (s.opts.tls) {
-        auto cert = s.opts.certificate ? *s.opts.certificate : tls::make_self_signed({"127.0.0.1", "localhost", "::1"});
+        auto cert = s.opts.certificate ? *s.opts.certificate : make_self_signed({"127.0.0.1", "localhost", "::1"});
         s.ssl.emplace(asio::ssl::context::tls_server);
         s.ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |

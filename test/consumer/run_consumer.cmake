@@ -13,6 +13,7 @@ run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} --component Unspe
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/emulator_consumer)
 run(${WORK_DIR}/build/consumer)
 string(STRIP "${last_output}" printed)
 if(NOT printed STREQUAL "chatwire ${EXPECTED_VERSION}")

@@ -29,7 +29,7 @@ struct test_server::state {
     options opts;
     tcp::acceptor acceptor;
     asio::ssl::context tls_ctx;
-    tls::certificate cert;
+    emulator::self_signed_certificate cert;
     server_counters counters;
     bool stopped = false;
     std::uint16_t port = 0;
@@ -243,7 +243,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<test_server::state> st) {
 
 test_server::test_server(asio::io_context& io, options opts) : state_(std::make_shared<state>(io, std::move(opts))) {
     auto& st = *state_;
-    st.cert = st.opts.certificate ? *st.opts.certificate : tls::make_self_signed({"127.0.0.1", "localhost"});
+    st.cert = st.opts.certificate ? *st.opts.certificate : emulator::make_self_signed({"127.0.0.1", "localhost"});
     st.tls_ctx.use_certificate_chain(asio::buffer(st.cert.cert_pem));
     st.tls_ctx.use_private_key(asio::buffer(st.cert.key_pem), asio::ssl::context::pem);
     tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);

@@ -13,7 +13,7 @@
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
 //   /then-close                200 with keep-alive, then the server closes the connection
 //   /encoded                   a body with Content-Encoding: gzip
-#include <chatwire/tls/self_signed.hpp>
+#include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -39,7 +39,7 @@ public:
         /// Accept TCP but never answer the TLS handshake.
         bool stall_handshake = false;
         /// The certificate to serve; default: one for 127.0.0.1 and localhost.
-        std::optional<tls::certificate> certificate;
+        std::optional<emulator::self_signed_certificate> certificate;
     };
 
     test_server(boost::asio::io_context& io, options opts);

@@ -1,7 +1,7 @@
 #pragma once
 // How an emulator instance behaves: where it listens, whether it checks keys,
 // how fast it streams, and which faults it starts with.
-#include <chatwire/tls/self_signed.hpp>
+#include <chatwire/emulator/certificate.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -26,7 +26,7 @@ struct options {
     std::optional<std::size_t> rate_limit;
     std::chrono::seconds rate_window{3600};
     /// A certificate to serve instead of a freshly generated self-signed one.
-    std::optional<tls::certificate> certificate;
+    std::optional<self_signed_certificate> certificate;
     std::size_t max_body_bytes = 32u << 20;  ///< larger request bodies get 413
     /// A write that the peer does not take within this time closes the
     /// connection, so a client that never reads cannot hold it and its bytes.

@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(wrong_host_name_is_rejected) {
     asio::io_context io;
     test_server server(io, {.tls = true,
                             .stall_handshake = false,
-                            .certificate = chatwire::tls::make_self_signed({"other.example"})});
+                            .certificate = chatwire::emulator::make_self_signed({"other.example"})});
     client c(io.get_executor(), trusting(server));  // trusted, but names another host
     run_coro(io, expect_tls_rejection(c, server.url("/echo")));
     run_coro(io, expect_tls_rejection(c, "https://localhost:" + std::to_string(server.port()) + "/echo"));

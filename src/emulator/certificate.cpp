@@ -1,4 +1,4 @@
-#include <chatwire/tls/self_signed.hpp>
+#include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -11,7 +11,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace chatwire::tls {
+namespace chatwire::emulator {
 namespace {
 
 template <auto Free>
@@ -63,7 +63,7 @@ std::string subject_alt_names(const std::vector<std::string>& hosts) {
 
 } // namespace
 
-certificate make_self_signed(const std::vector<std::string>& hosts, std::chrono::hours validity) {
+self_signed_certificate make_self_signed(const std::vector<std::string>& hosts, std::chrono::hours validity) {
     if (hosts.empty()) fail("at least one host name is required");
 
     pkey_ptr key(EVP_EC_gen("P-256"));
@@ -106,7 +106,7 @@ certificate make_self_signed(const std::vector<std::string>& hosts, std::chrono:
 
     check(X509_sign(cert.get(), key.get(), EVP_sha256()), "X509_sign");
 
-    certificate out;
+    self_signed_certificate out;
     out.cert_pem = to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
     out.key_pem = to_pem([&](BIO* b) {
         return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
@@ -114,4 +114,4 @@ certificate make_self_signed(const std::vector<std::string>& hosts, std::chrono:
     return out;
 }
 
-} // namespace chatwire::tls
+} // namespace chatwire::emulator

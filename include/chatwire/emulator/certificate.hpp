@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace chatwire::tls {
+namespace chatwire::emulator {
 
-struct certificate {
+struct self_signed_certificate {
     std::string cert_pem;  ///< the certificate a client must trust
     std::string key_pem;   ///< its private key (PKCS#8 PEM)
 };
@@ -16,7 +16,7 @@ struct certificate {
 /// `hosts` (IP literals become IP entries, the rest DNS names). It is marked as
 /// a CA so that it can be given to a client as its trust anchor.
 /// Throws std::runtime_error when OpenSSL fails.
-certificate make_self_signed(const std::vector<std::string>& hosts,
+self_signed_certificate make_self_signed(const std::vector<std::string>& hosts,
                              std::chrono::hours validity = std::chrono::hours(24 * 30));
 
-} // namespace chatwire::tls
+} // namespace chatwire::emulator
