@@ -29,8 +29,6 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_api = 3, exit_network = 4;
-
 struct settings {
     chat_options chat;
     std::string conversation;
