@@ -15,11 +15,15 @@
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
 #include <unistd.h>
@@ -176,6 +180,21 @@ int run(settings s, const std::string& ca_file, bool embedded) {
     return code;
 }
 
+// --timeout: seconds, fractions allowed. Zero would mean "no deadline" to the
+// library and a day is a typo rather than a wish, so both are refused.
+constexpr double max_timeout_seconds = 24 * 3600;
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+    double seconds = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, seconds);
+    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
+        return std::nullopt;
+    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
+    if (ms.count() < 1) return std::nullopt;
+    return ms;
+}
+
 bool read_key_file(const std::string& path, std::string& key) {
     std::ifstream in(path);
     if (!in) return false;
@@ -187,7 +206,7 @@ bool read_key_file(const std::string& path, std::string& key) {
 } // namespace
 
 int run_chat(int argc, char** argv) {
-    std::string api_name = "pollybot", base_url, ca_file, key_file, chatbot, conversation;
+    std::string api_name = "pollybot", base_url, ca_file, key_file, chatbot, conversation, timeout;
     std::vector<std::string> words;
     po::options_description desc("chatwire chat [options] MESSAGE...");
     desc.add_options()
@@ -201,6 +220,8 @@ int run_chat(int argc, char** argv) {
          "read the key from this file (default: VECTORSHIFT_API_KEY, CHATBOTKIT_SECRET or POLLYBOT_API_KEY)")
         ("chatbot", po::value(&chatbot), "chatbot id (ChatBotKit: bot id, optional)")
         ("conversation", po::value(&conversation), "continue this conversation")
+        ("timeout", po::value(&timeout),
+         "give up after this many SECONDS (the whole call: connect, retries, the reply to its end); default: none")
         ("no-stream", "ask for the whole reply at once")
         ("json", "print one JSON object per event");
     po::options_description hidden;
@@ -258,6 +279,15 @@ int run_chat(int argc, char** argv) {
     }
     s.chat.chatbot_id = chatbot;
     s.chat.base_url = base_url;
+    if (vm.count("timeout")) {
+        auto t = parse_timeout(timeout);
+        if (!t) {
+            std::cerr << "chatwire chat: --timeout wants seconds, more than 0 and at most "
+                      << static_cast<int>(max_timeout_seconds) << "\n";
+            return exit_usage;
+        }
+        s.chat.http.timeouts.total = *t;
+    }
     s.conversation = conversation;
     s.stream = !vm.count("no-stream");
     s.json = vm.count("json") > 0;

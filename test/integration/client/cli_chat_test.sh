@@ -110,5 +110,98 @@ else
   echo "note: no script(1), tokens on a terminal left to unit_cli"
 fi
 
+# --timeout: the whole call's deadline. Bad values are usage errors.
+for t in 0 -1 abc inf nan 1e9 0.0001; do
+  "$cli" chat --api pollybot --timeout "$t" hi >/dev/null 2>&1; check "--timeout $t" 2 "$?"
+done
+# Ends a call to a server that stalls (exit 4, soon after the deadline).
+elapsed_ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+check_deadline() {  # description, rc, started (ns)
+  local ms; ms="$(elapsed_ms "$3")"
+  check "$1: exit code" 4 "$2"
+  [ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] && pass || fail "$1: ended after $ms ms, wanted about 1000"
+}
+echo '[{"kind":"stall","stall_ms":30000}]' >"$work/stall.json"
+"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/stall.json" >"$work/emu3" 2>&1 &
+pids+=($!)
+wait_line "$work/emu3" '^listening on ' || fail "stalling emulator did not start"
+base3="$(sed -n 's/^listening on //p' "$work/emu3")"
+t0="$(date +%s%N)"
+POLLYBOT_API_KEY=k timeout 30 "$cli" chat --api pollybot --base-url "$base3" --chatbot b --timeout 1 hi \
+  >/dev/null 2>"$work/e8"
+check_deadline "stalled reply with --timeout 1" "$?" "$t0"
+
+# The rest needs a server the emulator cannot be: the system's Python, standard
+# library only, on 127.0.0.1, stopping by itself after two minutes at most.
+py=/usr/bin/python3
+if [ -x "$py" ]; then
+  cat >"$work/responder.py" <<'PY'
+import json, signal, socket, sys, threading
+signal.alarm(120)  # never outlives a stuck test
+mode = sys.argv[1]  # "silent": accept and never answer; "chatbotkit": answer complete
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+print(srv.getsockname()[1], flush=True)
+held = []
+usage = {"neg": -1, "frac": 1.5, "huge": 1e300, "text": "many"}  # by conversation id
+
+def answer(conn):
+    with conn:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        parts = path.split("/")  # ["", "api", "v1", "conversation", ID, "complete"]
+        if method == "POST" and len(parts) == 6 and parts[1:4] == ["api", "v1", "conversation"] \
+                and parts[5] == "complete":
+            status, reply = 200, {"id": "m1", "text": "hi", "usage": {"token": usage.get(parts[4], 3)}}
+        else:
+            status, reply = 404, {"message": "no route " + path}
+        out = json.dumps(reply).encode()
+        conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n" % (status, len(out)) + out)
+
+while True:
+    conn, _ = srv.accept()
+    if mode == "silent":
+        held.append(conn)
+    else:
+        threading.Thread(target=answer, args=(conn,), daemon=True).start()
+PY
+  start_responder() {  # mode; sets port
+    "$py" "$work/responder.py" "$1" >"$work/$1.port" 2>"$work/$1.err" &
+    pids+=($!)
+    wait_line "$work/$1.port" '^[0-9]' || fail "responder $1 did not start: $(cat "$work/$1.err")"
+    port="$(head -n1 "$work/$1.port")"
+  }
+
+  # A listener that accepts and says nothing: no TLS handshake, no response.
+  start_responder silent
+  for scheme in https http; do
+    t0="$(date +%s%N)"
+    POLLYBOT_API_KEY=k timeout 30 "$cli" chat --api pollybot --base-url "$scheme://127.0.0.1:$port" --chatbot b \
+      --timeout 1 hi >/dev/null 2>"$work/e9"
+    check_deadline "silent $scheme server with --timeout 1" "$?" "$t0"
+  done
+else
+  echo "note: no $py, the silent-server cases were skipped"
+fi
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
