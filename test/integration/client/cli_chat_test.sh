@@ -199,8 +199,18 @@ PY
       --timeout 1 hi >/dev/null 2>"$work/e9"
     check_deadline "silent $scheme server with --timeout 1" "$?" "$t0"
   done
+
+  # ChatBotKit's usage.token is informational: a count that is negative, a
+  # fraction, out of range or not a number leaves a good reply good.
+  start_responder chatbotkit
+  for conv in neg frac huge text; do
+    out="$(CHATBOTKIT_SECRET=k timeout 30 "$cli" chat --api chatbotkit --base-url "http://127.0.0.1:$port/api/v1" \
+      --conversation "$conv" --no-stream hello 2>"$work/e10")"
+    check "usage.token $conv: exit code" 0 "$?"
+    check "usage.token $conv: reply" hi "$out"
+  done
 else
-  echo "note: no $py, the silent-server cases were skipped"
+  echo "note: no $py, the silent-server and usage.token cases were skipped"
 fi
 
 echo "$passes passed, $failures failed"
