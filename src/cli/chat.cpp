@@ -1,6 +1,7 @@
 // `chatwire chat`: one message to a chatbot, the reply streamed to stdout.
 // Without --base-url it talks to an emulator started in-process on 127.0.0.1.
 #include "commands.hpp"
+#include "terminal.hpp"
 
 #include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
@@ -14,12 +15,18 @@
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <string_view>
 #include <tuple>
+
+#include <unistd.h>
 
 namespace chatwire::cli {
 
@@ -29,14 +36,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_api = 3, exit_network = 4;
-
 struct settings {
     chat_options chat;
     std::string conversation;
     std::string message;
     bool stream = true;
     bool json = false;
+    bool stdout_is_terminal = false;
 };
 
 const char* key_variable(api_kind a) {
@@ -61,19 +67,23 @@ bool is_provider_error(const error_code& ec) {
     }
 }
 
+// stderr is read on a terminal: whatever the server sent (message, code, ids) is
+// escaped there, whether or not stderr is a terminal right now.
 int report(const error_code& ec, const diagnostics& diag) {
-    std::cerr << "chatwire chat: " << ec.message();
-    if (auto d = diag.to_string(); !d.empty()) std::cerr << " (" << d << ")";
+    std::cerr << "chatwire chat: " << escape_for_terminal(ec.message());
+    if (auto d = diag.to_string(); !d.empty()) std::cerr << " (" << escape_for_terminal(d) << ")";
     std::cerr << "\n";
     if (ec == errc::invalid_argument || ec == errc::invalid_url || ec == errc::tls_setup_failed) return exit_usage;
     return is_provider_error(ec) ? exit_api : exit_network;
 }
 
+// Boost.JSON escapes the controls but copies invalid UTF-8 through, which would
+// not be JSON: those bytes become U+FFFD first.
 void print_json_event(const event& ev) {
     boost::json::object o;
     o["kind"] = stream::to_string(ev.kind);
-    if (!ev.text.empty()) o["text"] = ev.text;
-    if (!ev.conversation_id.empty()) o["conversation_id"] = ev.conversation_id;
+    if (!ev.text.empty()) o["text"] = valid_utf8(ev.text);
+    if (!ev.conversation_id.empty()) o["conversation_id"] = valid_utf8(ev.conversation_id);
     std::cout << boost::json::serialize(o) << "\n" << std::flush;
 }
 
@@ -88,18 +98,26 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
                                                             asio::as_tuple(asio::use_awaitable));
         if (ec) co_return report(ec, diag);
         if (s.json) {
-            boost::json::object o{{"kind", "reply"}, {"text", reply.text}, {"conversation_id", reply.conversation_id}};
+            boost::json::object o{{"kind", "reply"},
+                                  {"text", valid_utf8(reply.text)},
+                                  {"conversation_id", valid_utf8(reply.conversation_id)}};
             std::cout << boost::json::serialize(o) << "\n";
+        } else if (s.stdout_is_terminal) {
+            std::cout << escape_for_terminal(reply.text, line_breaks::keep) << "\n";
         } else {
-            std::cout << reply.text << "\n";
+            std::cout << reply.text << "\n";  // a pipe gets the reply byte for byte
         }
-        std::cerr << "conversation: " << reply.conversation_id << "\n" << "time: " << ms_since() << " ms\n";
+        std::cerr << "conversation: " << escape_for_terminal(reply.conversation_id) << "\n"
+                  << "time: " << ms_since() << " ms\n";
         co_return exit_ok;
     }
     auto [ec, stream] =
         co_await client.async_send(s.message, s.conversation, diag, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return report(ec, diag);
     long first_token_ms = -1;
+    // On a terminal tokens are escaped (keeping their line breaks); into a pipe
+    // they go unchanged, since the reader there is a program, not a terminal.
+    terminal_escaper tokens(line_breaks::keep);
     for (;;) {
         error_code nec;
         event ev;
@@ -107,18 +125,19 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
         if (!stream.try_next(nec, ev)) std::tie(nec, ev) = co_await stream.async_next(asio::as_tuple(asio::use_awaitable));
         if (nec == errc::end_of_stream) break;
         if (nec) {
-            if (!s.json) std::cout << "\n" << std::flush;
+            if (!s.json) std::cout << tokens.finish() << "\n" << std::flush;
             co_return report(nec, stream.get_diagnostics());
         }
         if (s.json) {
             print_json_event(ev);
         } else if (ev.kind == event_kind::token) {
             if (first_token_ms < 0) first_token_ms = ms_since();
-            std::cout << ev.text << std::flush;
+            if (s.stdout_is_terminal) std::cout << tokens.feed(ev.text) << std::flush;
+            else std::cout << ev.text << std::flush;
         }
     }
-    if (!s.json) std::cout << "\n";
-    std::cerr << "conversation: " << stream.conversation_id() << "\n"
+    if (!s.json) std::cout << tokens.finish() << "\n";
+    std::cerr << "conversation: " << escape_for_terminal(stream.conversation_id()) << "\n"
               << "first token: " << first_token_ms << " ms, total: " << ms_since() << " ms\n";
     co_return exit_ok;
 }
@@ -151,7 +170,7 @@ int run(settings s, const std::string& ca_file, bool embedded) {
             try {
                 std::rethrow_exception(e);
             } catch (const std::exception& ex) {
-                std::cerr << "chatwire chat: " << ex.what() << "\n";
+                std::cerr << "chatwire chat: " << escape_for_terminal(ex.what()) << "\n";
             }
         }
         if (local) local->stop();
@@ -159,6 +178,21 @@ int run(settings s, const std::string& ca_file, bool embedded) {
     });
     io.run();
     return code;
+}
+
+// --timeout: seconds, fractions allowed. Zero would mean "no deadline" to the
+// library and a day is a typo rather than a wish, so both are refused.
+constexpr double max_timeout_seconds = 24 * 3600;
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+    double seconds = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, seconds);
+    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
+        return std::nullopt;
+    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
+    if (ms.count() < 1) return std::nullopt;
+    return ms;
 }
 
 bool read_key_file(const std::string& path, std::string& key) {
@@ -172,7 +206,7 @@ bool read_key_file(const std::string& path, std::string& key) {
 } // namespace
 
 int run_chat(int argc, char** argv) {
-    std::string api_name = "pollybot", base_url, ca_file, key_file, chatbot, conversation;
+    std::string api_name = "pollybot", base_url, ca_file, key_file, chatbot, conversation, timeout;
     std::vector<std::string> words;
     po::options_description desc("chatwire chat [options] MESSAGE...");
     desc.add_options()
@@ -186,6 +220,8 @@ int run_chat(int argc, char** argv) {
          "read the key from this file (default: VECTORSHIFT_API_KEY, CHATBOTKIT_SECRET or POLLYBOT_API_KEY)")
         ("chatbot", po::value(&chatbot), "chatbot id (ChatBotKit: bot id, optional)")
         ("conversation", po::value(&conversation), "continue this conversation")
+        ("timeout", po::value(&timeout),
+         "give up after this many SECONDS (the whole call: connect, retries, the reply to its end); default: none")
         ("no-stream", "ask for the whole reply at once")
         ("json", "print one JSON object per event");
     po::options_description hidden;
@@ -243,13 +279,23 @@ int run_chat(int argc, char** argv) {
     }
     s.chat.chatbot_id = chatbot;
     s.chat.base_url = base_url;
+    if (vm.count("timeout")) {
+        auto t = parse_timeout(timeout);
+        if (!t) {
+            std::cerr << "chatwire chat: --timeout wants seconds, more than 0 and at most "
+                      << static_cast<int>(max_timeout_seconds) << "\n";
+            return exit_usage;
+        }
+        s.chat.http.timeouts.total = *t;
+    }
     s.conversation = conversation;
     s.stream = !vm.count("no-stream");
     s.json = vm.count("json") > 0;
+    s.stdout_is_terminal = ::isatty(STDOUT_FILENO) == 1;
     try {
         return run(std::move(s), ca_file, embedded);
     } catch (const std::exception& e) {
-        std::cerr << "chatwire chat: " << e.what() << "\n";
+        std::cerr << "chatwire chat: " << escape_for_terminal(e.what()) << "\n";
         return exit_failure;
     }
 }

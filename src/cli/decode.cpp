@@ -22,7 +22,6 @@ namespace {
 namespace po = boost::program_options;
 using namespace chatwire::stream;
 
-constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2, exit_api_error = 3;
 constexpr std::size_t max_chunk_size = std::size_t{64} << 20;
 
 // Length of the valid UTF-8 sequence at s[i], or minus the length of the
@@ -261,7 +260,7 @@ private:
 
     void report(error_code ec) {
         const bool from_api = ec == errc::stream_error || ec == errc::run_failed;
-        exit_code_ = from_api ? exit_api_error : exit_failure;
+        exit_code_ = from_api ? exit_api : exit_failure;
         if (ec == errc::truncated_stream) {
             std::cerr << "chatwire decode: " << ec.message() << " (after " << decoder_.payload_count() << " events)\n";
             return;

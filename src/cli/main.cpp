@@ -31,20 +31,20 @@ void usage(std::ostream& os) {
 int main(int argc, char** argv) {
     if (argc < 2) {
         usage(std::cerr);
-        return 2;
+        return chatwire::cli::exit_usage;
     }
     std::string_view name = argv[1];
     if (name == "--help" || name == "-h" || name == "help") {
         usage(std::cout);
-        return 0;
+        return chatwire::cli::exit_ok;
     }
     if (name == "--version") {
         std::cout << "chatwire " << chatwire::version() << "\n";
-        return 0;
+        return chatwire::cli::exit_ok;
     }
     for (const auto& c : commands)
         if (c.name == name) return c.run(argc - 1, argv + 1);
     std::cerr << "chatwire: unknown command '" << name << "'\n";
     usage(std::cerr);
-    return 2;
+    return chatwire::cli::exit_usage;
 }
