@@ -64,6 +64,8 @@ asio::awaitable<bool> is_cancelled() {
 asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, const origin& o,
                                             const std::string& key, deadline& dl, diagnostics& diag,
                                             std::unique_ptr<connection>& out) {
+    // One limit for the whole stage: resolve, connect and handshake together.
+    const auto stage_end = deadline::after(deadline::clock::now(), st->options.timeouts.connect);
     tcp::resolver::results_type endpoints;
     if (o.host_is_ip) {
         error_code aec;
@@ -82,7 +84,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         };
         auto r = std::make_shared<race>(st->executor);
         asio::steady_timer bound(st->executor);
-        bound.expires_at(dl.arm(st->options.timeouts.connect, errc::connect_timeout));
+        bound.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
         // The timer's handler may run after the resolve finished: it owns a
         // share of the race and checks before touching the resolver.
         bound.async_wait([r](error_code ec) {
@@ -102,7 +104,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     }
 
     beast::tcp_stream tcp(st->executor);
-    tcp.expires_at(dl.arm(st->options.timeouts.connect, errc::connect_timeout));
+    tcp.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
     auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
     if (ec) {
         diag.detail = "cannot connect to " + o.key();
@@ -266,8 +268,11 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
             co_return error_code{};
         }
         // At the limit: wait for a release, bounded by the total deadline.
+        // Until the caller's total deadline; without one, as long as a connect may take.
         auto waiter = std::make_shared<pool_waiter>(st->executor);
-        waiter->timer.expires_at(dl.end());
+        waiter->timer.expires_at(st->options.timeouts.total.count() > 0
+                                     ? dl.arm(std::chrono::milliseconds(0), errc::total_timeout)
+                                     : dl.arm(st->options.timeouts.connect, errc::connect_timeout));
         pool.waiters.push_back(waiter);
         const auto wait_start = std::chrono::steady_clock::now();
         co_await waiter->timer.async_wait(as_tuple_awaitable);
@@ -278,7 +283,9 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
             // Pass a wake-up we will not use on to the next waiter.
             if (waiter->woken) st->wake_one(st->pools[key]);
             waiter->woken = true;  // so a later release does not count on us
-            co_return cancelled ? errc::cancelled : errc::total_timeout;
+            if (cancelled) co_return errc::cancelled;
+            diag.detail = "no connection became free in time (max_connections_per_origin)";
+            co_return dl.timeout_error();
         }
     }
 }

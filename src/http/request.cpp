@@ -71,6 +71,7 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
 // 100 Continue, 103 Early Hints and the like precede the real answer: they
 // have no body, and the real answer follows on the same connection.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
+constexpr int max_interim_answers = 8;
 
 template <class Parser>
 void limit(Parser& p, const client_options& opts) {
@@ -102,12 +103,16 @@ asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& 
     c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
     auto [wec, n] = co_await asio::async_write(s, asio::buffer(c.head), as_tuple_awaitable);
     if (wec) co_return wec;
-    for (;;) {
+    // Interim answers do not restart the first-byte limit, and only a few are
+    // taken: a server sending them for ever must not hold the call.
+    const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
+    for (int interim = 0;; ++interim) {
         auto& parser = parser_of(holder);
-        c.tcp().expires_at(dl.arm(opts.timeouts.first_byte, errc::first_byte_timeout));
+        c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
         auto [ec, m] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
         if (ec) co_return ec;
         if (!is_interim(parser.get().result_int())) break;
+        if (interim == max_interim_answers) co_return errc::bad_response;
         renew_parser(holder, opts);
     }
     auto& parser = parser_of(holder);
@@ -149,6 +154,13 @@ asio::awaitable<error_code> begin(const std::shared_ptr<client_state>& st, const
     co_return error_code{};
 }
 
+// A whole (non-streamed) call is bounded even when `total` is not set.
+std::chrono::milliseconds whole_deadline(const timeouts& t) {
+    if (t.whole_call.count() <= 0) return t.total;
+    if (t.total.count() <= 0) return t.whole_call;
+    return std::min(t.total, t.whole_call);
+}
+
 void note_response(diagnostics& diag, unsigned status, const fields& headers) {
     diag.http_status = static_cast<int>(status);
     for (auto name : {"x-request-id", "request-id", "x-amzn-requestid"}) {
@@ -165,7 +177,7 @@ asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const 
                                      response& out) {
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto& st = access::state(c);
-    deadline dl(st->options.timeouts.total);
+    deadline dl(whole_deadline(st->options.timeouts));
     for (int attempt = 0;; ++attempt) {
         lease conn;
         if (auto ec = co_await begin(st, to, req, dl, diag, conn)) co_return ec;

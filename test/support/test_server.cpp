@@ -176,6 +176,22 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         co_await write_simple(s, req, "bye");
         co_return false;
     }
+    if (path == "/interim-flood") {
+        // `n` interim answers, each `ms` apart, then the real one.
+        const auto n = query_number(req, "n", 20);
+        const auto pause = milliseconds(query_number(req, "ms", 0));
+        asio::steady_timer timer(s.get_executor());
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::string interim = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+            auto [ec, w] = co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
+            if (ec) co_return false;
+            if (pause.count() > 0) {
+                timer.expires_after(pause);
+                co_await timer.async_wait(tuple_awaitable);
+            }
+        }
+        co_return co_await write_simple(s, req, "after a flood");
+    }
     if (path == "/interim") {
         // 100 Continue and 103 Early Hints ahead of the real answer.
         const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n"

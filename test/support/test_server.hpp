@@ -11,6 +11,7 @@
 //   /truncate                  chunked body cut off after two chunks
 //   /endless-chunk-header?bytes=N  a chunk-size line N bytes long that never ends
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
+//   /interim-flood?n=N&ms=M    N interim 103 answers, M ms apart, then 200
 //   /then-close                200 with keep-alive, then the server closes the connection
 //   /encoded                   a body with Content-Encoding: gzip
 #include <chatwire/emulator/certificate.hpp>

@@ -20,10 +20,13 @@ struct tls_options {
 
 struct timeouts {
     using duration = std::chrono::milliseconds;
-    duration connect{std::chrono::seconds(10)};     ///< TCP connect plus TLS handshake
-    duration first_byte{std::chrono::seconds(60)};  ///< request sent → first response byte
+    duration connect{std::chrono::seconds(10)};     ///< name lookup, TCP connect and TLS handshake together; also the longest wait for a free connection when `total` is not set
+    duration first_byte{std::chrono::seconds(60)};  ///< request sent → the final response's header (interim answers included)
     duration idle{std::chrono::seconds(60)};        ///< longest silence between reads
     duration total{0};                              ///< whole operation (0 = none); a stream counts until its end
+    /// The deadline of a whole (non-streamed) call when `total` is longer or
+    /// not set, so that no server holds one for ever (0 = none).
+    duration whole_call{std::chrono::seconds(600)};
 };
 
 struct limits {

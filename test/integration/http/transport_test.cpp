@@ -321,6 +321,59 @@ BOOST_AUTO_TEST_CASE(total_timeout_bounds_a_steady_drip) {
     run_coro(io, expect_error(c, server.url("/drip?bytes=50&ms=50"), errc::total_timeout));
 }
 
+BOOST_AUTO_TEST_CASE(interim_answers_neither_restart_the_first_byte_limit_nor_go_on_for_ever) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    auto o = client_options{};
+    o.timeouts.first_byte = 500ms;
+    client c(io.get_executor(), o);
+    // Each answer alone comes in time, all together do not.
+    run_coro(io, expect_error(c, server.url("/interim-flood?n=5&ms=200"), errc::first_byte_timeout));
+    run_coro(io, expect_error(c, server.url("/interim-flood?n=100"), errc::bad_response));
+    run_coro(io, expect_ok(c, server.url("/interim-flood?n=3")));
+}
+
+BOOST_AUTO_TEST_CASE(a_whole_call_has_a_deadline_by_default) {
+    BOOST_TEST(client_options{}.timeouts.total.count() == 0);
+    BOOST_TEST(client_options{}.timeouts.whole_call == std::chrono::milliseconds(600'000));
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 2s;
+    o.timeouts.whole_call = 400ms;  // the default is 600 s: shortened to keep the test quick
+    client c(io.get_executor(), o);
+    run_coro(io, expect_error(c, server.url("/drip?bytes=50&ms=50"), errc::total_timeout));
+}
+
+namespace {
+
+asio::awaitable<void> wait_for_a_slot(test_server& server, client& c) {
+    chatwire::diagnostics d1;
+    error_code first = errc::cancelled;
+    c.async_request(get(server.url("/stall?ms=3000")), d1, [&first](error_code ec, response) { first = ec; });
+    co_await sleep_for(50ms);
+    const auto start = std::chrono::steady_clock::now();
+    chatwire::diagnostics diag;
+    auto [ec, res] = co_await fetch(c, get(server.url("/echo")), diag);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(ec == error_code(errc::connect_timeout), ec.message());
+    BOOST_TEST(diag.detail.find("no connection became free") != std::string::npos, diag.detail);
+    BOOST_TEST(diag.connection_wait >= std::chrono::milliseconds(250));
+    BOOST_TEST(waited < std::chrono::seconds(2));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_wait_for_a_free_connection_is_bounded_without_a_total_deadline) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    auto o = client_options{};
+    o.max_connections_per_origin = 1;
+    o.timeouts.connect = 300ms;
+    client c(io.get_executor(), o);
+    run_coro(io, wait_for_a_slot(server, c));
+}
+
 // ---- cancellation --------------------------------------------------------------
 
 namespace {
