@@ -99,7 +99,10 @@ asio::awaitable<error_code> call_stream(provider_core& p, const api_request& req
     auto ec = co_await call(p, req, diag, reply);
     if (headers) *headers = std::move(reply.headers);
     if (ec) co_return ec;
-    out = chat_stream(p.executor, std::move(reply.stream), format, std::move(conversation_id));
+    stream::reply_options limits;
+    limits.max_reply_bytes = p.http.options().limits.max_reply_bytes;
+    limits.max_event_bytes = p.http.options().limits.max_event_bytes;
+    out = chat_stream(p.executor, std::move(reply.stream), format, std::move(conversation_id), limits);
     co_return error_code{};
 }
 

@@ -32,6 +32,11 @@ struct timeouts {
 struct limits {
     std::size_t max_header_bytes = 16 * 1024;        ///< response header
     std::size_t max_body_bytes = 8 * 1024 * 1024;    ///< non-streaming response body
+    /// A streamed reply's accumulated text (chat_stream::text_so_far): a reply
+    /// that would outgrow it ends with errc::reply_too_large, its text kept.
+    std::size_t max_reply_bytes = 16 * 1024 * 1024;
+    /// One event (an SSE event or a JSON line) of a streamed reply.
+    std::size_t max_event_bytes = 16 * 1024 * 1024;
 };
 
 struct client_options {

@@ -435,3 +435,40 @@ BOOST_AUTO_TEST_CASE(diagnostics_count_attempts_and_the_wait_for_a_connection) {
     BOOST_TEST((d1.connection_wait.count() == 0) != (d2.connection_wait.count() == 0));
     BOOST_TEST(std::max(d1.connection_wait, d2.connection_wait) > std::chrono::microseconds(0));
 }
+
+namespace {
+
+// A reply is bounded by limits.max_reply_bytes: it ends with reply_too_large,
+// keeping the text that fitted (a prefix of the whole reply).
+asio::awaitable<void> bounded_reply(emulated& emu, api_kind a) {
+    chatwire::chat_client whole(emu.io.get_executor(), emu.options_for(a));
+    auto full = co_await stream_once(whole, "tell me a long story", "");
+    BOOST_TEST_REQUIRE(full.end == error_code(errc::end_of_stream), full.end.message());
+    BOOST_TEST_REQUIRE(full.text.size() > 24u);
+
+    auto opts = emu.options_for(a);
+    opts.http.limits.max_reply_bytes = 24;
+    chatwire::chat_client bounded(emu.io.get_executor(), opts);
+    chatwire::diagnostics diag;
+    auto [ec, s] = co_await bounded.async_send("tell me a long story", "", diag, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    error_code end;
+    for (;;) {
+        auto [nec, ev] = co_await s.next();
+        if (nec) {
+            end = nec;
+            break;
+        }
+    }
+    BOOST_TEST(end == error_code(errc::reply_too_large), chatwire::to_string(a) << ": " << end.message());
+    const std::string kept(s.text_so_far());
+    BOOST_TEST(kept.size() <= 24u);
+    BOOST_TEST(full.text.compare(0, kept.size(), kept) == 0, kept << " | " << full.text);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_reply_is_bounded_by_max_reply_bytes) {
+    emulated emu;
+    for (auto a : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) run_coro(emu.io, bounded_reply(emu, a));
+}
