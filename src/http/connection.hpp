@@ -26,6 +26,7 @@ struct connection {
     std::string pool_key;
     std::chrono::steady_clock::time_point idle_since{};
     bool reused = false;   ///< it served a request before (so the server may have closed it since)
+    bool request_written = false;  ///< the current request left whole
 
     boost::beast::tcp_stream& tcp() {
         return std::visit([](auto& s) -> boost::beast::tcp_stream& { return boost::beast::get_lowest_layer(s); },

@@ -11,6 +11,9 @@
 #include <boost/beast/http/error.hpp>
 
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 namespace chatwire::http::detail {
 
@@ -22,11 +25,19 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 namespace {
 
-// A pooled connection is not probed before reuse (that would cost a syscall
-// per request): one the server closed while idle fails before any byte of
-// the answer, and the exchange sends the request again on a new connection.
-bool still_usable(connection& c, std::chrono::milliseconds max_idle_age) {
-    return c.tcp().socket().is_open() && std::chrono::steady_clock::now() - c.idle_since <= max_idle_age;
+// A connection idle for a while may have been closed by the server (its idle
+// timeout): it is probed before reuse, a non-blocking peek. One reused at
+// once, the common case under load, is not: that would cost a syscall per
+// request. A closed one that slips through fails before any byte of an answer.
+bool still_usable(connection& c, const client_options& opts) {
+    auto& sock = c.tcp().socket();
+    if (!sock.is_open()) return false;
+    const auto idle = std::chrono::steady_clock::now() - c.idle_since;
+    if (idle > opts.max_idle_age) return false;
+    if (idle < opts.probe_idle_after) return true;
+    char byte;
+    auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 void prepare_tls(connection& c, const origin& o, const client_state& st, SSL_SESSION* session,
@@ -222,7 +233,7 @@ bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, leas
     while (!pool.idle.empty()) {
         auto conn = std::move(pool.idle.back());
         pool.idle.pop_back();
-        if (still_usable(*conn, st->options.max_idle_age)) {
+        if (still_usable(*conn, st->options)) {
             ++st->counters.connections_reused;
             out = lease(st, std::move(conn));
             return true;
@@ -247,7 +258,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
         while (!pool.idle.empty()) {
             auto conn = std::move(pool.idle.back());
             pool.idle.pop_back();
-            if (still_usable(*conn, st->options.max_idle_age)) {
+            if (still_usable(*conn, st->options)) {
                 ++st->counters.connections_reused;
                 out = lease(st, std::move(conn));
                 co_return error_code{};

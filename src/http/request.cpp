@@ -101,8 +101,10 @@ template <class Stream, class ParserHolder>
 asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& holder, deadline& dl,
                                         const client_options& opts, bool whole) {
     c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+    c.request_written = false;
     auto [wec, n] = co_await asio::async_write(s, asio::buffer(c.head), as_tuple_awaitable);
     if (wec) co_return wec;
+    c.request_written = true;
     // Interim answers do not restart the first-byte limit, and only a few are
     // taken: a server sending them for ever must not hold the call.
     const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
@@ -131,13 +133,23 @@ asio::awaitable<error_code> exchange_on(connection& c, ParserHolder& holder, dea
     return exchange_on(std::get<0>(c.stream), c, holder, dl, opts, whole);
 }
 
-// A pooled connection the server closed while it sat idle shows as EOF or a
-// reset before any byte of the answer: the server never saw the request, so
-// it is sent again, once, on a new connection. (No probe before reuse: that
-// would cost a syscall on every request.)
-bool closed_while_idle(const error_code& ec) {
-    return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+bool is_idempotent(verb m) {
+    return m == verb::get || m == verb::head || m == verb::options || m == verb::put || m == verb::delete_;
+}
+
+// A pooled connection the server closed as it was taken (its idle timeout
+// raced the request) fails before any byte of an answer. Sent again, once, on
+// a new connection, when the server certainly did not act on it: the request
+// never fully left, or the connection ended with a clean close (the server's
+// FIN came before the request). A reset after the request went out may follow
+// a server that read it and acted: only an idempotent request is resent then;
+// for others the error is the caller's (or its retry policy's) to judge.
+bool safe_to_resend(const error_code& ec, bool written, verb method) {
+    const bool clean_close = ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                             ec == asio::ssl::error::stream_truncated;
+    const bool broken = clean_close || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+    if (!broken) return false;
+    return !written || clean_close || is_idempotent(method);
 }
 
 /// Takes a connection (an idle one at once, else the pool's wait or a new
@@ -187,7 +199,9 @@ asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const 
         auto ec = co_await exchange_on(*conn, parser, dl, st->options, true);
         if (ec) {
             const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
-            if (reused && attempt == 0 && !cancelled && !parser->got_some() && closed_while_idle(ec)) continue;
+            if (reused && attempt == 0 && !cancelled && !parser->got_some() &&
+                safe_to_resend(ec, conn->request_written, req.method))
+                continue;
             if (parser->is_header_done()) note_response(diag, parser->get().result_int(), parser->get().base());
             co_return classify(ec, dl, cancelled);  // the lease closes the connection
         }
@@ -218,7 +232,8 @@ asio::awaitable<error_code> open(const client& c, const endpoint& to, const outg
         auto ec = co_await exchange_on(*state->conn, *state, state->dl, st->options, false);
         if (ec) {
             const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
-            if (reused && attempt == 0 && !cancelled && !state->parser->got_some() && closed_while_idle(ec))
+            if (reused && attempt == 0 && !cancelled && !state->parser->got_some() &&
+                safe_to_resend(ec, state->conn->request_written, req.method))
                 continue;
             co_return classify(ec, state->dl, cancelled);
         }

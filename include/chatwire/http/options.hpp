@@ -48,6 +48,10 @@ struct client_options {
     std::size_t max_connections_per_origin = 1000;
     /// An idle pooled connection older than this is closed instead of reused.
     std::chrono::milliseconds max_idle_age{std::chrono::seconds(30)};
+    /// A pooled connection idle at least this long is checked (one
+    /// non-blocking peek) before reuse, as the server may have closed it;
+    /// one reused sooner is not, sparing a syscall per request under load.
+    std::chrono::milliseconds probe_idle_after{std::chrono::seconds(1)};
     std::string user_agent;  ///< empty: "chatwire/<version>"
 };
 
