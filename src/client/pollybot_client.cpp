@@ -23,10 +23,7 @@ error_code provider_error(unsigned status, const http::fields& headers, std::str
     if (auto* o = cd::as_object(body, holder)) {
         diag.provider_code = cd::string_at(holder, "code");
         diag.provider_message = cd::string_at(holder, "error");
-        if (auto* ra = o->if_contains("retryAfter"); ra && !diag.retry_after) {
-            if (ra->is_int64() && ra->as_int64() >= 0) diag.retry_after = std::chrono::seconds(ra->as_int64());
-            else if (ra->is_uint64()) diag.retry_after = std::chrono::seconds(ra->as_uint64());
-        }
+        if (auto* ra = o->if_contains("retryAfter")) cd::note_body_retry_after(*ra, diag);
     }
     cd::keep_message(body, diag);
     if (status == 429) cd::note_ratelimit_reset(headers, diag);

@@ -10,11 +10,20 @@
 
 namespace chatwire::detail {
 
-/// The server's hint from a Retry-After header (delay-seconds or an HTTP date).
+// The server's retry hint, in chatwire/retry/hints.hpp's precedence, split in
+// three steps because the mappers learn the body after the headers: each step
+// only fills diag.retry_after when a more specific one did not.
+
+/// The most specific hints: `retry-after-ms`, then `Retry-After`
+/// (delay-seconds or an HTTP date). Sets diag.retry_after when one is usable.
 void note_retry_after(const http::fields& headers, diagnostics& diag);
 
-/// The least specific hint: X-RateLimit-Reset, epoch seconds when large, else
-/// a delay; only when no other hint was found.
+/// A JSON body's `retryAfter` (seconds), when no header hint was found.
+void note_body_retry_after(const boost::json::value& retry_after, diagnostics& diag);
+
+/// The least specific hints: the IETF `RateLimit` field's `t` / `RateLimit-Reset`,
+/// then `X-RateLimit-Reset` (Unix seconds when large, else a delay); only when
+/// no other hint was found.
 void note_ratelimit_reset(const http::fields& headers, diagnostics& diag);
 
 /// The body as a JSON object, or nullptr.

@@ -474,19 +474,9 @@ struct known_failure {
     bool streamed;
     std::string_view why;
 };
-const std::vector<known_failure> known_failures{
-    // ChatBotKit's chat_client completes over the keep-alive connection that
-    // created the conversation. When the server reads the completion and then
-    // resets, the transport takes it for an idle connection the server had
-    // closed and sends the POST again (src/http/request.cpp, exchange() and
-    // open(): `reused && attempt == 0 && !got_some() && closed_while_idle`).
-    // The emulator had already recorded the turn, so the turn is doubled and
-    // the reply is the one to the repeated message, not the asked one.
-    {fault::reset_once_before_response, target::chatbotkit, true,
-     "a POST the server read is sent again on a new connection (turn doubled)"},
-    {fault::reset_once_before_response, target::chatbotkit, false,
-     "a POST the server read is sent again on a new connection (turn doubled)"},
-};
+// None now: a POST the server read and then reset is no longer sent again
+// (only a request that never fully left, or a clean close, is resent).
+const std::vector<known_failure> known_failures{};
 
 std::optional<std::string_view> is_known(fault f, target t, bool streamed) {
     for (const auto& k : known_failures)
