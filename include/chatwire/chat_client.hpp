@@ -5,6 +5,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/options.hpp>
+#include <chatwire/retry/policy.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -29,6 +30,8 @@ struct chat_options {
     std::string api_key;     ///< never logged
     std::string chatbot_id;  ///< VectorShift chatbot, ChatBotKit bot (optional), PollyBot chatbot
     http::client_options http;
+    /// How failed calls are retried (retry_policy::none() turns it off).
+    retry_policy retry;
 };
 
 /// The whole reply of a non-streamed send.

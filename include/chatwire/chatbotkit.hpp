@@ -5,6 +5,7 @@
 #include <chatwire/chatbotkit/records.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/policy.hpp>
 #include <chatwire/pager.hpp>
 
 #include <boost/json/object.hpp>
@@ -26,6 +27,8 @@ struct options {
     auth_scheme scheme = auth_scheme::bearer;
     std::string run_as_user_id;              ///< X-RunAs-UserId when not empty
     http::client_options http;
+    /// How failed calls are retried (retry_policy::none() turns it off).
+    retry_policy retry;
 };
 
 struct message {

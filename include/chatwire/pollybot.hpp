@@ -5,6 +5,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/policy.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -18,6 +19,8 @@ struct options {
     std::string base_url;  ///< the customer's own domain, e.g. "https://bots.example.com"
     std::string api_key;   ///< "sk-workspace_…"; sent as a Bearer token, never logged
     http::client_options http;
+    /// How failed calls are retried (retry_policy::none() turns it off).
+    retry_policy retry;
 };
 
 struct chat_request {

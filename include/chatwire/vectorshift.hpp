@@ -5,6 +5,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/policy.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -17,6 +18,8 @@ struct options {
     std::string base_url = "https://api.vectorshift.ai";  ///< the v1 API lives under {base_url}/v1
     std::string api_key;                                   ///< never logged
     http::client_options http;
+    /// How failed calls are retried (retry_policy::none() turns it off).
+    retry_policy retry;
 };
 
 /// The legacy endpoint: one of chatbot_id / chatbot_name.

@@ -1,6 +1,9 @@
 #include "call.hpp"
 
+#include <chatwire/retry/schedule.hpp>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -13,8 +16,8 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_error_body = 64 * 1024;
 
 provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url,
-                             const http::client_options& http_opts, error_mapper map)
-    : executor(ex), http(ex, http_opts), map_error(map) {
+                             const http::client_options& http_opts, const retry_policy& retry_opts, error_mapper map)
+    : executor(ex), http(ex, http_opts), map_error(map), retry(retry_opts) {
     to = http::detail::make_endpoint(base_url, setup_error);
     if (setup_error) setup_detail = "the base URL must be http(s)://host[:port][/path]";
 }
@@ -58,29 +61,70 @@ asio::awaitable<error_code> read_error_body(http::body_stream& body, std::string
 
 } // namespace
 
-asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagnostics& diag, api_reply& out) {
-    if (p.setup_error) {
-        diag.detail = p.setup_detail;
-        co_return p.setup_error;
-    }
-    const auto wire = to_outgoing(p, req);
-    ++diag.attempts;
+namespace {
+
+// One attempt: the exchange, then the status mapped to errc + diagnostics.
+asio::awaitable<error_code> attempt(provider_core& p, const api_request& req, const http::detail::outgoing& wire,
+                                    diagnostics& diag, api_reply& out, std::chrono::steady_clock::time_point end,
+                                    http::detail::attempt_info& info) {
     if (!req.stream) {
         http::response res;
-        if (auto ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res)) co_return ec;
+        if (auto ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res, end, info)) co_return ec;
         out.status = res.status;
         out.headers = std::move(res.headers);
         out.body = std::move(res.body);
         if (!is_success(out.status)) co_return p.map_error(out.status, out.headers, out.body, diag);
         co_return error_code{};
     }
-    if (auto ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream)) co_return ec;
+    if (auto ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info)) co_return ec;
     out.status = out.stream.status();
     out.headers = out.stream.headers();
     if (is_success(out.status)) co_return error_code{};
     if (auto ec = co_await read_error_body(out.stream, out.body)) co_return ec;
     out.stream = http::body_stream{};
     co_return p.map_error(out.status, out.headers, out.body, diag);
+}
+
+// What one attempt left in diagnostics is not carried into the next.
+void forget_attempt(diagnostics& diag) {
+    diag.http_status = 0;
+    diag.provider_code.clear();
+    diag.provider_message.clear();
+    diag.request_id.clear();
+    diag.retry_after.reset();
+    diag.detail.clear();
+}
+
+} // namespace
+
+asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagnostics& diag, api_reply& out) {
+    if (p.setup_error) {
+        diag.detail = p.setup_detail;
+        co_return p.setup_error;
+    }
+    const auto wire = to_outgoing(p, req);
+    const auto end = http::detail::call_deadline(p.http.options().timeouts, !req.stream);
+    retry_schedule schedule(p.retry, &p.budget, end);  // every call counts toward the shared budget
+    for (;;) {
+        ++diag.attempts;
+        http::detail::attempt_info info;
+        auto ec = co_await attempt(p, req, wire, diag, out, end, info);
+        if (!ec) co_return ec;
+        failure_info failure;
+        failure.method = req.method;
+        failure.idempotent = req.idempotent;
+        failure.request_written = info.request_written;
+        failure.response_started = info.response_started;
+        failure.connection_reused = info.connection_reused;
+        failure.hint = diag.retry_after;
+        auto delay = schedule.next_delay(ec, failure, diag);
+        if (!delay) co_return ec;
+        out = api_reply{};
+        forget_attempt(diag);
+        asio::steady_timer wait(p.executor, *delay);
+        auto [wec] = co_await wait.async_wait(tuple_awaitable);
+        if (wec) co_return make_error_code(errc::cancelled);
+    }
 }
 
 asio::awaitable<error_code> call_json(provider_core& p, const api_request& req, diagnostics& diag, json::value& out,

@@ -8,6 +8,8 @@
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/budget.hpp>
+#include <chatwire/retry/policy.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -26,7 +28,7 @@ using error_mapper = error_code (*)(unsigned status, const http::fields& headers
 /// lives (the base URL, parsed once), and how to read its errors.
 struct provider_core {
     provider_core(boost::asio::any_io_executor ex, std::string_view base_url, const http::client_options& http,
-                  error_mapper map_error);
+                  const retry_policy& retry, error_mapper map_error);
 
     /// Renders a header line the client sends with every request of a kind
     /// (its key, say); a CR or LF in it makes every such request fail.
@@ -36,6 +38,8 @@ struct provider_core {
     http::client http;
     http::detail::endpoint to;
     error_mapper map_error;
+    retry_policy retry;
+    retry_budget budget;      ///< shared by the client's calls, so a storm of failures is not multiplied
     error_code setup_error;   ///< a bad base URL or key: every call fails with it
     std::string setup_detail;
 };
@@ -53,6 +57,7 @@ struct api_request {
     std::string_view fixed_lines;  ///< the client's own header lines (auth)
     std::string_view accept = accept_json;  ///< the whole Accept line
     bool stream = false;           ///< read the body as a stream
+    bool idempotent = false;       ///< safe to resend even if the server may have acted (reads, lists)
 };
 
 /// What came back: for a streamed request the body is in `stream`.
@@ -64,7 +69,11 @@ struct api_reply {
 };
 
 /// Sends `req`; a non-2xx answer is read (bounded, for a stream) and mapped
-/// through the provider's error mapper. Counts the attempt in diag.
+/// through the provider's error mapper. A failure the client's retry policy
+/// allows is sent again after a backoff (or the server's hint), within the
+/// call's deadline and the client's retry budget; a streamed reply is retried
+/// only before it is handed out, so no event is ever replayed. Counts every
+/// attempt in diag.attempts.
 boost::asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagnostics& diag, api_reply& out);
 
 /// call() for an answer that is a JSON object: the body must parse.

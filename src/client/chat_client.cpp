@@ -40,19 +40,20 @@ struct chat_client_state {
         switch (opts.api) {
         case api_kind::vectorshift:
             provider = std::make_shared<vectorshift::detail::state>(
-                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http});
+                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry});
             break;
         case api_kind::chatbotkit: {
             chatbotkit::options o2;
             o2.base_url = opts.base_url;
             o2.secret = opts.api_key;
             o2.http = opts.http;
+            o2.retry = opts.retry;
             provider = std::make_shared<chatbotkit::detail::state>(ex, std::move(o2));
             break;
         }
         case api_kind::pollybot:
             provider = std::make_shared<pollybot::detail::state>(
-                ex, pollybot::options{opts.base_url, opts.api_key, opts.http});
+                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry});
             break;
         }
     }

@@ -49,8 +49,11 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
     outgoing out;
     if ((r.first = to_outgoing(req, to, target, lines, out, diag))) co_return r;
     client c(st);
-    if constexpr (std::is_same_v<Result, response>) r.first = co_await exchange(c, to, out, diag, r.second);
-    else r.first = co_await open(c, to, out, diag, r.second);
+    attempt_info info;
+    if constexpr (std::is_same_v<Result, response>)
+        r.first = co_await exchange(c, to, out, diag, r.second, call_deadline(st->options.timeouts, true), info);
+    else
+        r.first = co_await open(c, to, out, diag, r.second, call_deadline(st->options.timeouts, false), info);
     co_return r;
 }
 

@@ -13,6 +13,7 @@ public:
 
     /// `total` of 0 (or more than a year) is no deadline.
     explicit deadline(std::chrono::milliseconds total) : end_(after(clock::now(), total)) {}
+    explicit deadline(clock::time_point end) : end_(end) {}
 
     /// The end of a stage of length `stage` that starts now (0: no end of its own).
     static clock::time_point after(clock::time_point now, std::chrono::milliseconds stage) {

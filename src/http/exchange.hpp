@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,13 +49,27 @@ struct outgoing {
 /// Appends "Name: value\r\n"; false (nothing appended) when either holds CR or LF.
 bool append_header(std::string& lines, std::string_view name, std::string_view value);
 
+/// What an exchange got to before it ended, for deciding whether to resend it.
+struct attempt_info {
+    bool connection_reused = false;  ///< it ran on a pooled keep-alive connection
+    bool request_written = false;    ///< the whole request went out
+    bool response_started = false;   ///< at least one byte of an answer came back
+};
+
+/// The deadline of a call under `t`: `total`, and for a whole (non-streamed)
+/// call `whole_call` too; time_point::max() for none.
+std::chrono::steady_clock::time_point call_deadline(const timeouts& t, bool whole);
+
 /// Sends and reads the whole response. Any status is a success here. Fills
 /// diag's HTTP status and request id; never clears what the caller set.
+/// `end` bounds it (see call_deadline); `info` says how far it got.
 boost::asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req,
-                                            diagnostics& diag, response& out);
+                                            diagnostics& diag, response& out,
+                                            std::chrono::steady_clock::time_point end, attempt_info& info);
 
 /// Sends and reads the response header; the body is then read from `out`.
 boost::asio::awaitable<error_code> open(const client& c, const endpoint& to, const outgoing& req,
-                                        diagnostics& diag, body_stream& out);
+                                        diagnostics& diag, body_stream& out,
+                                        std::chrono::steady_clock::time_point end, attempt_info& info);
 
 } // namespace chatwire::http::detail

@@ -166,13 +166,6 @@ asio::awaitable<error_code> begin(const std::shared_ptr<client_state>& st, const
     co_return error_code{};
 }
 
-// A whole (non-streamed) call is bounded even when `total` is not set.
-std::chrono::milliseconds whole_deadline(const timeouts& t) {
-    if (t.whole_call.count() <= 0) return t.total;
-    if (t.total.count() <= 0) return t.whole_call;
-    return std::min(t.total, t.whole_call);
-}
-
 void note_response(diagnostics& diag, unsigned status, const fields& headers) {
     diag.http_status = static_cast<int>(status);
     for (auto name : {"x-request-id", "request-id", "x-amzn-requestid"}) {
@@ -185,18 +178,28 @@ void note_response(diagnostics& diag, unsigned status, const fields& headers) {
 
 } // namespace
 
+// A whole (non-streamed) call is bounded even when `total` is not set.
+std::chrono::steady_clock::time_point call_deadline(const timeouts& t, bool whole) {
+    auto limit = t.total;
+    if (whole && t.whole_call.count() > 0 && (limit.count() <= 0 || t.whole_call < limit)) limit = t.whole_call;
+    return deadline::after(deadline::clock::now(), limit);
+}
+
 asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
-                                     response& out) {
+                                     response& out, std::chrono::steady_clock::time_point end, attempt_info& info) {
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto& st = access::state(c);
-    deadline dl(whole_deadline(st->options.timeouts));
+    deadline dl(end);
     for (int attempt = 0;; ++attempt) {
         lease conn;
+        info = {};
         if (auto ec = co_await begin(st, to, req, dl, diag, conn)) co_return ec;
-        const bool reused = conn->reused;
+        const bool reused = info.connection_reused = conn->reused;
         std::optional<bhttp::response_parser<bhttp::string_body>> parser;
         renew_parser(parser, st->options);
         auto ec = co_await exchange_on(*conn, parser, dl, st->options, true);
+        info.request_written = conn->request_written;
+        info.response_started = parser->got_some();
         if (ec) {
             const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
             if (reused && attempt == 0 && !cancelled && !parser->got_some() &&
@@ -219,17 +222,20 @@ asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const 
 }
 
 asio::awaitable<error_code> open(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
-                                 body_stream& out) {
+                                 body_stream& out, std::chrono::steady_clock::time_point end, attempt_info& info) {
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto& st = access::state(c);
-    deadline dl(st->options.timeouts.total);
+    deadline dl(end);
     for (int attempt = 0;; ++attempt) {
         lease conn;
+        info = {};
         if (auto ec = co_await begin(st, to, req, dl, diag, conn)) co_return ec;
-        const bool reused = conn->reused;
+        const bool reused = info.connection_reused = conn->reused;
         auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
         renew_parser(*state, st->options);
         auto ec = co_await exchange_on(*state->conn, *state, state->dl, st->options, false);
+        info.request_written = state->conn->request_written;
+        info.response_started = state->parser->got_some();
         if (ec) {
             const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
             if (reused && attempt == 0 && !cancelled && !state->parser->got_some() &&

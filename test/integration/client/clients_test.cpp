@@ -37,6 +37,7 @@ struct emulated {
         o.api_key = std::move(key);
         o.chatbot_id = "support-bot";
         o.http.tls.extra_ca_pem = server.certificate_pem();
+        o.retry = chatwire::retry_policy::none();  // these tests see one attempt; retries have their own
         return o;
     }
 };
@@ -214,7 +215,7 @@ BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
     o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":7}])";
     emulated emu(o);
     chatwire::pollybot::client c(emu.io.get_executor(),
-                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http});
+                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none()});
     run_coro(emu.io, rate_limited_pollybot(c));
 }
 
@@ -249,11 +250,12 @@ BOOST_AUTO_TEST_CASE(retry_hints_most_specific_first) {
     o.faults_json = R"([{"times":2,"kind":"status","status":429,"ratelimit_reset":)" + std::to_string(reset) + "}]";
     emulated emu(o);
     chatwire::pollybot::client polly(emu.io.get_executor(),
-                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http});
+                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none()});
     chatwire::chatbotkit::options co;
     co.base_url = emu.server.base_url() + "/v1";
     co.secret = "secret";
     co.http = emu.options_for(api_kind::chatbotkit).http;
+    co.retry = chatwire::retry_policy::none();
     chatwire::chatbotkit::client cbk(emu.io.get_executor(), co);
     run_coro(emu.io, retry_hints_in_order(polly, cbk));
 }
@@ -276,7 +278,7 @@ BOOST_AUTO_TEST_CASE(vectorshift_failed_status_is_an_error_even_with_200) {
     o.faults_json = R"([{"api":"vectorshift","times":1,"kind":"status","status":200,"message":"pipeline exploded"}])";
     emulated emu(o);
     chatwire::vectorshift::client c(emu.io.get_executor(),
-                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http});
+                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http, chatwire::retry_policy::none()});
     run_coro(emu.io, failed_run_with_200(c));
 }
 
@@ -471,4 +473,131 @@ asio::awaitable<void> bounded_reply(emulated& emu, api_kind a) {
 BOOST_AUTO_TEST_CASE(a_reply_is_bounded_by_max_reply_bytes) {
     emulated emu;
     for (auto a : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) run_coro(emu.io, bounded_reply(emu, a));
+}
+
+// ---- retries at the choke point ------------------------------------------------
+
+namespace {
+
+chatwire::retry_policy quick_retries(int attempts) {
+    chatwire::retry_policy p;
+    p.max_attempts = attempts;
+    p.base_delay = 10ms;
+    p.max_delay = 40ms;
+    return p;
+}
+
+asio::awaitable<void> turn_with_retries(chatwire::chat_client& c, bool streamed, error_code expected, int attempts,
+                                        std::string expected_text) {
+    chatwire::diagnostics diag;
+    std::string text;
+    error_code ec;
+    if (streamed) {
+        auto [sec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
+        ec = sec;
+        while (!ec) {
+            auto [nec, ev] = co_await s.next();
+            if (nec == errc::end_of_stream) break;
+            ec = nec;
+        }
+        if (!sec) text = std::string(s.text_so_far());
+    } else {
+        auto [wec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+        ec = wec;
+        text = reply.text;
+    }
+    BOOST_TEST(ec == expected, ec.message() << " " << diag.to_string());
+    BOOST_TEST(diag.attempts == attempts, diag.to_string());
+    if (!expected) BOOST_TEST(text == expected_text);  // no token replayed, none lost
+}
+
+asio::awaitable<void> whole_text(chatwire::chat_client& c, std::string& out) {
+    chatwire::diagnostics d;
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", d, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec, ec.message());
+    out = reply.text;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(failures_the_policy_allows_are_retried_to_success) {
+    for (bool streamed : {false, true}) {
+        // The fault-free reply, for the same prompt and seed.
+        std::string expected;
+        {
+            emulated clean;
+            chatwire::chat_client c(clean.io.get_executor(), clean.options_for(api_kind::pollybot));
+            run_coro(clean.io, whole_text(c, expected));
+        }
+        chatwire::emulator::options o;
+        o.faults_json = R"([{"api":"pollybot","times":2,"kind":"status","status":503}])";
+        emulated emu(o);
+        auto opts = emu.options_for(api_kind::pollybot);
+        opts.retry = quick_retries(3);
+        chatwire::chat_client c(emu.io.get_executor(), opts);
+        run_coro(emu.io, turn_with_retries(c, streamed, {}, 3, expected));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(retries_stop_at_max_attempts_and_never_for_what_waiting_cannot_fix) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"pollybot","kind":"status","status":503}])";
+    emulated emu(o);
+    auto opts = emu.options_for(api_kind::pollybot);
+    opts.retry = quick_retries(2);
+    chatwire::chat_client c(emu.io.get_executor(), opts);
+    run_coro(emu.io, turn_with_retries(c, false, errc::server_error, 2, ""));
+
+    chatwire::emulator::options wrong;
+    wrong.api_key = "right-key";
+    emulated emu2(wrong);
+    auto bad = emu2.options_for(api_kind::pollybot, "wrong-key");
+    bad.retry = quick_retries(3);
+    chatwire::chat_client unauthorized(emu2.io.get_executor(), bad);
+    run_coro(emu2.io, turn_with_retries(unauthorized, true, errc::unauthorized, 1, ""));
+}
+
+namespace {
+
+asio::awaitable<void> hint_too_long(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    const auto start = std::chrono::steady_clock::now();
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::rate_limited), ec.message());
+    BOOST_TEST(diag.attempts == 1);
+    BOOST_TEST_REQUIRE(diag.retry_after.has_value());
+    BOOST_TEST(diag.retry_after->count() == 120000);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));  // not waited for
+}
+
+asio::awaitable<void> hint_honoured(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    const auto start = std::chrono::steady_clock::now();
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(diag.attempts == 2);
+    BOOST_TEST((std::chrono::steady_clock::now() - start >= 1s));  // the server asked for a second
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_servers_retry_hint_is_honoured_up_to_max_hint) {
+    {
+        chatwire::emulator::options o;
+        o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":120}])";
+        emulated emu(o);
+        auto opts = emu.options_for(api_kind::pollybot);
+        opts.retry = quick_retries(3);
+        chatwire::chat_client c(emu.io.get_executor(), opts);
+        run_coro(emu.io, hint_too_long(c));
+    }
+    {
+        chatwire::emulator::options o;
+        o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":1}])";
+        emulated emu(o);
+        auto opts = emu.options_for(api_kind::pollybot);
+        opts.retry = quick_retries(3);
+        chatwire::chat_client c(emu.io.get_executor(), opts);
+        run_coro(emu.io, hint_honoured(c));
+    }
 }

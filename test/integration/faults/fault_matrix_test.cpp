@@ -286,6 +286,7 @@ asio::awaitable<void> run_cell(std::string base, std::string pem, target t, bool
         o.api_key = "test-key";
         o.chatbot_id = "support-bot";
         o.http = http;
+        o.retry = chatwire::retry_policy::none();  // each cell shows one attempt's outcome
         chatwire::chat_client c(ex, o);
         if (streamed) {
             auto [ec, s] = co_await c.async_send(message, "", diag, tuple_awaitable);
@@ -303,6 +304,7 @@ asio::awaitable<void> run_cell(std::string base, std::string pem, target t, bool
         o.base_url = base;
         o.api_key = "test-key";
         o.http = http;
+        o.retry = chatwire::retry_policy::none();  // each cell shows one attempt's outcome
         chatwire::vectorshift::client c(ex, o);
         chatwire::vectorshift::v1_run_request req;
         req.chatbot_id = "support-bot";
@@ -323,6 +325,7 @@ asio::awaitable<void> run_cell(std::string base, std::string pem, target t, bool
         o.base_url = base + "/api/v1";
         o.secret = "test-key";
         o.http = http;
+        o.retry = chatwire::retry_policy::none();  // each cell shows one attempt's outcome
         chatwire::chatbotkit::client c(ex, o);
         chatwire::chatbotkit::complete_request req;
         chatwire::chatbotkit::message m;

@@ -90,6 +90,7 @@ chatwire::chat_options options_for(const chatwire::emulator::server& emu, api_ki
     o.api_key = "test-key";
     o.chatbot_id = "support-bot";
     o.http.tls.extra_ca_pem = emu.certificate_pem();
+    o.retry = chatwire::retry_policy::none();  // every fault reaches the stream it hit
     o.http.max_connections_per_origin = streams + 16;  // every stream holds its connection to the end
     // Generous for a loaded single thread, yet a stalled stream (8 s) ends in an idle timeout.
     o.http.timeouts.connect = 20s;
