@@ -63,28 +63,6 @@ asio::awaitable<error_code> read_error_body(http::body_stream& body, std::string
 
 namespace {
 
-// One attempt: the exchange, then the status mapped to errc + diagnostics.
-asio::awaitable<error_code> attempt(provider_core& p, const api_request& req, const http::detail::outgoing& wire,
-                                    diagnostics& diag, api_reply& out, std::chrono::steady_clock::time_point end,
-                                    http::detail::attempt_info& info) {
-    if (!req.stream) {
-        http::response res;
-        if (auto ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res, end, info)) co_return ec;
-        out.status = res.status;
-        out.headers = std::move(res.headers);
-        out.body = std::move(res.body);
-        if (!is_success(out.status)) co_return p.map_error(out.status, out.headers, out.body, diag);
-        co_return error_code{};
-    }
-    if (auto ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info)) co_return ec;
-    out.status = out.stream.status();
-    out.headers = out.stream.headers();
-    if (is_success(out.status)) co_return error_code{};
-    if (auto ec = co_await read_error_body(out.stream, out.body)) co_return ec;
-    out.stream = http::body_stream{};
-    co_return p.map_error(out.status, out.headers, out.body, diag);
-}
-
 // What one attempt left in diagnostics is not carried into the next.
 void forget_attempt(diagnostics& diag) {
     diag.http_status = 0;
@@ -108,8 +86,29 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
     for (;;) {
         ++diag.attempts;
         http::detail::attempt_info info;
-        auto ec = co_await attempt(p, req, wire, diag, out, end, info);
-        if (!ec) co_return ec;
+        // One attempt: the exchange, then the status mapped to errc + diagnostics.
+        error_code ec;
+        if (!req.stream) {
+            http::response res;
+            ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res, end, info);
+            if (!ec) {
+                out.status = res.status;
+                out.headers = std::move(res.headers);
+                out.body = std::move(res.body);
+                if (is_success(out.status)) co_return ec;
+                ec = p.map_error(out.status, out.headers, out.body, diag);
+            }
+        } else {
+            ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info);
+            if (!ec) {
+                out.status = out.stream.status();
+                out.headers = out.stream.headers();
+                if (is_success(out.status)) co_return ec;
+                ec = co_await read_error_body(out.stream, out.body);
+                out.stream = http::body_stream{};
+                if (!ec) ec = p.map_error(out.status, out.headers, out.body, diag);
+            }
+        }
         failure_info failure;
         failure.method = req.method;
         failure.idempotent = req.idempotent;

@@ -70,6 +70,14 @@ error_code build_v1(const state& st, const v1_run_request& req, bool stream, dia
     return {};
 }
 
+// The reply of a run: a JSON object, whose status:"failed" is an error.
+error_code checked_run(const cd::api_reply& reply, json::value& out, diagnostics& diag) {
+    if (auto ec = cd::parse_object(reply.body, out, diag)) return ec;
+    if (cd::string_at(out, "status") == "failed")
+        return provider_error(200, reply.headers, reply.body, diag);
+    return {};
+}
+
 cd::api_request v1_request(const state& st, http::verb method, std::string path, const json::value* body) {
     cd::api_request r;
     r.method = method;
@@ -82,10 +90,9 @@ cd::api_request v1_request(const state& st, http::verb method, std::string path,
 /// Sends and returns the JSON object of a successful run; failed runs (any
 /// status, including 200 with status:"failed") become errors.
 asio::awaitable<error_code> call(state& st, const cd::api_request& r, diagnostics& diag, json::value& out) {
-    http::fields headers;
-    if (auto ec = co_await cd::call_json(st, r, diag, out, &headers)) co_return ec;
-    if (cd::string_at(out, "status") == "failed") co_return provider_error(200, headers, json::serialize(out), diag);
-    co_return error_code{};
+    cd::api_reply reply;
+    if (auto ec = co_await cd::call(st, r, diag, reply)) co_return ec;
+    co_return checked_run(reply, out, diag);
 }
 
 } // namespace
@@ -95,9 +102,11 @@ asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> 
     std::pair<error_code, run_reply> out;
     cd::api_request r;
     if ((out.first = build_legacy(*st, req, false, diag, r))) co_return out;
+    cd::api_reply reply;
+    if ((out.first = co_await cd::call(*st, r, diag, reply))) co_return out;
     json::monotonic_resource arena(1024);  // one allocation for the whole reply
     json::value v(&arena);
-    if ((out.first = co_await call(*st, r, diag, v))) co_return out;
+    if ((out.first = checked_run(reply, v, diag))) co_return out;
     out.second.output = cd::string_at(v, "output");
     out.second.conversation_id = cd::string_at(v, "conversation_id");
     co_return out;

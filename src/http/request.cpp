@@ -91,46 +91,25 @@ void renew_parser(stream_state& s, const client_options& opts) {
     s.parser->body_limit(boost::none);  // streams are bounded by the decoder's event limit instead
 }
 
-auto& parser_of(std::optional<bhttp::response_parser<bhttp::string_body>>& parser) { return *parser; }
-auto& parser_of(stream_state& s) { return *s.parser; }
 
-/// Writes the head (already in the connection's buffer) and reads the final
-/// response header, past any interim ones (the parser is renewed for each),
-/// then, for a whole response, its body. One coroutine for all of it.
-template <class Stream, class ParserHolder>
-asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& holder, deadline& dl,
-                                        const client_options& opts, bool whole) {
-    c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-    c.request_written = false;
-    auto [wec, n] = co_await asio::async_write(s, asio::buffer(c.head), as_tuple_awaitable);
-    if (wec) co_return wec;
-    c.request_written = true;
-    // Interim answers do not restart the first-byte limit, and only a few are
-    // taken: a server sending them for ever must not hold the call.
-    const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
-    for (int interim = 0;; ++interim) {
-        auto& parser = parser_of(holder);
-        c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
-        auto [ec, m] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
-        if (ec) co_return ec;
-        if (!is_interim(parser.get().result_int())) break;
-        if (interim == max_interim_answers) co_return errc::bad_response;
-        renew_parser(holder, opts);
-    }
-    auto& parser = parser_of(holder);
-    while (whole && !parser.is_done()) {
-        c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-        auto [ec, m] = co_await bhttp::async_read_some(s, c.buffer, parser, as_tuple_awaitable);
-        if (ec) co_return ec;
-    }
-    co_return error_code{};
+// The connection's stream is TCP or TLS: these start one operation on
+// whichever it is, with the caller's completion token (no coroutine of their own).
+template <class Token>
+auto async_write_head(connection& c, Token&& token) {
+    if (auto* tls = c.tls()) return asio::async_write(*tls, asio::buffer(c.head), std::forward<Token>(token));
+    return asio::async_write(std::get<0>(c.stream), asio::buffer(c.head), std::forward<Token>(token));
 }
 
-template <class ParserHolder>
-asio::awaitable<error_code> exchange_on(connection& c, ParserHolder& holder, deadline& dl, const client_options& opts,
-                                        bool whole) {
-    if (auto* tls = c.tls()) return exchange_on(*tls, c, holder, dl, opts, whole);
-    return exchange_on(std::get<0>(c.stream), c, holder, dl, opts, whole);
+template <class Parser, class Token>
+auto async_read_header(connection& c, Parser& parser, Token&& token) {
+    if (auto* tls = c.tls()) return bhttp::async_read_header(*tls, c.buffer, parser, std::forward<Token>(token));
+    return bhttp::async_read_header(std::get<0>(c.stream), c.buffer, parser, std::forward<Token>(token));
+}
+
+template <class Parser, class Token>
+auto async_read_some(connection& c, Parser& parser, Token&& token) {
+    if (auto* tls = c.tls()) return bhttp::async_read_some(*tls, c.buffer, parser, std::forward<Token>(token));
+    return bhttp::async_read_some(std::get<0>(c.stream), c.buffer, parser, std::forward<Token>(token));
 }
 
 bool is_idempotent(verb m) {
@@ -152,20 +131,6 @@ bool safe_to_resend(const error_code& ec, bool written, verb method) {
     return !written || clean_close || is_idempotent(method);
 }
 
-/// Takes a connection (an idle one at once, else the pool's wait or a new
-/// one) and writes the head into it.
-asio::awaitable<error_code> begin(const std::shared_ptr<client_state>& st, const endpoint& to, const outgoing& req,
-                                  deadline& dl, diagnostics& diag, lease& conn) {
-    if (!take_idle(st, to, conn)) {
-        if (auto ec = co_await acquire(st, to, dl, diag, conn)) co_return ec;
-        // A cancel that came while the connection was being set up is honoured here.
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
-            co_return errc::cancelled;
-    }
-    render_head(conn->head, to, req, *st);
-    co_return error_code{};
-}
-
 void note_response(diagnostics& diag, unsigned status, const fields& headers) {
     diag.http_status = static_cast<int>(status);
     for (auto name : {"x-request-id", "request-id", "x-amzn-requestid"}) {
@@ -185,71 +150,127 @@ std::chrono::steady_clock::time_point call_deadline(const timeouts& t, bool whol
     return deadline::after(deadline::clock::now(), limit);
 }
 
-asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
-                                     response& out, std::chrono::steady_clock::time_point end, attempt_info& info) {
+namespace {
+
+/// What a whole response is read into.
+struct whole_parser {
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    auto& get() { return *parser; }
+    void renew(const client_options& opts) { renew_parser(parser, opts); }
+};
+
+/// One exchange, whole (Out = response) or streamed (Out = body_stream), in
+/// one coroutine: take a connection, write the head, read the final header
+/// past interim answers, then (whole) the body. A pooled connection the server
+/// had closed is replaced once, when that is safe (see safe_to_resend).
+template <class Out>
+asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const endpoint& to, const outgoing& req,
+                                         diagnostics& diag, Out& out, deadline::clock::time_point end,
+                                         attempt_info& info) {
+    constexpr bool whole = std::is_same_v<Out, response>;
     co_await asio::this_coro::throw_if_cancelled(false);
-    const auto& st = access::state(c);
+    const auto& opts = st->options;
     deadline dl(end);
     for (int attempt = 0;; ++attempt) {
-        lease conn;
         info = {};
-        if (auto ec = co_await begin(st, to, req, dl, diag, conn)) co_return ec;
-        const bool reused = info.connection_reused = conn->reused;
-        std::optional<bhttp::response_parser<bhttp::string_body>> parser;
-        renew_parser(parser, st->options);
-        auto ec = co_await exchange_on(*conn, parser, dl, st->options, true);
-        info.request_written = conn->request_written;
-        info.response_started = parser->got_some();
-        if (ec) {
-            const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
-            if (reused && attempt == 0 && !cancelled && !parser->got_some() &&
-                safe_to_resend(ec, conn->request_written, req.method))
-                continue;
-            if (parser->is_header_done()) note_response(diag, parser->get().result_int(), parser->get().base());
-            co_return classify(ec, dl, cancelled);  // the lease closes the connection
+        lease conn;
+        if (!take_idle(st, to, conn)) {
+            if (auto ec = co_await acquire(st, to, dl, diag, conn)) co_return ec;
+            // A cancel that came while the connection was being set up is honoured here.
+            asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none) co_return errc::cancelled;
         }
-        auto& msg = parser->get();
+        info.connection_reused = conn->reused;
+        render_head(conn->head, to, req, *st);
+
+        // The parser: on the frame for a whole response, in the stream's state for a streamed one.
+        std::conditional_t<whole, whole_parser, std::shared_ptr<stream_state>> holder;
+        if constexpr (whole) {
+            holder.renew(opts);
+        } else {
+            holder = std::make_shared<stream_state>(st, std::move(conn), dl);
+            renew_parser(*holder, opts);
+        }
+        connection& c = [&]() -> connection& {
+            if constexpr (whole) return *conn;
+            else return *holder->conn;
+        }();
+        auto parser_now = [&]() -> auto& {
+            if constexpr (whole) return holder.get();
+            else return *holder->parser;
+        };
+
+        error_code ec;
+        c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+        c.request_written = false;
+        auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
+        ec = wec;
+        if (!ec) {
+            c.request_written = true;
+            // Interim answers do not restart the first-byte limit, and only a
+            // few are taken: a server sending them for ever must not hold the call.
+            const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
+            for (int interim = 0;; ++interim) {
+                c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
+                auto [hec, n] = co_await async_read_header(c, parser_now(), as_tuple_awaitable);
+                if ((ec = hec) || !is_interim(parser_now().get().result_int())) break;
+                if (interim == max_interim_answers) {
+                    ec = errc::bad_response;
+                    break;
+                }
+                if constexpr (whole) holder.renew(opts);
+                else renew_parser(*holder, opts);
+            }
+        }
+        if constexpr (whole) {
+            while (!ec && !parser_now().is_done()) {
+                c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+                auto [rec, n] = co_await async_read_some(c, parser_now(), as_tuple_awaitable);
+                ec = rec;
+            }
+        }
+        info.request_written = c.request_written;
+        info.response_started = parser_now().got_some();
+        if (ec) {
+            asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+            const bool cancelled = cs.cancelled() != asio::cancellation_type::none;
+            if (info.connection_reused && attempt == 0 && !cancelled && !info.response_started &&
+                safe_to_resend(ec, info.request_written, req.method))
+                continue;  // the lease (or the stream's state) closes the connection
+            if (whole && parser_now().is_header_done())
+                note_response(diag, parser_now().get().result_int(), parser_now().get().base());
+            co_return classify(ec, dl, cancelled);
+        }
+        auto& msg = parser_now().get();
         note_response(diag, msg.result_int(), msg.base());
-        out.status = msg.result_int();
-        out.body = std::move(msg.body());
-        // Bytes past the response (a stray or interim answer) would desynchronise
-        // the next request on this connection: such a connection is closed.
-        const bool keep = msg.keep_alive() && conn->buffer.size() == 0;
-        out.headers = std::move(msg.base());
-        if (keep) conn.give_back();
+        if constexpr (whole) {
+            out.status = msg.result_int();
+            out.body = std::move(msg.body());
+            // Bytes past the response (a stray or interim answer) would
+            // desynchronise the next request on this connection: it is closed.
+            const bool keep = msg.keep_alive() && c.buffer.size() == 0;
+            out.headers = std::move(msg.base());
+            if (keep) conn.give_back();
+        } else {
+            holder->dl = dl;  // the body's reads go on under the same deadline
+            holder->status = msg.result_int();
+            holder->headers = std::move(msg.base());
+            out = body_stream(std::move(holder));
+        }
         co_return error_code{};
     }
 }
 
+} // namespace
+
+asio::awaitable<error_code> exchange(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
+                                     response& out, std::chrono::steady_clock::time_point end, attempt_info& info) {
+    return run_exchange(access::state(c), to, req, diag, out, end, info);
+}
+
 asio::awaitable<error_code> open(const client& c, const endpoint& to, const outgoing& req, diagnostics& diag,
                                  body_stream& out, std::chrono::steady_clock::time_point end, attempt_info& info) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    const auto& st = access::state(c);
-    deadline dl(end);
-    for (int attempt = 0;; ++attempt) {
-        lease conn;
-        info = {};
-        if (auto ec = co_await begin(st, to, req, dl, diag, conn)) co_return ec;
-        const bool reused = info.connection_reused = conn->reused;
-        auto state = std::make_shared<stream_state>(st, std::move(conn), dl);
-        renew_parser(*state, st->options);
-        auto ec = co_await exchange_on(*state->conn, *state, state->dl, st->options, false);
-        info.request_written = state->conn->request_written;
-        info.response_started = state->parser->got_some();
-        if (ec) {
-            const bool cancelled = (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none;
-            if (reused && attempt == 0 && !cancelled && !state->parser->got_some() &&
-                safe_to_resend(ec, state->conn->request_written, req.method))
-                continue;
-            co_return classify(ec, state->dl, cancelled);
-        }
-        const auto& header = state->parser->get();
-        note_response(diag, header.result_int(), header.base());
-        state->status = header.result_int();
-        state->headers = std::move(state->parser->get().base());
-        out = body_stream(std::move(state));
-        co_return error_code{};
-    }
+    return run_exchange(access::state(c), to, req, diag, out, end, info);
 }
 
 } // namespace chatwire::http::detail
