@@ -25,7 +25,6 @@ enum class errc {
     body_limit_exceeded,     ///< a non-streaming response body was larger than the configured limit
     invalid_url,             ///< the URL could not be parsed or has an unsupported scheme
     tls_setup_failed,        ///< the TLS context could not be configured (e.g. an unreadable CA file)
-    pool_closed,             ///< the client was shut down
     // responses
     http_error,              ///< a non-success HTTP status without a more specific code
     bad_response,            ///< the response did not have the shape the API documents

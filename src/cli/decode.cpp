@@ -1,6 +1,7 @@
 // `chatwire decode sse|jsonl [--api NAME] [--chunk-size N]`: decodes a captured
 // body from stdin and prints one compact JSON object per event.
 #include "commands.hpp"
+#include "terminal.hpp"
 
 #include <chatwire/stream/jsonl_decoder.hpp>
 #include <chatwire/stream/reply_decoder.hpp>
@@ -53,39 +54,8 @@ int utf8_sequence(std::string_view s, std::size_t i) {
     return size;
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            const int n = utf8_sequence(s, i);
-            if (n > 0) out.append(s.substr(i, static_cast<std::size_t>(n)));
-            else out.append("\xEF\xBF\xBD");  // U+FFFD
-            i += static_cast<std::size_t>(n > 0 ? n : -n);
-            continue;
-        }
-        switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
-        default:
-            if (c < 0x20) {
-                out.append("\\u00");
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 15]);
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
-        }
-        ++i;
-    }
-    out.push_back('"');
-}
+// A JSON string: Boost.JSON escapes it, after invalid UTF-8 became U+FFFD.
+void append_json_string(std::string& out, std::string_view s) { out += boost::json::serialize(valid_utf8(s)); }
 
 // A valid JSON text without its insignificant whitespace; numbers and escapes
 // keep their spelling, invalid UTF-8 in strings becomes U+FFFD.

@@ -25,7 +25,6 @@ public:
         case errc::body_limit_exceeded: return "response body exceeds the configured limit";
         case errc::invalid_url: return "invalid or unsupported URL";
         case errc::tls_setup_failed: return "TLS configuration failed";
-        case errc::pool_closed: return "the client has been shut down";
         case errc::http_error: return "HTTP error status";
         case errc::bad_response: return "unexpected response shape";
         case errc::bad_request: return "bad request";

@@ -19,7 +19,7 @@ namespace chatwire::faults_test {
 inline std::string error_name(const error_code& ec) {
     static constexpr std::string_view names[] = {
         "ok", "connect_timeout", "first_byte_timeout", "idle_timeout", "total_timeout", "cancelled",
-        "header_limit_exceeded", "body_limit_exceeded", "invalid_url", "tls_setup_failed", "pool_closed",
+        "header_limit_exceeded", "body_limit_exceeded", "invalid_url", "tls_setup_failed",
         "http_error", "bad_response", "bad_request", "unauthorized", "forbidden", "payment_required",
         "not_found", "conflict", "rate_limited", "quota_exceeded", "server_error", "run_failed",
         "end_of_stream", "truncated_stream", "event_too_large", "malformed_event", "stream_error",
