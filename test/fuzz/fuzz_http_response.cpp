@@ -8,7 +8,8 @@
 //     (take_piece, which hands out piece_body's views of the connection's
 //     buffer) and the fill steps that surround each socket read
 //     (begin_fill, after_fill), with the test stream as the socket;
-//   - a whole body is read as exchange() reads it (string_body, body limit).
+//   - a whole body is read as exchange() reads it (string_body, body limit),
+//     and must agree with a read without the limit.
 // Checked: no crash, no sanitizer report; the connection's buffer stays
 // within the header limit plus one read; every piece is read before the
 // bytes under it are reused (ASan sees a stale view); and the streamed body
@@ -189,10 +190,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const limits l = data[0] & 4 ? limits{256, 64} : limits{16 * 1024, 8 * 1024 * 1024};
     const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
 
-    // A whole response, as exchange() reads it: errors only, no crash.
-    (void)read_plain(bytes, read_size, l, l.body);
-
+    // A whole response, as exchange() reads it, with its body limit: the
+    // same as without one while the body fits, body_limit once it does not.
+    const plain_result whole = read_plain(bytes, read_size, l, l.body);
     const plain_result plain = read_plain(bytes, read_size, l, boost::none);
+    check(whole.header_ec == plain.header_ec || whole.header_ec == bhttp::error::body_limit);
+    if (!whole.header_ec && !whole.body_ec) check(whole.body == plain.body && whole.body.size() <= l.body);
+    if (whole.body_ec == bhttp::error::body_limit || whole.header_ec == bhttp::error::body_limit)
+        check(plain.header_ec || plain.body_ec || plain.body.size() > l.body);
+
     const streamed_result streamed = read_streamed(bytes, read_size, l);
     check(streamed.header_ec == plain.header_ec);
     if (!streamed.header_ec) {
