@@ -44,6 +44,9 @@ configure_and_build() {
 }
 
 install_missing "${packages[@]}"
+# scripts/run.sh fuzz [SECONDS]: the libFuzzer targets, in their own Clang
+# build (build-fuzz/); scripts/fuzz.sh installs Clang and libFuzzer if needed.
+[ "$job" = fuzz ] && exec scripts/fuzz.sh "$@"
 configure_and_build
 
 case "$job" in
