@@ -177,29 +177,21 @@ asio::awaitable<std::pair<error_code, chat_stream>> complete_stream_op(std::shar
 
 void create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag,
                          cd::handler<std::string> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<std::string>(ex, create_conversation_op(std::move(st), std::move(f), *diag), std::move(h));
+    cd::start<std::string>(std::move(st), diag, std::move(h), &create_conversation_op, std::move(f));
 }
 
 void complete(std::shared_ptr<state> st, complete_request req, diagnostics* diag, cd::handler<completion> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<completion>(ex, complete_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<completion>(std::move(st), diag, std::move(h), &complete_op, std::move(req));
 }
 
 void complete_stream(std::shared_ptr<state> st, complete_request req, diagnostics* diag,
                      cd::handler<chat_stream> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chat_stream>(ex, complete_stream_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<chat_stream>(std::move(st), diag, std::move(h), &complete_stream_op, std::move(req));
 }
 
 void fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag,
                         cd::handler<conversation_record> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<conversation_record>(ex, do_fetch(std::move(st), std::move(id), *diag), std::move(h));
+    cd::start<conversation_record>(std::move(st), diag, std::move(h), &do_fetch, std::move(id));
 }
 
 void update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,

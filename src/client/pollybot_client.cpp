@@ -116,15 +116,11 @@ asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_p
 }
 
 void chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_reply> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chat_reply>(ex, chat_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<chat_reply>(std::move(st), diag, std::move(h), &chat_op, std::move(req));
 }
 
 void stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chat_stream>(ex, chat_stream_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<chat_stream>(std::move(st), diag, std::move(h), &chat_stream_op, std::move(req));
 }
 
 } // namespace detail

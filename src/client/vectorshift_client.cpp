@@ -256,55 +256,39 @@ asio::awaitable<std::pair<error_code, std::string>> do_terminate(std::shared_ptr
 
 // The public edge: each operation is one coroutine, launched once.
 void run(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<run_reply> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<run_reply>(ex, run_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<run_reply>(std::move(st), diag, std::move(h), &run_op, std::move(req));
 }
 
 void run_stream(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chat_stream>(ex, run_stream_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<chat_stream>(std::move(st), diag, std::move(h), &run_stream_op, std::move(req));
 }
 
 void run_v1(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<v1_run_reply> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<v1_run_reply>(ex, do_run_v1(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<v1_run_reply>(std::move(st), diag, std::move(h), &do_run_v1, std::move(req));
 }
 
 void run_v1_stream(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chat_stream>(ex, run_v1_stream_op(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<chat_stream>(std::move(st), diag, std::move(h), &run_v1_stream_op, std::move(req));
 }
 
 void list_chatbots(std::shared_ptr<state> st, bool shared, bool verbose, diagnostics* diag,
                    cd::handler<chatbot_list> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<chatbot_list>(ex, do_list(std::move(st), shared, verbose, *diag), std::move(h));
+    cd::start<chatbot_list>(std::move(st), diag, std::move(h), &do_list, shared, verbose);
 }
 
 void fetch_chatbot(std::shared_ptr<state> st, std::string id, std::string name, diagnostics* diag,
                    cd::handler<json::object> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<json::object>(ex, do_fetch(std::move(st), std::move(id), std::move(name), *diag), std::move(h));
+    cd::start<json::object>(std::move(st), diag, std::move(h), &do_fetch, std::move(id), std::move(name));
 }
 
 void upload(std::shared_ptr<state> st, upload_request req, diagnostics* diag, cd::handler<upload_reply> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<upload_reply>(ex, do_upload(std::move(st), std::move(req), *diag), std::move(h));
+    cd::start<upload_reply>(std::move(st), diag, std::move(h), &do_upload, std::move(req));
 }
 
 void terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string run_id, diagnostics* diag,
                cd::handler<std::string> h) {
-    diag->clear();
-    auto ex = st->executor;
-    cd::launch<std::string>(ex, do_terminate(std::move(st), std::move(chatbot_id), std::move(run_id), *diag),
-                            std::move(h));
+    cd::start<std::string>(std::move(st), diag, std::move(h), &do_terminate, std::move(chatbot_id),
+                           std::move(run_id));
 }
 
 state::state(asio::any_io_executor ex, options o)

@@ -46,4 +46,13 @@ void launch(const boost::asio::any_io_executor& io, boost::asio::awaitable<std::
             })));
 }
 
+/// The public edge of a provider operation: the call's diagnostics start
+/// afresh, then `op(state, args..., diag)` runs as the call's one coroutine.
+template <class T, class State, class Op, class... Args>
+void start(std::shared_ptr<State> st, diagnostics* diag, handler<T> h, Op op, Args&&... args) {
+    diag->clear();
+    auto ex = st->executor;
+    launch<T>(ex, op(std::move(st), std::forward<Args>(args)..., *diag), std::move(h));
+}
+
 } // namespace chatwire::detail
