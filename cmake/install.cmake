@@ -19,3 +19,23 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/chatwireConfig.cmake
 if(TARGET chatwire_cli)
   install(TARGETS chatwire_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+
+# pkg-config files (chatwire.pc, chatwire-emulator.pc) for builds without
+# CMake. They locate the prefix from their own place (${pcfiledir}), so they
+# stay right for `cmake --install --prefix` and when the tree is moved. Boost
+# ships no .pc files: its headers and libraries are named by the directories
+# CMake found them in; OpenSSL comes through its own openssl.pc.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  message(WARNING "chatwire.pc: CMAKE_INSTALL_LIBDIR is absolute; the .pc files assume it is relative")
+endif()
+file(RELATIVE_PATH CHATWIRE_PC_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+string(REGEX REPLACE "/$" "" CHATWIRE_PC_PREFIX "${CHATWIRE_PC_PREFIX}")
+set(CHATWIRE_PC_BOOST_CFLAGS "$<$<BOOL:$<TARGET_PROPERTY:Boost::headers,INTERFACE_INCLUDE_DIRECTORIES>>:-I$<JOIN:$<TARGET_PROPERTY:Boost::headers,INTERFACE_INCLUDE_DIRECTORIES>, -I>>")
+set(json_dir "$<TARGET_LINKER_FILE_DIR:Boost::json>")
+set(url_dir "$<TARGET_LINKER_FILE_DIR:Boost::url>")
+set(CHATWIRE_PC_BOOST_LIBS "-L${json_dir}$<$<NOT:$<STREQUAL:${json_dir},${url_dir}>>: -L${url_dir}> -lboost_json -lboost_url")
+foreach(pc IN ITEMS chatwire chatwire-emulator)
+  configure_file(cmake/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc.in @ONLY)
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc INPUT ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc.in)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
