@@ -40,17 +40,8 @@ struct results {
 
 // The errc's name ("rate_limited"), or the category and value of a code from below.
 std::string error_name(chatwire::error_code ec) {
-    static const char* const names[] = {
-        "", "connect_timeout", "first_byte_timeout", "idle_timeout", "total_timeout", "cancelled",
-        "header_limit_exceeded", "body_limit_exceeded", "invalid_url", "tls_setup_failed", "pool_closed",
-        "http_error", "bad_response", "bad_request", "unauthorized", "forbidden", "payment_required",
-        "not_found", "conflict", "rate_limited", "quota_exceeded", "server_error", "run_failed",
-        "end_of_stream", "truncated_stream", "event_too_large", "malformed_event", "stream_error",
-        "invalid_argument", "retry_budget_exhausted", "reply_too_large", "unsupported_encoding"};
-    constexpr int known = static_cast<int>(std::size(names));
-    static_assert(known == static_cast<int>(chatwire::errc::unsupported_encoding) + 1);
-    if (ec.category() == chatwire::error_category() && ec.value() > 0 && ec.value() < known)
-        return names[ec.value()];
+    if (ec.category() == chatwire::error_category())
+        return std::string(chatwire::errc_name(static_cast<chatwire::errc>(ec.value())));
     return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
 }
 

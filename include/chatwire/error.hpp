@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace chatwire {
 
@@ -108,6 +109,9 @@ private:
 
 /// Throws error_with_diagnostics when `ec` is set.
 void throw_on_error(error_code ec, const diagnostics& diag = {});
+
+/// The enumerator's own name ("rate_limited"), for logs and metrics labels.
+std::string_view errc_name(errc e) noexcept;
 
 /// Prints the code's message (for logs and test output).
 std::ostream& operator<<(std::ostream& os, errc e);

@@ -150,6 +150,26 @@ void throw_on_error(error_code ec, const diagnostics& diag) {
     if (ec) throw error_with_diagnostics(ec, diag);
 }
 
+std::string_view errc_name(errc e) noexcept {
+    switch (e) {
+#define CHATWIRE_ERRC_NAME(n) \
+    case errc::n: return #n;
+    CHATWIRE_ERRC_NAME(connect_timeout) CHATWIRE_ERRC_NAME(first_byte_timeout) CHATWIRE_ERRC_NAME(idle_timeout)
+    CHATWIRE_ERRC_NAME(total_timeout) CHATWIRE_ERRC_NAME(cancelled) CHATWIRE_ERRC_NAME(header_limit_exceeded)
+    CHATWIRE_ERRC_NAME(body_limit_exceeded) CHATWIRE_ERRC_NAME(invalid_url) CHATWIRE_ERRC_NAME(tls_setup_failed)
+    CHATWIRE_ERRC_NAME(http_error) CHATWIRE_ERRC_NAME(bad_response) CHATWIRE_ERRC_NAME(bad_request)
+    CHATWIRE_ERRC_NAME(unauthorized) CHATWIRE_ERRC_NAME(forbidden) CHATWIRE_ERRC_NAME(payment_required)
+    CHATWIRE_ERRC_NAME(not_found) CHATWIRE_ERRC_NAME(conflict) CHATWIRE_ERRC_NAME(rate_limited)
+    CHATWIRE_ERRC_NAME(quota_exceeded) CHATWIRE_ERRC_NAME(server_error) CHATWIRE_ERRC_NAME(run_failed)
+    CHATWIRE_ERRC_NAME(end_of_stream) CHATWIRE_ERRC_NAME(truncated_stream) CHATWIRE_ERRC_NAME(event_too_large)
+    CHATWIRE_ERRC_NAME(malformed_event) CHATWIRE_ERRC_NAME(stream_error) CHATWIRE_ERRC_NAME(invalid_argument)
+    CHATWIRE_ERRC_NAME(retry_budget_exhausted) CHATWIRE_ERRC_NAME(reply_too_large)
+    CHATWIRE_ERRC_NAME(unsupported_encoding)
+#undef CHATWIRE_ERRC_NAME
+    }
+    return "unknown";
+}
+
 std::ostream& operator<<(std::ostream& os, errc e) {
     return os << make_error_code(e).message();
 }

@@ -17,6 +17,7 @@ BOOST_AUTO_TEST_CASE(error_codes_have_category_and_messages) {
     for (int v = 1; v <= static_cast<int>(errc::unsupported_encoding); ++v) {
         auto m = chatwire::make_error_code(static_cast<errc>(v)).message();
         BOOST_TEST(m.find("unknown") == std::string::npos, "errc " << v << " has no message");
+        BOOST_TEST(chatwire::errc_name(static_cast<errc>(v)) != "unknown", "errc " << v << " has no name");
     }
 }
 
@@ -76,4 +77,10 @@ BOOST_AUTO_TEST_CASE(conditions_classify_chatwire_and_system_codes) {
     BOOST_TEST((error_code(ae::operation_aborted) != condition::transport));
     BOOST_TEST((error_code() != condition::transport));
     BOOST_TEST(chatwire::make_error_condition(condition::timeout).message() == "timed out");
+}
+
+BOOST_AUTO_TEST_CASE(errc_names_are_the_enumerators) {
+    BOOST_TEST(chatwire::errc_name(errc::rate_limited) == "rate_limited");
+    BOOST_TEST(chatwire::errc_name(errc::unsupported_encoding) == "unsupported_encoding");
+    BOOST_TEST(chatwire::errc_name(static_cast<errc>(999)) == "unknown");
 }

@@ -17,17 +17,9 @@ namespace chatwire::faults_test {
 
 /// The errc's own name ("idle_timeout"), or category:value for codes from below.
 inline std::string error_name(const error_code& ec) {
-    static constexpr std::string_view names[] = {
-        "ok", "connect_timeout", "first_byte_timeout", "idle_timeout", "total_timeout", "cancelled",
-        "header_limit_exceeded", "body_limit_exceeded", "invalid_url", "tls_setup_failed",
-        "http_error", "bad_response", "bad_request", "unauthorized", "forbidden", "payment_required",
-        "not_found", "conflict", "rate_limited", "quota_exceeded", "server_error", "run_failed",
-        "end_of_stream", "truncated_stream", "event_too_large", "malformed_event", "stream_error",
-        "invalid_argument", "retry_budget_exhausted", "reply_too_large", "unsupported_encoding"};
     if (!ec) return "ok";
-    if (ec.category() == chatwire::error_category() && ec.value() > 0 &&
-        static_cast<std::size_t>(ec.value()) < std::size(names))
-        return std::string(names[ec.value()]);
+    if (ec.category() == chatwire::error_category())
+        return std::string(chatwire::errc_name(static_cast<chatwire::errc>(ec.value())));
     if (ec == boost::asio::error::connection_reset) return "connection_reset";
     if (ec == boost::asio::error::eof) return "eof";
     return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
