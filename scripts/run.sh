@@ -3,6 +3,8 @@
 # then runs the chosen job.
 #   scripts/run.sh demo    the main job
 #   scripts/run.sh test    the whole test suite (ctest)
+#   scripts/run.sh test --sanitize=address,undefined|thread
+#                          the suite under sanitizers, in build-asan/ or build-tsan/
 #   scripts/run.sh bench   the benchmark suite
 #   scripts/run.sh build   install and build only
 set -euo pipefail
@@ -11,6 +13,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 job="${1:-demo}"
 shift || true
 build_dir="${CHATWIRE_BUILD_DIR:-build}"
+cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+
+# test --sanitize=...: an instrumented build of its own (scripts/sanitize.sh).
+sanitize=""
+if [ "$job" = test ]; then
+  rest=()
+  for a in "$@"; do
+    case "$a" in --sanitize=*) sanitize="${a#--sanitize=}" ;; *) rest+=("$a") ;; esac
+  done
+  set -- ${rest[@]+"${rest[@]}"}
+  if [ -n "$sanitize" ]; then
+    . scripts/sanitize.sh
+    sanitize_setup "$sanitize"
+  fi
+fi
 
 packages=(
   cmake ninja-build g++ pkg-config ca-certificates openssl libssl-dev
@@ -38,7 +55,7 @@ install_missing() {
 
 configure_and_build() {
   if [ ! -f "$build_dir/build.ninja" ]; then
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}"
   fi
   cmake --build "$build_dir" -j "${CHATWIRE_JOBS:-$(nproc)}"
 }
@@ -52,6 +69,7 @@ configure_and_build
 case "$job" in
   build) ;;
   test)
+    [ -z "$sanitize" ] || { sanitize_test "$@"; exit; }
     ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
     ;;
   demo)
