@@ -5,6 +5,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/options.hpp>
+#include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -32,6 +33,8 @@ struct chat_options {
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
+    /// Called after every attempt of every call (may be empty).
+    attempt_observer on_attempt;
 };
 
 /// The whole reply of a non-streamed send.

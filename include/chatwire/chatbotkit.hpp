@@ -5,6 +5,7 @@
 #include <chatwire/chatbotkit/records.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 #include <chatwire/pager.hpp>
 
@@ -29,6 +30,8 @@ struct options {
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
+    /// Called after every attempt of every call (may be empty).
+    attempt_observer on_attempt;
 };
 
 struct message {

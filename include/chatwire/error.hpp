@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace chatwire {
@@ -76,6 +77,15 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
     return {static_cast<int>(c), condition_category()};
 }
 
+/// One failed attempt of a call that was retried or gave up.
+struct failed_attempt {
+    int http_status = 0;                              ///< 0 when no answer came
+    std::string provider_code;
+    error_code ec;
+    std::chrono::milliseconds delay{0};               ///< waited after it (0: the call stopped)
+    std::string reason;                               ///< why it was retried or the call stopped
+};
+
 /// Whatever is known about a failure besides its code. Never holds a secret.
 struct diagnostics {
     int http_status = 0;                    ///< 0 when no response was received
@@ -87,6 +97,9 @@ struct diagnostics {
     /// How long the call waited for a free connection (the pool was at
     /// max_connections_per_origin), over all its attempts.
     std::chrono::microseconds connection_wait{0};
+    /// Every failed attempt of the call, oldest first (empty when the first
+    /// attempt succeeded).
+    std::vector<failed_attempt> failed_attempts;
     std::string detail;                     ///< library-side context (no secrets)
     /// The conversation the failed call belongs to, when known (one the call
     /// itself created included), so that a retry continues it.

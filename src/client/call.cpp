@@ -16,8 +16,9 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_error_body = 64 * 1024;
 
 provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url,
-                             const http::client_options& http_opts, const retry_policy& retry_opts, error_mapper map)
-    : executor(ex), http(ex, http_opts), map_error(map), retry(retry_opts) {
+                             const http::client_options& http_opts, const retry_policy& retry_opts,
+                             attempt_observer observer, error_mapper map)
+    : executor(ex), http(ex, http_opts), map_error(map), retry(retry_opts), on_attempt(std::move(observer)) {
     to = http::detail::make_endpoint(base_url, setup_error);
     if (setup_error) setup_detail = "the base URL must be http(s)://host[:port][/path]";
 }
@@ -63,6 +64,33 @@ asio::awaitable<error_code> read_error_body(http::body_stream& body, std::string
 
 namespace {
 
+struct attempt_decision {
+    std::optional<std::chrono::milliseconds> delay;
+    retry_reason reason;
+    std::optional<std::chrono::milliseconds> hint;
+};
+
+// Tells the client's observer, if any, how an attempt went.
+void report(const provider_core& p, const api_request& req, const diagnostics& diag, error_code ec,
+            std::chrono::steady_clock::time_point started, const attempt_decision* decision) {
+    if (!p.on_attempt) return;
+    attempt_report r;
+    r.attempt = diag.attempts;
+    r.method = req.method;
+    r.target = req.path;
+    r.http_status = diag.http_status;
+    r.provider_code = diag.provider_code;
+    r.ec = ec;
+    r.latency = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (decision) {
+        r.hint = decision->hint;
+        r.will_retry = decision->delay.has_value();
+        r.delay = decision->delay.value_or(std::chrono::milliseconds(0));
+        r.reason = decision->reason;
+    }
+    p.on_attempt(r);
+}
+
 // What one attempt left in diagnostics is not carried into the next.
 void forget_attempt(diagnostics& diag) {
     diag.http_status = 0;
@@ -85,6 +113,8 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
     retry_schedule schedule(p.retry, &p.budget, end);  // every call counts toward the shared budget
     for (;;) {
         ++diag.attempts;
+        // The clock is read only for an observer: a call nobody watches pays nothing.
+        const auto started = p.on_attempt ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         http::detail::attempt_info info;
         // One attempt: the exchange, then the status mapped to errc + diagnostics.
         error_code ec;
@@ -95,7 +125,10 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
                 out.status = res.status;
                 out.headers = std::move(res.headers);
                 out.body = std::move(res.body);
-                if (is_success(out.status)) co_return ec;
+                if (is_success(out.status)) {
+                    report(p, req, diag, ec, started, nullptr);
+                    co_return ec;
+                }
                 ec = p.map_error(out.status, out.headers, out.body, diag);
             }
         } else {
@@ -103,7 +136,10 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
             if (!ec) {
                 out.status = out.stream.status();
                 out.headers = out.stream.headers();
-                if (is_success(out.status)) co_return ec;
+                if (is_success(out.status)) {
+                    report(p, req, diag, ec, started, nullptr);
+                    co_return ec;
+                }
                 ec = co_await read_error_body(out.stream, out.body);
                 out.stream = http::body_stream{};
                 if (!ec) ec = p.map_error(out.status, out.headers, out.body, diag);
@@ -116,7 +152,17 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         failure.response_started = info.response_started;
         failure.connection_reused = info.connection_reused;
         failure.hint = diag.retry_after;
+        const error_code attempt_ec = ec;
+        const int status = diag.http_status;
+        std::string code = diag.provider_code;
         auto delay = schedule.next_delay(ec, failure, diag);
+        diag.failed_attempts.push_back(
+            {status, std::move(code), attempt_ec, delay.value_or(std::chrono::milliseconds(0)),
+             to_string(schedule.last_reason())});
+        if (p.on_attempt) {
+            attempt_decision decision{delay, schedule.last_reason(), failure.hint};
+            report(p, req, diag, attempt_ec, started, &decision);
+        }
         if (!delay) co_return ec;
         out = api_reply{};
         forget_attempt(diag);

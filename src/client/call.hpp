@@ -8,6 +8,7 @@
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/budget.hpp>
 #include <chatwire/retry/policy.hpp>
 
@@ -28,7 +29,7 @@ using error_mapper = error_code (*)(unsigned status, const http::fields& headers
 /// lives (the base URL, parsed once), and how to read its errors.
 struct provider_core {
     provider_core(boost::asio::any_io_executor ex, std::string_view base_url, const http::client_options& http,
-                  const retry_policy& retry, error_mapper map_error);
+                  const retry_policy& retry, attempt_observer on_attempt, error_mapper map_error);
 
     /// Renders a header line the client sends with every request of a kind
     /// (its key, say); a CR or LF in it makes every such request fail.
@@ -40,6 +41,7 @@ struct provider_core {
     error_mapper map_error;
     retry_policy retry;
     retry_budget budget;      ///< shared by the client's calls, so a storm of failures is not multiplied
+    attempt_observer on_attempt;
     error_code setup_error;   ///< a bad base URL or key: every call fails with it
     std::string setup_detail;
 };

@@ -40,7 +40,7 @@ struct chat_client_state {
         switch (opts.api) {
         case api_kind::vectorshift:
             provider = std::make_shared<vectorshift::detail::state>(
-                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry});
+                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt});
             break;
         case api_kind::chatbotkit: {
             chatbotkit::options o2;
@@ -48,12 +48,13 @@ struct chat_client_state {
             o2.secret = opts.api_key;
             o2.http = opts.http;
             o2.retry = opts.retry;
+            o2.on_attempt = opts.on_attempt;
             provider = std::make_shared<chatbotkit::detail::state>(ex, std::move(o2));
             break;
         }
         case api_kind::pollybot:
             provider = std::make_shared<pollybot::detail::state>(
-                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry});
+                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt});
             break;
         }
     }

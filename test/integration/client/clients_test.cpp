@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
     o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":7}])";
     emulated emu(o);
     chatwire::pollybot::client c(emu.io.get_executor(),
-                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none()});
+                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}});
     run_coro(emu.io, rate_limited_pollybot(c));
 }
 
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(retry_hints_most_specific_first) {
     o.faults_json = R"([{"times":2,"kind":"status","status":429,"ratelimit_reset":)" + std::to_string(reset) + "}]";
     emulated emu(o);
     chatwire::pollybot::client polly(emu.io.get_executor(),
-                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none()});
+                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}});
     chatwire::chatbotkit::options co;
     co.base_url = emu.server.base_url() + "/v1";
     co.secret = "secret";
@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(vectorshift_failed_status_is_an_error_even_with_200) {
     o.faults_json = R"([{"api":"vectorshift","times":1,"kind":"status","status":200,"message":"pipeline exploded"}])";
     emulated emu(o);
     chatwire::vectorshift::client c(emu.io.get_executor(),
-                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http, chatwire::retry_policy::none()});
+                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http, chatwire::retry_policy::none(), {}});
     run_coro(emu.io, failed_run_with_200(c));
 }
 
@@ -600,4 +600,46 @@ BOOST_AUTO_TEST_CASE(a_servers_retry_hint_is_honoured_up_to_max_hint) {
         chatwire::chat_client c(emu.io.get_executor(), opts);
         run_coro(emu.io, hint_honoured(c));
     }
+}
+
+namespace {
+
+asio::awaitable<void> observed_turn(chatwire::chat_client& c, const std::vector<chatwire::attempt_report>& seen) {
+    chatwire::diagnostics diag;
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST_REQUIRE(diag.failed_attempts.size() == 2u);
+    BOOST_TEST(diag.failed_attempts[0].http_status == 503);
+    BOOST_TEST(diag.failed_attempts[0].reason == "unavailable");
+    BOOST_TEST(diag.to_string().find("attempt=503 INTERNAL_ERROR -> unavailable") != std::string::npos, diag.to_string());
+    BOOST_TEST_REQUIRE(seen.size() == 3u);
+    for (int i = 0; i < 3; ++i) BOOST_TEST(seen[i].attempt == i + 1);
+    BOOST_TEST(seen[0].will_retry);
+    BOOST_TEST(seen[0].http_status == 503);
+    BOOST_TEST((seen[0].ec == chatwire::errc::server_error));
+    BOOST_TEST(seen[0].target.empty());  // views are only valid during the callback: copied out below
+    BOOST_TEST(!seen[2].will_retry);
+    BOOST_TEST(!seen[2].ec);
+    BOOST_TEST(seen[2].http_status == 200);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(every_attempt_is_reported_and_failed_ones_kept_in_diagnostics) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"pollybot","times":2,"kind":"status","status":503}])";
+    emulated emu(o);
+    auto opts = emu.options_for(api_kind::pollybot);
+    opts.retry = quick_retries(3);
+    std::vector<chatwire::attempt_report> seen;
+    std::vector<std::string> targets;
+    opts.on_attempt = [&seen, &targets](const chatwire::attempt_report& r) {
+        targets.emplace_back(r.target);
+        seen.push_back(r);
+        seen.back().target = {};
+        seen.back().provider_code = {};
+    };
+    chatwire::chat_client c(emu.io.get_executor(), opts);
+    run_coro(emu.io, observed_turn(c, seen));
+    for (const auto& t : targets) BOOST_TEST(t == "/api/v1/chatbots/support-bot/chat");
 }
