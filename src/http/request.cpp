@@ -68,6 +68,8 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
 }
 
 
+bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
+
 // 100 Continue, 103 Early Hints and the like precede the real answer: they
 // have no body, and the real answer follows on the same connection.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
@@ -100,6 +102,11 @@ auto& parser_of(stream_state& s) { return *s.parser; }
 template <class Stream, class ParserHolder>
 asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& holder, deadline& dl,
                                         const client_options& opts, bool whole) {
+    // A cancel that came while a step's completion was already queued found
+    // nothing to cancel; the coroutine's state keeps it (these coroutines do
+    // not throw on it), so it is honoured before each next step, or the
+    // exchange would run on to its end.
+    if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
     c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
     c.request_written = false;
     auto [wec, n] = co_await asio::async_write(s, asio::buffer(c.head), as_tuple_awaitable);
@@ -109,6 +116,7 @@ asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& 
     // taken: a server sending them for ever must not hold the call.
     const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
     for (int interim = 0;; ++interim) {
+        if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
         auto& parser = parser_of(holder);
         c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
         auto [ec, m] = co_await bhttp::async_read_header(s, c.buffer, parser, as_tuple_awaitable);
@@ -117,8 +125,10 @@ asio::awaitable<error_code> exchange_on(Stream& s, connection& c, ParserHolder& 
         if (interim == max_interim_answers) co_return errc::bad_response;
         renew_parser(holder, opts);
     }
+    if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
     auto& parser = parser_of(holder);
     while (whole && !parser.is_done()) {
+        if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return asio::error::operation_aborted;
         c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
         auto [ec, m] = co_await bhttp::async_read_some(s, c.buffer, parser, as_tuple_awaitable);
         if (ec) co_return ec;
