@@ -68,6 +68,8 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
 }
 
 
+bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
+
 // 100 Continue, 103 Early Hints and the like precede the real answer: they
 // have no body, and the real answer follows on the same connection.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
@@ -200,7 +202,12 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             else return *holder->parser;
         };
 
+        // A cancel that came while a step's completion was already queued found
+        // nothing to cancel; the coroutine's state keeps it (these coroutines do
+        // not throw on it), so it is honoured before each next step, or the
+        // exchange would run on to its end.
         error_code ec;
+        if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
         c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
         c.request_written = false;
         auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
@@ -211,6 +218,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             // few are taken: a server sending them for ever must not hold the call.
             const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
             for (int interim = 0;; ++interim) {
+                if (cancel_requested(co_await asio::this_coro::cancellation_state)) {
+                    ec = asio::error::operation_aborted;
+                    break;
+                }
                 c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
                 auto [hec, n] = co_await async_read_header(c, parser_now(), as_tuple_awaitable);
                 if ((ec = hec) || !is_interim(parser_now().get().result_int())) break;
@@ -224,6 +235,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         }
         if constexpr (whole) {
             while (!ec && !parser_now().is_done()) {
+                if (cancel_requested(co_await asio::this_coro::cancellation_state)) {
+                    ec = asio::error::operation_aborted;
+                    break;
+                }
                 c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
                 auto [rec, n] = co_await async_read_some(c, parser_now(), as_tuple_awaitable);
                 ec = rec;
