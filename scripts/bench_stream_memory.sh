@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Memory per open stream: bench_stream_memory against `chatwire emulate`, plain
+# HTTP and TLS, N PollyBot streams held open at once on one client thread.
+#   scripts/bench_stream_memory.sh BUILD_DIR [--quick] [--streams N]
+# Writes bench-results/stream_memory.json (flat) and prints a table. Builds
+# nothing: needs BUILD_DIR/benchmarks/bench_stream_memory and
+# BUILD_DIR/src/cli/chatwire. 127.0.0.1 only; every process it starts is
+# stopped by its PID on exit; each run is bounded by --timeout-s.
+set -euo pipefail
+build_dir="$(cd "$1" && pwd)"; shift || true
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+streams=2000; quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; streams=500 ;;
+    --streams) streams="$2"; shift ;;
+    *) echo "usage: $0 BUILD_DIR [--quick] [--streams N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+bench="$build_dir/benchmarks/bench_stream_memory"
+cli="$build_dir/src/cli/chatwire"
+for f in "$bench" "$cli"; do
+  [ -x "$f" ] || { echo "bench_stream_memory.sh: $f is not built" >&2; exit 1; }
+done
+delay_ms=200   # the streams stay mid-reply while they are held
+timeout_s=$(( 60 + streams / 20 ))
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # the emulator holds a socket per stream too
+
+start_emulator() {  # $1: plain|tls; sets url
+  local mode="$1" out="$work/emulate-$1.out" flags=(--plain)
+  [ "$mode" = tls ] && flags=(--cert-out "$work/cert.pem")
+  "$cli" emulate --listen 127.0.0.1:0 "${flags[@]}" --token-delay-ms "$delay_ms" \
+    --max-connections $(( streams + 100 )) > "$out" 2>&1 &
+  pids+=($!)
+  url=""
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^listening on //p' "$out")
+    [ -n "$url" ] && return 0
+    sleep 0.1
+  done
+  echo "bench_stream_memory.sh: the $mode emulator did not start" >&2
+  cat "$out" >&2
+  exit 1
+}
+
+declare -A fig
+for mode in plain tls; do
+  start_emulator "$mode"
+  args=(--url "$url" --streams "$streams" --timeout-s "$timeout_s")
+  [ "$mode" = tls ] && args+=(--ca "$work/cert.pem")
+  if ! "$bench" "${args[@]}" > "$work/$mode.txt"; then
+    echo "bench_stream_memory.sh: the $mode run failed" >&2
+    cat "$work/$mode.txt" >&2
+    exit 1
+  fi
+  while read -r k v; do fig["${mode}_$k"]="$v"; done < "$work/$mode.txt"
+  kill -TERM "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
+done
+
+mkdir -p "$here/bench-results"
+json="$here/bench-results/stream_memory.json"
+{
+  printf '{\n'
+  printf '  "streams": %s,\n' "$streams"
+  printf '  "token_delay_ms": %s,\n' "$delay_ms"
+  printf '  "memory_kib_per_stream_plain": %s,\n' "${fig[plain_rss_kib_per_stream]}"
+  printf '  "memory_kib_per_stream_tls": %s,\n' "${fig[tls_rss_kib_per_stream]}"
+  for mode in plain tls; do
+    for k in heap_kib_per_stream peak_rss_kib_per_stream baseline_rss_kib held_rss_kib peak_rss_kib \
+             baseline_heap_kib held_heap_kib opened finished failed open_ms total_ms; do
+      printf '  "%s_%s": %s,\n' "$k" "$mode" "${fig[${mode}_$k]}"
+    done
+  done
+  printf '  "commit": "%s",\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  printf '  "quick": %s\n' "$([ "$quick" = 1 ] && echo true || echo false)"
+  printf '}\n'
+} > "$json"
+
+echo "memory per open stream: $streams PollyBot streams held open at once (one client thread, 127.0.0.1)"
+printf '%-6s %14s %15s %15s %12s %12s %9s\n' mode "RSS KiB/strm" "heap KiB/strm" "peak RSS/strm" "base RSS KiB" "held RSS KiB" "open ms"
+for mode in plain tls; do
+  printf '%-6s %14s %15s %15s %12s %12s %9s\n' "$mode" "${fig[${mode}_rss_kib_per_stream]}" \
+    "${fig[${mode}_heap_kib_per_stream]}" "${fig[${mode}_peak_rss_kib_per_stream]}" \
+    "${fig[${mode}_baseline_rss_kib]}" "${fig[${mode}_held_rss_kib]}" "${fig[${mode}_open_ms]}"
+done
+echo "JSON: $json"
