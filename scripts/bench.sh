@@ -40,6 +40,14 @@ if [ -x "$build_dir/benchmarks/bench_request" ]; then
   "$here/scripts/bench_request.sh" "$build_dir" "${request_args[@]}" || echo "bench_request.sh failed ($?)" >&2
 fi
 
+if [ -x "$build_dir/benchmarks/bench_stream_memory" ] && [ -x "$build_dir/src/cli/chatwire" ]; then
+  echo
+  echo "== memory per open stream (bench_stream_memory) =="
+  memory_args=()
+  [ "$quick" = 1 ] && memory_args+=(--quick)
+  "$here/scripts/bench_stream_memory.sh" "$build_dir" "${memory_args[@]}" || echo "bench_stream_memory.sh failed ($?)" >&2
+fi
+
 bench_http="$build_dir/benchmarks/bench_http"
 cli="$build_dir/src/cli/chatwire"
 if [ ! -x "$bench_http" ] || [ ! -x "$cli" ]; then
