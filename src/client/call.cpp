@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -155,6 +156,10 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         const error_code attempt_ec = ec;
         const int status = diag.http_status;
         std::string code = diag.provider_code;
+        // A cancel that came while the last step's completion was queued is
+        // honoured here, not after a backoff nobody could cancel any more.
+        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+            co_return make_error_code(errc::cancelled);
         auto delay = schedule.next_delay(ec, failure, diag);
         diag.failed_attempts.push_back(
             {status, std::move(code), attempt_ec, delay.value_or(std::chrono::milliseconds(0)),

@@ -87,8 +87,9 @@ bool take_idle(const std::shared_ptr<client_state>& state, const endpoint& to, l
 /// Takes an idle connection for `to` or opens one, waiting while the origin is
 /// at its connection limit (the wait is added to diag.connection_wait).
 /// Honours the deadline and terminal cancellation.
+/// `fresh_only`: a new connection, never an idle one (after a pooled one failed).
 boost::asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& state, const endpoint& to,
-                                           deadline& dl, diagnostics& diag, lease& out);
+                                           deadline& dl, diagnostics& diag, lease& out, bool fresh_only = false);
 
 /// The TLS context of a client, from its options (tls_setup.cpp): on failure
 /// `ec` and a `detail` for diagnostics, and every TLS request fails with them.

@@ -245,7 +245,7 @@ bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, leas
 }
 
 asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, const endpoint& to, deadline& dl,
-                                    diagnostics& diag, lease& out) {
+                                    diagnostics& diag, lease& out, bool fresh_only) {
     const origin& o = to.origin;
     if (o.tls && st->tls_setup_error) {
         diag.detail = st->tls_setup_detail;
@@ -253,9 +253,14 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
     }
     const auto& key = to.key;
     const auto max_open = std::max<std::size_t>(1, st->options.max_connections_per_origin);
+    // One end for all the waits of this call: a waiter whose wake-up another
+    // call took waits again, but not for a fresh limit each time.
+    const auto wait_end = st->options.timeouts.total.count() > 0
+                              ? dl.end()
+                              : std::min(dl.end(), deadline::after(deadline::clock::now(), st->options.timeouts.connect));
     for (;;) {
         auto& pool = st->pools[key];
-        while (!pool.idle.empty()) {
+        while (!fresh_only && !pool.idle.empty()) {
             auto conn = std::move(pool.idle.back());
             pool.idle.pop_back();
             if (still_usable(*conn, st->options)) {
@@ -281,9 +286,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
         // At the limit: wait for a release, bounded by the total deadline.
         // Until the caller's total deadline; without one, as long as a connect may take.
         auto waiter = std::make_shared<pool_waiter>(st->executor);
-        waiter->timer.expires_at(st->options.timeouts.total.count() > 0
-                                     ? dl.arm(std::chrono::milliseconds(0), errc::total_timeout)
-                                     : dl.arm(st->options.timeouts.connect, errc::connect_timeout));
+        waiter->timer.expires_at(dl.arm_until(wait_end, errc::connect_timeout));
         pool.waiters.push_back(waiter);
         const auto wait_start = std::chrono::steady_clock::now();
         co_await waiter->timer.async_wait(as_tuple_awaitable);

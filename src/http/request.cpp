@@ -154,6 +154,12 @@ std::chrono::steady_clock::time_point call_deadline(const timeouts& t, bool whol
 
 namespace {
 
+template <class Holder>
+void parser_now_skip(Holder& holder) {
+    if constexpr (std::is_same_v<Holder, std::shared_ptr<stream_state>>) holder->parser->skip(true);
+    else holder.get().skip(true);
+}
+
 /// What a whole response is read into.
 struct whole_parser {
     std::optional<bhttp::response_parser<bhttp::string_body>> parser;
@@ -176,8 +182,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
     for (int attempt = 0;; ++attempt) {
         info = {};
         lease conn;
-        if (!take_idle(st, to, conn)) {
-            if (auto ec = co_await acquire(st, to, dl, diag, conn)) co_return ec;
+        // A resend after a pooled connection failed goes out on a new one.
+        const bool fresh_only = attempt > 0;
+        if (fresh_only || !take_idle(st, to, conn)) {
+            if (auto ec = co_await acquire(st, to, dl, diag, conn, fresh_only)) co_return ec;
             // A cancel that came while the connection was being set up is honoured here.
             asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
             if (cs.cancelled() != asio::cancellation_type::none) co_return errc::cancelled;
@@ -193,6 +201,8 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             holder = std::make_shared<stream_state>(st, std::move(conn), dl);
             renew_parser(*holder, opts);
         }
+        // A HEAD answer announces a body it does not send.
+        if (req.method == verb::head) parser_now_skip(holder);
         connection& c = [&]() -> connection& {
             if constexpr (whole) return *conn;
             else return *holder->conn;
@@ -231,6 +241,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 }
                 if constexpr (whole) holder.renew(opts);
                 else renew_parser(*holder, opts);
+                if (req.method == verb::head) parser_now_skip(holder);
             }
         }
         if constexpr (whole) {

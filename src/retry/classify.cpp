@@ -24,11 +24,12 @@ bool is_quota_code(std::string_view code) {
            ends_with(code, "INSUFFICIENT_CREDITS");
 }
 
-// The peer closed the connection without a word: what a keep-alive
-// connection the server had already dropped looks like.
-bool closed_quietly(const error_code& ec) {
-    return ec == ae::eof || ec == ae::connection_reset || ec == ae::connection_aborted || ec == ae::broken_pipe ||
-           ec == boost::beast::http::error::end_of_stream || ec == boost::asio::ssl::error::stream_truncated;
+// A clean close (the server's FIN) before any byte of an answer: on a pooled
+// connection, the server closed it while idle, before the request came. A
+// reset is not clean: a server may read a request, act, and then reset.
+bool closed_cleanly(const error_code& ec) {
+    return ec == ae::eof || ec == boost::beast::http::error::end_of_stream ||
+           ec == boost::asio::ssl::error::stream_truncated;
 }
 
 // A failure of the path to the server, which another attempt may not meet.
@@ -74,7 +75,7 @@ retry_verdict classify(error_code ec, const failure_info& info, const diagnostic
     // No status: the connection failed somewhere along the exchange.
     if (ec == ae::connection_refused) return yes(retry_reason::not_sent);
     if (!info.request_written && transient(ec)) return yes(retry_reason::not_sent);
-    if (info.connection_reused && !info.response_started && closed_quietly(ec))
+    if (info.connection_reused && !info.response_started && closed_cleanly(ec))
         return yes(retry_reason::stale_connection);
     if (transient(ec)) return ambiguous();  // timeouts, resets, truncation after the request went out
     return no(retry_reason::not_retryable); // TLS verification, name not found, limits, bad responses...

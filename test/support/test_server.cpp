@@ -65,6 +65,13 @@ asio::awaitable<bool> write_simple(Stream& s, const request_t& req, std::string 
     res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
     res.prepare_payload();
+    if (req.method() == bhttp::verb::head) {
+        // The length of the body a GET would get, and no body.
+        bhttp::response<bhttp::empty_body> head{status, 11};
+        static_cast<bhttp::fields&>(head.base()) = res.base();
+        auto [ec, n] = co_await bhttp::async_write(s, head, tuple_awaitable);
+        co_return !ec && req.keep_alive();
+    }
     auto [ec, n] = co_await bhttp::async_write(s, res, tuple_awaitable);
     co_return !ec && req.keep_alive();
 }

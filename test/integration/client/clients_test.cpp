@@ -643,3 +643,26 @@ BOOST_AUTO_TEST_CASE(every_attempt_is_reported_and_failed_ones_kept_in_diagnosti
     run_coro(emu.io, observed_turn(c, seen));
     for (const auto& t : targets) BOOST_TEST(t == "/api/v1/chatbots/support-bot/chat");
 }
+
+namespace {
+
+// The completion goes out on the connection that created the conversation;
+// the server reads it and resets. It may have acted: a POST is not resent.
+asio::awaitable<void> reset_after_reading(chatwire::chat_client& c) {
+    chatwire::diagnostics diag;
+    auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+    BOOST_TEST((ec == chatwire::condition::transport), ec.message());
+    BOOST_TEST(diag.attempts == 2, diag.to_string());  // create, then one completion
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_post_the_server_may_have_acted_on_is_not_retried) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"chatbotkit","route":"POST /api/v1/conversation/{id}/complete","times":1,"kind":"reset_before_response"}])";
+    emulated emu(o);
+    auto opts = emu.options_for(api_kind::chatbotkit);
+    opts.retry = quick_retries(3);
+    chatwire::chat_client c(emu.io.get_executor(), opts);
+    run_coro(emu.io, reset_after_reading(c));
+}

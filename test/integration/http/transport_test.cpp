@@ -213,6 +213,33 @@ BOOST_AUTO_TEST_CASE(a_post_on_a_connection_the_server_closed_is_sent_once) {
     }
 }
 
+namespace {
+
+// A HEAD answer's Content-Length announces a body that never comes.
+asio::awaitable<void> head_then_get(test_server& server, client& c) {
+    chatwire::diagnostics diag;
+    request head = get(server.url("/echo"));
+    head.method = chatwire::http::verb::head;
+    auto [ec, res] = co_await fetch(c, std::move(head), diag);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(res.status == 200u);
+    BOOST_TEST(res.body.empty());
+    auto [ec2, res2] = co_await fetch(c, get(server.url("/echo")), diag);
+    BOOST_TEST(!ec2, ec2.message());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_head_answer_has_no_body_and_keeps_the_connection) {
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client_options o;
+    o.timeouts.idle = 2s;  // without the fix, the read for the announced body would wait this long
+    client c(io.get_executor(), o);
+    run_coro(io, head_then_get(server, c));
+    BOOST_TEST(c.stats().connections_opened == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(tls_session_is_resumed_on_a_new_connection) {
     asio::io_context io;
     test_server server(io);

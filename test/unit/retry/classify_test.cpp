@@ -58,7 +58,10 @@ const row table[] = {
     r("broken pipe while writing", ae::broken_pipe).not_written().yes(R::not_sent),
     r("DNS try again", ae::host_not_found_try_again).not_written().yes(R::not_sent),
     r("EOF on a reused connection", ae::eof).reused().yes(R::stale_connection),
-    r("reset on a reused connection", ae::connection_reset).reused().yes(R::stale_connection),
+    // A reset after the request went out may follow a server that read it and acted.
+    r("reset on a reused connection, POST", ae::connection_reset).reused().no(R::ambiguous),
+    r("reset on a reused connection, GET", ae::connection_reset).reused().method(verb::get)
+        .yes(R::ambiguous_allowed),
     r("beast end_of_stream on a reused connection", boost::beast::http::error::end_of_stream).reused()
         .yes(R::stale_connection),
     r("TLS truncated on a reused connection", boost::asio::ssl::error::stream_truncated).reused()
