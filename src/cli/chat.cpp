@@ -17,6 +17,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -203,6 +204,16 @@ bool read_key_file(const std::string& path, std::string& key) {
     return true;
 }
 
+// Each wait before a retry, on stderr: what failed and why it is sent again.
+void report_retry(const attempt_report& r) {
+    if (!r.will_retry) return;
+    std::string what = r.http_status ? std::to_string(r.http_status) : r.ec.message();
+    char delay[32];
+    std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(r.delay.count()) / 1000.0);
+    std::cerr << "chatwire chat: retrying in " << delay << " s after " << escape_for_terminal(what) << " ("
+              << to_string(r.reason) << ")\n";
+}
+
 } // namespace
 
 int run_chat(int argc, char** argv) {
@@ -222,6 +233,8 @@ int run_chat(int argc, char** argv) {
         ("conversation", po::value(&conversation), "continue this conversation")
         ("timeout", po::value(&timeout),
          "give up after this many SECONDS (the whole call: connect, retries, the reply to its end); default: none")
+        ("max-retries", po::value<int>()->default_value(2),
+         "resend a failed call at most N times when that is safe (429, 503, a refused or stale connection); 0: never")
         ("no-stream", "ask for the whole reply at once")
         ("json", "print one JSON object per event");
     po::options_description hidden;
@@ -288,6 +301,13 @@ int run_chat(int argc, char** argv) {
         }
         s.chat.http.timeouts.total = *t;
     }
+    const int retries = vm["max-retries"].as<int>();
+    if (retries < 0 || retries > 100) {
+        std::cerr << "chatwire chat: --max-retries wants 0 to 100\n";
+        return exit_usage;
+    }
+    s.chat.retry.max_attempts = retries + 1;
+    s.chat.on_attempt = report_retry;
     s.conversation = conversation;
     s.stream = !vm.count("no-stream");
     s.json = vm.count("json") > 0;

@@ -131,6 +131,28 @@ POLLYBOT_API_KEY=k timeout 30 "$cli" chat --api pollybot --base-url "$base3" --c
   >/dev/null 2>"$work/e8"
 check_deadline "stalled reply with --timeout 1" "$?" "$t0"
 
+# Retries: a 503 is sent again by default, and the wait is reported; with
+# --max-retries 0 it is the answer.
+echo '[{"api":"pollybot","times":1,"kind":"status","status":503}]' >"$work/unavailable.json"
+"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/unavailable.json" >"$work/emu4" 2>&1 &
+pids+=($!)
+wait_line "$work/emu4" '^listening on ' || fail "emulator with a 503 did not start"
+base4="$(sed -n 's/^listening on //p' "$work/emu4")"
+POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$base4" --chatbot b hi >/dev/null 2>"$work/e9"
+check "a 503 retried" 0 "$?"
+grep -qE '^chatwire chat: retrying in [0-9]+\.[0-9] s after 503 \(unavailable\)$' "$work/e9" && pass || fail "no retry line: $(cat "$work/e9")"
+echo '[{"api":"pollybot","kind":"status","status":503}]' >"$work/down.json"
+"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/down.json" >"$work/emu5" 2>&1 &
+pids+=($!)
+wait_line "$work/emu5" '^listening on ' || fail "emulator always 503 did not start"
+base5="$(sed -n 's/^listening on //p' "$work/emu5")"
+POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$base5" --chatbot b --max-retries 0 hi \
+  >/dev/null 2>"$work/e10"
+check "--max-retries 0" 3 "$?"
+grep -q 'retrying in' "$work/e10" && fail "retried with --max-retries 0" || pass
+grep -q 'attempts=1' "$work/e10" && pass || fail "not one attempt: $(cat "$work/e10")"
+"$cli" chat --api pollybot --max-retries -1 hi >/dev/null 2>&1; check "--max-retries -1" 2 "$?"
+
 # The rest needs a server the emulator cannot be: the system's Python, standard
 # library only, on 127.0.0.1, stopping by itself after two minutes at most.
 py=/usr/bin/python3
