@@ -112,25 +112,32 @@ asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> 
     co_return out;
 }
 
-asio::awaitable<std::pair<error_code, chat_stream>> run_stream_op(std::shared_ptr<state> st, run_request req,
-                                                                  diagnostics& diag) {
+namespace {
+
+// Both endpoints stream the same way; only the request differs.
+template <class Request, class Build>
+asio::awaitable<std::pair<error_code, chat_stream>> stream_op(std::shared_ptr<state> st, Request req,
+                                                              diagnostics& diag, Build build) {
     std::pair<error_code, chat_stream> out;
     cd::api_request r;
-    if ((out.first = build_legacy(*st, req, true, diag, r))) co_return out;
+    if ((out.first = build(*st, req, true, diag, r))) co_return out;
     out.first = co_await cd::call_stream(*st, r, diag, stream_format::vectorshift_sse, req.conversation_id, out.second);
     co_return out;
 }
-
-namespace {
 
 asio::awaitable<std::pair<error_code, chat_stream>> run_v1_stream_op(std::shared_ptr<state> st, v1_run_request req,
                                                                      diagnostics& diag) {
-    std::pair<error_code, chat_stream> out;
-    cd::api_request r;
-    if ((out.first = build_v1(*st, req, true, diag, r))) co_return out;
-    out.first = co_await cd::call_stream(*st, r, diag, stream_format::vectorshift_sse, req.conversation_id, out.second);
-    co_return out;
+    return stream_op(std::move(st), std::move(req), diag, &build_v1);
 }
+
+} // namespace
+
+asio::awaitable<std::pair<error_code, chat_stream>> run_stream_op(std::shared_ptr<state> st, run_request req,
+                                                                  diagnostics& diag) {
+    return stream_op(std::move(st), std::move(req), diag, &build_legacy);
+}
+
+namespace {
 
 asio::awaitable<std::pair<error_code, v1_run_reply>> do_run_v1(std::shared_ptr<state> st, v1_run_request req,
                                                                diagnostics& diag) {

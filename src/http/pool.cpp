@@ -260,17 +260,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
                               : std::min(dl.end(), deadline::after(deadline::clock::now(), st->options.timeouts.connect));
     for (;;) {
         auto& pool = st->pools[key];
-        while (!fresh_only && !pool.idle.empty()) {
-            auto conn = std::move(pool.idle.back());
-            pool.idle.pop_back();
-            if (still_usable(*conn, st->options)) {
-                ++st->counters.connections_reused;
-                out = lease(st, std::move(conn));
-                co_return error_code{};
-            }
-            conn->close();
-            --pool.open;
-        }
+        if (!fresh_only && take_idle(st, to, out)) co_return error_code{};
         if (pool.open < max_open) {
             // The slot is taken now and given back by the guard on any failure,
             // exceptions included; a lease owns it on success.

@@ -114,10 +114,6 @@ auto async_read_some(connection& c, Parser& parser, Token&& token) {
     return bhttp::async_read_some(std::get<0>(c.stream), c.buffer, parser, std::forward<Token>(token));
 }
 
-bool is_idempotent(verb m) {
-    return m == verb::get || m == verb::head || m == verb::options || m == verb::put || m == verb::delete_;
-}
-
 // A pooled connection the server closed as it was taken (its idle timeout
 // raced the request) fails before any byte of an answer. Sent again, once, on
 // a new connection, when the server certainly did not act on it: the request
@@ -126,8 +122,7 @@ bool is_idempotent(verb m) {
 // a server that read it and acted: only an idempotent request is resent then;
 // for others the error is the caller's (or its retry policy's) to judge.
 bool safe_to_resend(const error_code& ec, bool written, verb method) {
-    const bool clean_close = ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                             ec == asio::ssl::error::stream_truncated;
+    const bool clean_close = is_clean_close(ec);
     const bool broken = clean_close || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
     if (!broken) return false;
     return !written || clean_close || is_idempotent(method);

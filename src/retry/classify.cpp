@@ -24,14 +24,6 @@ bool is_quota_code(std::string_view code) {
            ends_with(code, "INSUFFICIENT_CREDITS");
 }
 
-// A clean close (the server's FIN) before any byte of an answer: on a pooled
-// connection, the server closed it while idle, before the request came. A
-// reset is not clean: a server may read a request, act, and then reset.
-bool closed_cleanly(const error_code& ec) {
-    return ec == ae::eof || ec == boost::beast::http::error::end_of_stream ||
-           ec == boost::asio::ssl::error::stream_truncated;
-}
-
 // A failure of the path to the server, which another attempt may not meet.
 bool transient(const error_code& ec) {
     return ec == condition::retryable || ec == errc::truncated_stream || ec == ae::host_not_found_try_again;
@@ -39,18 +31,12 @@ bool transient(const error_code& ec) {
 
 } // namespace
 
-bool is_idempotent(http::verb method) noexcept {
-    using http::verb;
-    return method == verb::get || method == verb::head || method == verb::options || method == verb::trace ||
-           method == verb::put || method == verb::delete_;
-}
-
 retry_verdict classify(error_code ec, const failure_info& info, const diagnostics& diag, const retry_policy& policy) {
     auto no = [](retry_reason r) { return retry_verdict{false, r}; };
     auto yes = [](retry_reason r) { return retry_verdict{true, r}; };
     // The server may have acted: only a request that may run twice goes again.
     auto ambiguous = [&] {
-        const bool may_repeat = info.idempotent || is_idempotent(info.method) || policy.retry_ambiguous;
+        const bool may_repeat = info.idempotent || http::is_idempotent(info.method) || policy.retry_ambiguous;
         return may_repeat ? yes(retry_reason::ambiguous_allowed) : no(retry_reason::ambiguous);
     };
 
@@ -75,7 +61,7 @@ retry_verdict classify(error_code ec, const failure_info& info, const diagnostic
     // No status: the connection failed somewhere along the exchange.
     if (ec == ae::connection_refused) return yes(retry_reason::not_sent);
     if (!info.request_written && transient(ec)) return yes(retry_reason::not_sent);
-    if (info.connection_reused && !info.response_started && closed_cleanly(ec))
+    if (info.connection_reused && !info.response_started && http::is_clean_close(ec))
         return yes(retry_reason::stale_connection);
     if (transient(ec)) return ambiguous();  // timeouts, resets, truncation after the request went out
     return no(retry_reason::not_retryable); // TLS verification, name not found, limits, bad responses...

@@ -58,8 +58,8 @@ struct retry_verdict {
 /// resent.
 retry_verdict classify(error_code ec, const failure_info& info, const diagnostics& diag, const retry_policy& policy);
 
-/// GET, HEAD, OPTIONS, TRACE, PUT and DELETE (RFC 9110 9.2.2).
-bool is_idempotent(http::verb method) noexcept;
+/// GET, HEAD, OPTIONS, TRACE, PUT, DELETE (defined with the HTTP messages).
+using http::is_idempotent;
 
 /// A short English name, e.g. "rate_limited", for logs.
 const char* to_string(retry_reason r) noexcept;
