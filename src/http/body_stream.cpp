@@ -21,7 +21,10 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-constexpr std::size_t read_size = 16 * 1024;
+// A stream of tokens brings a few hundred bytes a read: its buffer starts
+// small, as thousands of streams may wait at once, and doubles while reads
+// fill it, so a large body still takes few reads (stream_state::read_size).
+constexpr std::size_t max_read_size = 64 * 1024;
 
 // Only a clean close ends a body delimited by the close; a TLS stream cut
 // without close_notify could be an attacker's FIN, so it counts as truncation.
@@ -101,7 +104,7 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexce
 error_code begin_fill(stream_state& s, asio::mutable_buffer& buffer) noexcept {
     auto& c = *s.conn;
     try {
-        buffer = c.buffer.prepare(read_size);
+        buffer = c.buffer.prepare(s.read_size);
     } catch (const std::exception&) {  // out of memory, or past the buffer's maximum size
         return fail(s, make_error_code(boost::system::errc::not_enough_memory));
     }
@@ -111,10 +114,12 @@ error_code begin_fill(stream_state& s, asio::mutable_buffer& buffer) noexcept {
 
 error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
     if (s.closed || ec == asio::error::operation_aborted) return fail(s, errc::cancelled);
-    if (is_eof(ec)) {
+    if (is_clean_close(ec)) {
+        // The close ends a body delimited by it; over TLS only with the
+        // peer's close_notify, as a cut without one may be an attacker's.
         error_code eof_ec;
-        s.parser->put_eof(eof_ec);  // completes a body delimited by the close
-        if (!eof_ec && s.parser->is_done()) {
+        if (is_eof(ec)) s.parser->put_eof(eof_ec);
+        if (is_eof(ec) && !eof_ec && s.parser->is_done()) {
             s.finished = true;
             s.conn.discard();
             return errc::end_of_stream;
@@ -122,6 +127,7 @@ error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
         return fail(s, errc::truncated_stream);
     }
     if (ec) return fail(s, classify(ec, s.dl, false));
+    if (bytes == s.read_size && s.read_size < max_read_size) s.read_size *= 2;
     s.conn->buffer.commit(bytes);
     return {};
 }

@@ -1,11 +1,11 @@
 #pragma once
 // One pooled connection: a TCP or TLS stream and its read buffer.
 
+#include "tls_stream.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <string>
@@ -13,12 +13,9 @@
 
 namespace chatwire::http::detail {
 
-using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-
 struct connection {
     connection(boost::beast::tcp_stream tcp) : stream(std::in_place_index<0>, std::move(tcp)) {}
-    connection(boost::beast::tcp_stream tcp, boost::asio::ssl::context& ctx)
-        : stream(std::in_place_index<1>, std::move(tcp), ctx) {}
+    connection(boost::beast::tcp_stream tcp, SSL_CTX* ctx) : stream(std::in_place_index<1>, std::move(tcp), ctx) {}
 
     std::variant<boost::beast::tcp_stream, tls_stream> stream;
     boost::beast::flat_buffer buffer;
@@ -29,8 +26,8 @@ struct connection {
     bool request_written = false;  ///< the current request left whole
 
     boost::beast::tcp_stream& tcp() {
-        return std::visit([](auto& s) -> boost::beast::tcp_stream& { return boost::beast::get_lowest_layer(s); },
-                          stream);
+        if (auto* t = tls()) return t->next_layer();
+        return std::get<0>(stream);
     }
     tls_stream* tls() { return std::get_if<tls_stream>(&stream); }
 

@@ -125,7 +125,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     tcp.socket().set_option(tcp::no_delay(true), nodelay_ec);
     ++st->counters.connections_opened;
 
-    auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context)
+    auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context.native_handle())
                       : std::make_unique<connection>(std::move(tcp));
     conn->pool_key = key;
     if (o.tls) {
@@ -134,7 +134,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         prepare_tls(*conn, o, *st, pool.tls_session.get(), setup);
         if (setup) co_return setup;
         // The connect expiry still runs: the handshake is part of the connect stage.
-        auto [hec] = co_await conn->tls()->async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
+        auto [hec] = co_await conn->tls()->async_handshake(as_tuple_awaitable);
         if (hec) {
             bool cancelled = co_await is_cancelled();
             if (hec != beast::error::timeout && !cancelled) diag.detail = tls_failure_detail(*conn);

@@ -23,6 +23,7 @@ struct stream_state {
     std::vector<std::string_view> pieces;  // handed out one per read
     std::size_t next_piece = 0;
     std::size_t parsed_bytes = 0;          // buffer bytes the parser used for `pieces`
+    std::size_t read_size = 4 * 1024;      // the next socket read's room (grows while reads fill it)
     unsigned status = 0;
     fields headers;
     bool finished = false;                 // the whole body was read
