@@ -74,6 +74,7 @@ bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled(
 // have no body, and the real answer follows on the same connection.
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
 constexpr int max_interim_answers = 8;
+constexpr std::size_t max_kept_head = 64 * 1024;
 
 template <class Parser>
 void limit(Parser& p, const client_options& opts) {
@@ -215,8 +216,12 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
         c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
         c.request_written = false;
+        bool interim_seen = false;  // an answer began, even if the final one never came
         auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
         ec = wec;
+        // A request head far larger than usual (a big body) does not stay
+        // with the pooled connection for its life.
+        if (c.head.capacity() > max_kept_head) std::string().swap(c.head);
         if (!ec) {
             c.request_written = true;
             // Interim answers do not restart the first-byte limit, and only a
@@ -230,6 +235,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
                 auto [hec, n] = co_await async_read_header(c, parser_now(), as_tuple_awaitable);
                 if ((ec = hec) || !is_interim(parser_now().get().result_int())) break;
+                interim_seen = true;
                 if (interim == max_interim_answers) {
                     ec = errc::bad_response;
                     break;
@@ -251,7 +257,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             }
         }
         info.request_written = c.request_written;
-        info.response_started = parser_now().got_some();
+        info.response_started = interim_seen || parser_now().got_some();
         if (ec) {
             asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
             const bool cancelled = cs.cancelled() != asio::cancellation_type::none;

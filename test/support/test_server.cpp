@@ -207,6 +207,12 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         if (ec) co_return false;
         co_return co_await write_simple(s, req, "after interim");
     }
+    if (path == "/interim-then-close") {
+        // An interim answer, then a clean close: the server saw the request.
+        const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
+        co_return false;
+    }
     if (path == "/close-delimited") {
         std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
         std::string body;

@@ -181,6 +181,37 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_the_server_closed_is_replaced_without_f
 
 namespace {
 
+// A clean close after an interim answer is not a stale pooled connection:
+// the server read the request, so a POST is not sent again.
+asio::awaitable<void> close_after_interim(test_server& server, client& c) {
+    chatwire::diagnostics diag;
+    auto [ec1, res1] = co_await fetch(c, get(server.url("/echo")), diag);
+    BOOST_TEST_REQUIRE(!ec1, ec1.message());
+    request post = get(server.url("/interim-then-close"));
+    post.method = chatwire::http::verb::post;
+    post.body = "once";
+    auto [ec2, res2] = co_await fetch(c, std::move(post), diag);
+    BOOST_TEST(ec2.failed());
+    BOOST_TEST(c.stats().connections_reused == 1u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_close_after_an_interim_answer_is_not_resent) {
+    for (bool tls : {false, true}) {
+        BOOST_TEST_CONTEXT((tls ? "https" : "http")) {
+            asio::io_context io;
+            test_server server(io, {.tls = tls, .stall_handshake = false, .certificate = {}});
+            client c(io.get_executor(), trusting(server));
+            run_coro(io, close_after_interim(server, c));
+            BOOST_TEST(server.counters().requests == 2);  // the POST arrived once
+            BOOST_TEST(server.counters().accepted == 1);
+        }
+    }
+}
+
+namespace {
+
 // A POST on a pooled connection the server closed cleanly (its FIN came
 // before the request) is sent again on a new connection: the server never saw
 // it. Probed first when idle long enough, it does not even fail once. (A reset
