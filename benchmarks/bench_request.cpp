@@ -6,7 +6,7 @@
 // for the timed window. Prints one line:
 //
 //   RESULT client=… transport=plain|tls requests=N errors=E seconds=S
-//          user_s=U sys_s=Y server_cpu_s=C connections=K
+//          user_s=U sys_s=Y server_cpu_s=C connections=K resumed=R
 //
 // user_s/sys_s: getrusage(RUSAGE_SELF) over the window; server_cpu_s: the
 // server process's utime+stime from /proc/<pid>/stat over the same window.
@@ -174,6 +174,8 @@ public:
     virtual ~driver() = default;
     virtual void phase(budget& b) = 0;
     virtual std::size_t connections() const = 0;
+    /// TLS handshakes that resumed a session (chatwire's pool counts them).
+    virtual std::size_t resumed() const { return 0; }
 };
 
 // ---------------------------------------------------------------- beast_bare
@@ -293,6 +295,7 @@ public:
     }
 
     std::size_t connections() const override { return client_.stats().connections_opened; }
+    std::size_t resumed() const override { return client_.stats().tls_sessions_resumed; }
 
 private:
     asio::awaitable<void> loop(budget& b) {
@@ -329,6 +332,7 @@ public:
     }
 
     std::size_t connections() const override { return client_.transport().stats().connections_opened; }
+    std::size_t resumed() const override { return client_.transport().stats().tls_sessions_resumed; }
 
 private:
     static chatwire::vectorshift::options options(const settings& s, const target&) {
@@ -544,9 +548,9 @@ int main(int argc, char** argv) try {
 
     const double seconds = std::chrono::duration<double>(t1 - t0).count();
     std::printf("RESULT client=%s transport=%s requests=%zu errors=%zu seconds=%.6f user_s=%.6f sys_s=%.6f "
-                "server_cpu_s=%.4f connections=%zu\n",
+                "server_cpu_s=%.4f connections=%zu resumed=%zu\n",
                 s.client.c_str(), t.tls ? "tls" : "plain", run.done, run.errors, seconds, c1.user - c0.user,
-                c1.sys - c0.sys, server0 >= 0 && server1 >= 0 ? server1 - server0 : -1.0, d->connections());
+                c1.sys - c0.sys, server0 >= 0 && server1 >= 0 ? server1 - server0 : -1.0, d->connections(), d->resumed());
     return run.errors ? 1 : 0;
 } catch (const std::exception& e) {
     std::cerr << "bench_request: " << e.what() << "\n";

@@ -68,8 +68,9 @@ for mode in plain tls; do
   unset 'pids[-1]'
 done
 
-mkdir -p "$here/bench-results"
-json="$here/bench-results/stream_memory.json"
+results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
+mkdir -p "$results"
+json="$results/stream_memory.json"
 {
   printf '{\n'
   printf '  "streams": %s,\n' "$streams"
