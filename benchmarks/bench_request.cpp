@@ -16,7 +16,11 @@
 //   bench_request --client beast_bare|chatwire_transport|chatwire|libcurl
 //                 --url http(s)://127.0.0.1:PORT [--ca PEMFILE]
 //                 [--requests N] [--warmup N] [--conc N] [--max-seconds S]
-//                 [--server-pid PID]
+//                 [--server-pid PID] [--reconnect]
+//
+// --reconnect (chatwire_transport): after each request the pool's idle
+// connections are closed (`close_idle`), so every request connects again
+// after a kept-alive connection ended: the TLS handshake figures (use --conc 1).
 #include <chatwire/http/client.hpp>
 #include <chatwire/vectorshift.hpp>
 
@@ -75,6 +79,7 @@ struct settings {
     std::size_t conc = 10;
     double max_seconds = 10;
     long server_pid = 0;
+    bool reconnect = false;  // chatwire_transport: close the idle connection after each request
 };
 
 settings parse_args(int argc, char** argv) {
@@ -101,6 +106,7 @@ settings parse_args(int argc, char** argv) {
         else if (a == "--conc") s.conc = std::max<std::size_t>(1, std::stoul(value()));
         else if (a == "--max-seconds") s.max_seconds = std::stod(value());
         else if (a == "--server-pid") s.server_pid = std::stol(value());
+        else if (a == "--reconnect") s.reconnect = true;
         else throw std::invalid_argument("unknown argument " + a);
     }
     if (s.client.empty() || s.url.empty()) throw std::invalid_argument("--client and --url are required");
@@ -311,6 +317,7 @@ private:
                 co_return;
             }
             ++b.done;
+            if (s_.reconnect) client_.close_idle();
         }
     }
 

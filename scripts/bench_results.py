@@ -113,7 +113,7 @@ def gather(results_dir):
             if pre + "flag_" + c in req:
                 flags[pre + "cpu_us_per_request_" + c] = req[pre + "flag_" + c]
     for k in ("tls_full_handshake_us", "tls_resumed_handshake_us", "tls_resumption_rate", "tcp_connect_close_us",
-              "tls_resumption_rate_without_tickets"):
+              "tls_resumption_rate_without_tickets", "tls_resumption_rate_server_close"):
         v = load(os.path.join(results_dir, "tls_handshake.json")).get(k)
         if v is not None:
             fig[k] = v

@@ -23,6 +23,7 @@ for f in "$bench" "$cli"; do
 done
 results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
 mkdir -p "$results"
+echo '*' > "$results/.gitignore"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bench_retry.XXXXXX")"
 emu_pid=""

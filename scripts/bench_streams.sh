@@ -25,6 +25,7 @@ for f in "$server" "$client"; do
 done
 results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
 mkdir -p "$results"
+echo '*' > "$results/.gitignore"
 
 levels=(1 100 1000 10000)
 tokens_per_reply=200
