@@ -88,9 +88,9 @@ def machine(build_dir):
         "build_type": cache.get("CMAKE_BUILD_TYPE", ""),
         "cxx_flags_release": cache.get("CMAKE_CXX_FLAGS_RELEASE", ""),
         "boost": boost,
-        "openssl": run("openssl version"),
-        "nginx": run("nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1").replace("nginx version: ", ""),
-        "libcurl": run("curl-config --version"),
+        "openssl": " ".join(run("openssl version").split()[:2]),
+        "nginx": run("/usr/sbin/nginx -v 2>&1 || nginx -v 2>&1").replace("nginx version: ", ""),
+        "libcurl": run("curl-config --version").replace("libcurl ", ""),
         "node": run("node --version"),
         "python": run("/usr/bin/python3 --version"),
         "aiohttp": run("/usr/bin/python3 -c 'import aiohttp; print(aiohttp.__version__)'"),
@@ -125,6 +125,8 @@ def gather(results_dir):
         fig["concurrent_streams"] = mem.get("opened_tls")
         if mem.get("failed_tls"):
             flags["concurrent_streams"] = f"{mem['failed_tls']} streams failed"
+    if mem.get("quick") and "concurrent_streams" in fig:
+        flags["concurrent_streams"] = f"quick run: {mem.get('streams')} streams asked for"
     streams = load(os.path.join(results_dir, "streams.json"))
     for k, v in streams.items():
         if k.startswith("stream_flag_"):
@@ -163,7 +165,7 @@ def rows(fig):
         for c in CXX_CLIENTS:
             out.append((pre + "instructions_per_request_" + c, f"instructions/request, {c} ({label})", "", None))
     for n in (1, 100, 1000, 10000):
-        out.append((f"stream_tokens_per_s_{n}", f"tokens/s to user code, {n} streams", "/s", None))
+        out.append((f"stream_tokens_per_s_{n}", f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}", "/s", None))
     out += [
         ("concurrent_streams", "streams held by one thread (TLS)", "", (">=", 10000)),
         ("rss_kib_per_stream", "RSS per open TLS stream", "KiB", ("<=", 48)),
@@ -196,7 +198,7 @@ def fmt(v):
             return f"{v:,.0f}"
         if abs(v) >= 10:
             return f"{v:.1f}"
-        return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
+        return f"{v:.3g}" if abs(v) < 1 else f"{v:.4g}"
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
@@ -252,7 +254,7 @@ def plots(fig, results_dir, mach):
         return []
     made = []
     note = f"{mach['cpu']}, {mach['cores']} cores, {mach['date_utc']} UTC"
-    term = "set terminal pngcairo size 900,480 font 'sans,10'"
+    term = "set terminal pngcairo size 900,480 font 'sans,10' noenhanced"
     # 1. Request CPU per client, plain and TLS.
     data = os.path.join(results_dir, "plot_request_cpu.dat")
     with open(data, "w") as f:
@@ -262,16 +264,19 @@ def plots(fig, results_dir, mach):
                 f.write(f"{c} {p if p is not None else 'NaN'} {t if t is not None else 'NaN'}\n")
     script = f"""{term}
 set output '{results_dir}/request_cpu.png'
-set title "Client CPU per keep-alive request against nginx (10 connections, one thread)\\n{{/*0.8 {note}}}"
-set ylabel 'CPU µs per request (user+system)'
+set title "Client CPU per keep-alive request against nginx (10 connections, one client thread)\\n{note}"
+set ylabel 'CPU µs per request (user+system), log scale'
+set logscale y
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set yrange [0:*]
+set yrange [1:*]
 set key top left
-plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS'
+plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS', \\
+     '' using ($0 - 0.2):2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle, \\
+     '' using ($0 + 0.2):3:(sprintf('%.0f', $3)) with labels offset 0,0.6 notitle
 """
     if run_gnuplot(gp, script):
         made.append("request_cpu.png")
@@ -285,14 +290,14 @@ plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS'
                 f.write(f"{n} {v}\n")
         script = f"""{term}
 set output '{results_dir}/stream_tokens.png'
-set title "Tokens per second one thread delivers to user code (chat_client, PollyBot SSE)\\n{{/*0.8 {note}}}"
+set title "Tokens per second one thread delivers to user code (chat_client, PollyBot SSE)\\n{note}"
 set xlabel 'concurrent streams'
 set ylabel 'tokens/s'
 set logscale x
 set xrange [0.5:20000]
 set yrange [0:*]
 set grid
-set format y '%.0s%c'
+set format y '%.1s%c'
 plot '{data}' using 1:2 with linespoints lw 2 pt 7 title 'chatwire', '' using 1:2:(sprintf('%.0fk', $2/1000)) with labels offset 0,1 notitle
 """
         if run_gnuplot(gp, script):
@@ -306,15 +311,18 @@ plot '{data}' using 1:2 with linespoints lw 2 pt 7 title 'chatwire', '' using 1:
                 f.write(f"{w} {p} {q}\n")
         script = f"""{term}
 set output '{results_dir}/token_latency.png'
-set title "Latency a token gains between the server's write and user code (one paced stream)\\n{{/*0.8 {note}}}"
+set title "Latency a token gains between the server's write and user code (one paced stream)\\n{note}"
+set logscale y
 set ylabel 'µs'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set grid ytics
-set yrange [0:*]
+set yrange [1:*]
 set key top left
-plot '{data}' using 2:xtic(1) title 'p50', '' using 3 title 'p99'
+plot '{data}' using 2:xtic(1) title 'p50', '' using 3 title 'p99', \\
+     '' using ($0 - 0.2):2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle, \\
+     '' using ($0 + 0.2):3:(sprintf('%.0f', $3)) with labels offset 0,0.6 notitle
 """
         if run_gnuplot(gp, script):
             made.append("token_latency.png")
@@ -365,7 +373,7 @@ def main():
     made = plots(fig, a.results_dir, mach)
     header = (f"Machine: {mach['cpu']}, {mach['cores']} cores, Linux {mach['kernel']}, {mach['os']}; "
               f"{mach['compiler']} ({mach['build_type']}), Boost {mach['boost']}, {mach['openssl']}, "
-              f"nginx {mach['nginx']}, libcurl {mach['libcurl']}, Node {mach['node']}, aiohttp {mach['aiohttp']}. "
+              f"{mach['nginx']}, libcurl {mach['libcurl']}, Node {mach['node']}, aiohttp {mach['aiohttp']}. "
               f"Commit {mach['commit']}, {mach['date_utc']} UTC, load average {' '.join(mach['load_average'])}"
               f"{', quick run' if a.quick else ''}"
               f"{', suite %.0f s' % a.seconds if a.seconds else ''}.")
