@@ -189,6 +189,11 @@ int main(int argc, char** argv) {
         o.http.tls.extra_ca_file = ca;
     }
     o.retry = chatwire::retry_policy::none();
+    // Thousands of handshakes and first replies at once on a loaded machine
+    // may take longer than the defaults allow: the run's own bound is the limit.
+    o.http.timeouts.connect = std::chrono::seconds(timeout_s);
+    o.http.timeouts.first_byte = std::chrono::seconds(timeout_s);
+    o.http.timeouts.idle = std::chrono::seconds(timeout_s);
     chatwire::chat_client bot(io.get_executor(), o);
 
     asio::steady_timer gate(io, asio::steady_timer::time_point::max());
