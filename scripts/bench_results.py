@@ -257,11 +257,11 @@ def plots(fig, results_dir, mach):
     term = "set terminal pngcairo size 900,480 font 'sans,10' noenhanced"
     # 1. Request CPU per client, plain and TLS.
     data = os.path.join(results_dir, "plot_request_cpu.dat")
+    req_rows = [(c, fig.get("cpu_us_per_request_" + c), fig.get("tls_cpu_us_per_request_" + c)) for c in REQUEST_CLIENTS]
+    req_rows = [r for r in req_rows if r[1] is not None or r[2] is not None]
     with open(data, "w") as f:
-        for c in REQUEST_CLIENTS:
-            p, t = fig.get("cpu_us_per_request_" + c), fig.get("tls_cpu_us_per_request_" + c)
-            if p is not None or t is not None:
-                f.write(f"{c} {p if p is not None else 'NaN'} {t if t is not None else 'NaN'}\n")
+        for c, p, t in req_rows:
+            f.write(f"{c} {p if p is not None else 'NaN'} {t if t is not None else 'NaN'}\n")
     script = f"""{term}
 set output '{results_dir}/request_cpu.png'
 set title "Client CPU per keep-alive request against nginx (10 connections, one client thread)\\n{note}"
@@ -278,7 +278,7 @@ plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS', \\
      '' using ($0 - 0.2):2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle, \\
      '' using ($0 + 0.2):3:(sprintf('%.0f', $3)) with labels offset 0,0.6 notitle
 """
-    if run_gnuplot(gp, script):
+    if req_rows and run_gnuplot(gp, script):
         made.append("request_cpu.png")
     # 2. Tokens per second by concurrent streams.
     pts = [(n, fig.get(f"stream_tokens_per_s_{n}")) for n in (1, 100, 1000, 10000)]
