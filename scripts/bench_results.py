@@ -346,23 +346,24 @@ def main():
     a = p.parse_args()
     fig, flags = gather(a.results_dir)
     mach = machine(a.build_dir)
-    mode = "--quick" if a.quick else ""
+    q = " --quick" if a.quick else ""
     recipe = [
-        "scripts/run.sh bench " + mode,
-        "  = cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build",
-        f"  + scripts/bench.sh build {mode}, which runs:",
-        "    build/benchmarks/bench_decode --benchmark_out=bench-results/decode.json --benchmark_out_format=json",
-        "    build/benchmarks/bench_stream --benchmark_out=bench-results/stream_events.json --benchmark_out_format=json",
-        f"    scripts/bench_request.sh build {mode}   # request_cost.json, tls_handshake.json",
-        f"    scripts/bench_stream_memory.sh build {'--quick' if a.quick else '--streams 10000'}   # stream_memory.json",
-        f"    scripts/bench_streams.sh build {mode}   # streams.json",
-        f"    scripts/bench_retry.sh build {mode}   # retry.json",
-        f"    scripts/bench_results.py build bench-results {mode}   # this file, table.md, *.png",
+        "cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build",
+        f"scripts/bench.sh build{q}   # what scripts/run.sh bench{q} runs after building; it runs:",
+        "build/benchmarks/bench_decode --benchmark_min_time=" + ("0.05" if a.quick else "0.2")
+        + " --benchmark_out=bench-results/decode.json --benchmark_out_format=json",
+        "build/benchmarks/bench_stream --benchmark_min_time=" + ("0.05" if a.quick else "0.3")
+        + " --benchmark_out=bench-results/stream_events.json --benchmark_out_format=json",
+        f"scripts/bench_request.sh build{q}   # request_cost.json, tls_handshake.json",
+        f"scripts/bench_stream_memory.sh build {'--quick' if a.quick else '--streams 10000'}   # stream_memory.json",
+        f"scripts/bench_streams.sh build{q}   # streams.json",
+        f"scripts/bench_retry.sh build{q}   # retry.json",
+        f"scripts/bench_results.py build bench-results{q}   # results.json, table.md, *.png",
     ]
     result = dict(sorted(fig.items()))
     result["flags"] = flags
     result["machine"] = mach
-    result["recipe"] = [r.strip() for r in recipe]
+    result["recipe"] = recipe
     result["quick"] = a.quick
     if a.seconds is not None:
         result["suite_seconds"] = round(a.seconds, 1)
