@@ -42,6 +42,7 @@ if ! command -v gnuplot >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >&2; } || true
 fi
 
+elapsed() { awk -v a="$suite_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f s", b - a }'; }
 echo "== decoders and mappers (Google Benchmark) =="
 if [ "$quick" = 1 ]; then
   "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.05 \
@@ -52,9 +53,10 @@ else
 fi
 
 echo
-echo "== token events through chat_stream (Google Benchmark; CPU is the client thread's) =="
+echo "== ($(elapsed)) token events through chat_stream (Google Benchmark; CPU is the client thread's) =="
 if [ "$quick" = 1 ]; then
-  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05 \
+  # quick: the documented loop only (await_event_us), chunked and not
+  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05 --benchmark_filter=next_awaitable \
     --benchmark_out="$results/stream_events.json" --benchmark_out_format=json
 else
   "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.3 \
@@ -63,13 +65,13 @@ fi
 
 if [ -x "$build_dir/benchmarks/bench_request" ]; then
   echo
-  echo "== the cost of one keep-alive request against nginx (bench_request) =="
+  echo "== ($(elapsed)) the cost of one keep-alive request against nginx (bench_request) =="
   "$here/scripts/bench_request.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_request.sh failed ($?)" >&2
 fi
 
 if [ -x "$build_dir/benchmarks/bench_stream_memory" ] && [ -x "$build_dir/src/cli/chatwire" ]; then
   echo
-  echo "== memory per open stream (bench_stream_memory) =="
+  echo "== ($(elapsed)) memory per open stream (bench_stream_memory) =="
   memory_args=(--streams 10000)  # the aim: 10,000 streams held by one thread over TLS
   [ "$quick" = 1 ] && memory_args=(--quick)
   "$here/scripts/bench_stream_memory.sh" "$build_dir" "${memory_args[@]}" || echo "bench_stream_memory.sh failed ($?)" >&2
@@ -77,11 +79,13 @@ fi
 
 if [ -x "$build_dir/benchmarks/bench_stream_fanout" ] && [ -x "$build_dir/benchmarks/bench_token_server" ]; then
   echo
+  echo "   ($(elapsed) into the suite)"
   "$here/scripts/bench_streams.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_streams.sh failed ($?)" >&2
 fi
 
 if [ -x "$build_dir/benchmarks/bench_retry" ] && [ -x "$build_dir/src/cli/chatwire" ]; then
   echo
+  echo "   ($(elapsed) into the suite)"
   "$here/scripts/bench_retry.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_retry.sh failed ($?)" >&2
 fi
 
