@@ -6,7 +6,7 @@
 // for the timed window. Prints one line:
 //
 //   RESULT client=… transport=plain|tls requests=N errors=E seconds=S
-//          user_s=U sys_s=Y server_cpu_s=C connections=K
+//          user_s=U sys_s=Y server_cpu_s=C connections=K resumed=R
 //
 // user_s/sys_s: getrusage(RUSAGE_SELF) over the window; server_cpu_s: the
 // server process's utime+stime from /proc/<pid>/stat over the same window.
@@ -16,7 +16,11 @@
 //   bench_request --client beast_bare|chatwire_transport|chatwire|libcurl
 //                 --url http(s)://127.0.0.1:PORT [--ca PEMFILE]
 //                 [--requests N] [--warmup N] [--conc N] [--max-seconds S]
-//                 [--server-pid PID]
+//                 [--server-pid PID] [--reconnect]
+//
+// --reconnect (chatwire_transport): after each request the pool's idle
+// connections are closed (`close_idle`), so every request connects again
+// after a kept-alive connection ended: the TLS handshake figures (use --conc 1).
 #include <chatwire/http/client.hpp>
 #include <chatwire/vectorshift.hpp>
 
@@ -75,6 +79,7 @@ struct settings {
     std::size_t conc = 10;
     double max_seconds = 10;
     long server_pid = 0;
+    bool reconnect = false;  // chatwire_transport: close the idle connection after each request
 };
 
 settings parse_args(int argc, char** argv) {
@@ -101,6 +106,7 @@ settings parse_args(int argc, char** argv) {
         else if (a == "--conc") s.conc = std::max<std::size_t>(1, std::stoul(value()));
         else if (a == "--max-seconds") s.max_seconds = std::stod(value());
         else if (a == "--server-pid") s.server_pid = std::stol(value());
+        else if (a == "--reconnect") s.reconnect = true;
         else throw std::invalid_argument("unknown argument " + a);
     }
     if (s.client.empty() || s.url.empty()) throw std::invalid_argument("--client and --url are required");
@@ -174,6 +180,8 @@ public:
     virtual ~driver() = default;
     virtual void phase(budget& b) = 0;
     virtual std::size_t connections() const = 0;
+    /// TLS handshakes that resumed a session (chatwire's pool counts them).
+    virtual std::size_t resumed() const { return 0; }
 };
 
 // ---------------------------------------------------------------- beast_bare
@@ -293,6 +301,7 @@ public:
     }
 
     std::size_t connections() const override { return client_.stats().connections_opened; }
+    std::size_t resumed() const override { return client_.stats().tls_sessions_resumed; }
 
 private:
     asio::awaitable<void> loop(budget& b) {
@@ -308,6 +317,7 @@ private:
                 co_return;
             }
             ++b.done;
+            if (s_.reconnect) client_.close_idle();
         }
     }
 
@@ -329,6 +339,7 @@ public:
     }
 
     std::size_t connections() const override { return client_.transport().stats().connections_opened; }
+    std::size_t resumed() const override { return client_.transport().stats().tls_sessions_resumed; }
 
 private:
     static chatwire::vectorshift::options options(const settings& s, const target&) {
@@ -544,9 +555,9 @@ int main(int argc, char** argv) try {
 
     const double seconds = std::chrono::duration<double>(t1 - t0).count();
     std::printf("RESULT client=%s transport=%s requests=%zu errors=%zu seconds=%.6f user_s=%.6f sys_s=%.6f "
-                "server_cpu_s=%.4f connections=%zu\n",
+                "server_cpu_s=%.4f connections=%zu resumed=%zu\n",
                 s.client.c_str(), t.tls ? "tls" : "plain", run.done, run.errors, seconds, c1.user - c0.user,
-                c1.sys - c0.sys, server0 >= 0 && server1 >= 0 ? server1 - server0 : -1.0, d->connections());
+                c1.sys - c0.sys, server0 >= 0 && server1 >= 0 ? server1 - server0 : -1.0, d->connections(), d->resumed());
     return run.errors ? 1 : 0;
 } catch (const std::exception& e) {
     std::cerr << "bench_request: " << e.what() << "\n";

@@ -3,7 +3,9 @@
 // (so every stream is open and mid-reply), holds them all open, samples the
 // process's resident set and heap, then drains every stream to its end.
 //
-//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S]
+//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]
+//
+// --max-opening (256): streams being opened at once; the rest wait their turn.
 //
 // The baseline is taken after the client exists and one warm-up stream ran to
 // its end (TLS context, OpenSSL's lazy init, the pool and the emulator's
@@ -16,6 +18,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <malloc.h>
@@ -79,6 +82,7 @@ struct run_state {
     memory_sample held;
     clock_type::time_point t0, t_open;
     asio::steady_timer* gate = nullptr;
+    asio::steady_timer* slot = nullptr;  ///< wakes the launcher when a stream is open
     asio::steady_timer* deadline = nullptr;
 
     void fail(const char* where, const chatwire::error_code& ec, const chatwire::diagnostics* d) {
@@ -90,6 +94,7 @@ struct run_state {
     }
     /// True for the last one, which opens the gate instead of waiting at it.
     bool arrive() {
+        if (slot) slot->cancel();
         if (++arrived < want) return false;
         t_open = clock_type::now();
         held = sample();
@@ -143,6 +148,18 @@ asio::awaitable<void> hold_one(chatwire::chat_client& bot, run_state& st, bool g
     st.done();
 }
 
+// Opens the streams at most `max_opening` at a time: thousands of TLS
+// handshakes queued at once on one server thread outlast its handshake bound.
+asio::awaitable<void> launch(chatwire::chat_client& bot, run_state& st, std::size_t n, std::size_t max_opening) {
+    for (std::size_t i = 0; i < n; ++i) {
+        while (i - st.arrived >= max_opening) {
+            st.slot->expires_at(asio::steady_timer::time_point::max());
+            co_await st.slot->async_wait(tuple_awaitable);  // cancelled by the next arrival
+        }
+        asio::co_spawn(co_await asio::this_coro::executor, hold_one(bot, st, true), asio::detached);
+    }
+}
+
 void raise_fd_limit(std::size_t need) {
     rlimit r{};
     if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
@@ -155,7 +172,7 @@ void raise_fd_limit(std::size_t need) {
 }
 
 int usage() {
-    std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S]\n";
+    std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]\n";
     return 2;
 }
 
@@ -164,6 +181,7 @@ int usage() {
 int main(int argc, char** argv) {
     std::string url, ca;
     std::size_t n = 2000;
+    std::size_t max_opening = 256;
     long timeout_s = 120;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -172,6 +190,7 @@ int main(int argc, char** argv) {
         else if (a == "--ca") ca = argv[++i];
         else if (a == "--streams") n = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--timeout-s") timeout_s = std::strtol(argv[++i], nullptr, 10);
+        else if (a == "--max-opening") max_opening = std::max<std::size_t>(1, std::strtoul(argv[++i], nullptr, 10));
         else return usage();
     }
     if (url.empty() || n == 0) return usage();
@@ -189,6 +208,11 @@ int main(int argc, char** argv) {
         o.http.tls.extra_ca_file = ca;
     }
     o.retry = chatwire::retry_policy::none();
+    // Thousands of handshakes and first replies at once on a loaded machine
+    // may take longer than the defaults allow: the run's own bound is the limit.
+    o.http.timeouts.connect = std::chrono::seconds(timeout_s);
+    o.http.timeouts.first_byte = std::chrono::seconds(timeout_s);
+    o.http.timeouts.idle = std::chrono::seconds(timeout_s);
     chatwire::chat_client bot(io.get_executor(), o);
 
     asio::steady_timer gate(io, asio::steady_timer::time_point::max());
@@ -217,7 +241,9 @@ int main(int argc, char** argv) {
     st.gate = &gate;
     st.deadline = &deadline;
     st.t0 = clock_type::now();
-    for (std::size_t i = 0; i < n; ++i) asio::co_spawn(io, hold_one(bot, st, true), asio::detached);
+    asio::steady_timer slot(io);
+    st.slot = &slot;
+    asio::co_spawn(io, launch(bot, st, n, max_opening), asio::detached);
     io.run();
     const auto t_end = clock_type::now();
     const memory_sample after = sample();

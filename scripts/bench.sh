@@ -1,57 +1,109 @@
 #!/usr/bin/env bash
-# The benchmark suite, run by `scripts/run.sh bench` after the build. Every
-# benchmark runs on this machine only (127.0.0.1 for anything networked) and
-# is bounded in count and time.
+# The benchmark suite, run by `scripts/run.sh bench [--quick]` after the
+# build. Every benchmark runs on this machine only (127.0.0.1 for anything
+# networked) and is bounded in count and time.
 #   1. bench_decode: the streaming decoders (Google Benchmark), and
 #      bench_stream: client CPU per chat_stream event over loopback.
 #   2. bench_request: the cost of one keep-alive request against nginx
-#      (scripts/bench_request.sh; a bare Beast loop, chatwire, libcurl).
-#   3. bench_http: chatwire vs libcurl against `chatwire emulate` (plain, TLS).
-#   4. wrk against the same endpoint: the most the emulator serves.
-#   5. the official ChatBotKit Node SDK against the same emulator.
-# Then one table of ratios, chatwire vs each peer, all from this run.
-# CHATWIRE_BENCH_QUICK=1 makes every phase short (a smoke run).
-# Extra arguments go to bench_decode, as before.
+#      (scripts/bench_request.sh; a bare Beast loop, chatwire, libcurl,
+#      aiohttp, Node's fetch, wrk) and the TLS handshake figures.
+#   3. bench_stream_memory: streams held at once over TLS, memory per stream.
+#   4. bench_streams: tokens/s across 1 to 10,000 streams, token latency.
+#   5. bench_retry: retry amplification under a 429 storm.
+#   6. (full run only) bench_http, wrk and the ChatBotKit Node SDK against
+#      `chatwire emulate`, chatwire vs each peer end to end.
+# Then scripts/bench_results.py: bench-results/results.json (every figure,
+# the machine and the recipe), the table with aims and flags, PNG plots.
+#   scripts/bench.sh BUILD_DIR [--quick] [bench_decode arguments...]
+# CHATWIRE_BENCH_QUICK=1 is the same as --quick (at most 5 minutes).
 set -euo pipefail
 build_dir="$(cd "$1" && pwd)"; shift || true
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quick="${CHATWIRE_BENCH_QUICK:-0}"
+decode_args=()
+for a in "$@"; do
+  case "$a" in --quick) quick=1 ;; *) decode_args+=("$a") ;; esac
+done
+set -- ${decode_args[@]+"${decode_args[@]}"}
+results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
+export CHATWIRE_BENCH_RESULTS="$results"
+mkdir -p "$results"
+echo '*' > "$results/.gitignore"
+rm -f "$results"/{decode,stream_events,request_cost,tls_handshake,stream_memory,streams,retry,results}.json
+suite_start="$(date +%s.%N)"
+quick_arg=(); [ "$quick" = 1 ] && quick_arg=(--quick)
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
 
+# gnuplot draws the plots: installed from Debian when missing (as root).
+if ! command -v gnuplot >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  echo "bench.sh: installing gnuplot-nox" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >&2 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >&2; } || true
+fi
+
+elapsed() { awk -v a="$suite_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f s", b - a }'; }
 echo "== decoders and mappers (Google Benchmark) =="
 if [ "$quick" = 1 ]; then
-  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.05 "$@"
+  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.05 \
+    --benchmark_out="$results/decode.json" --benchmark_out_format=json "$@"
 else
-  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.2 "$@"
+  "$build_dir/benchmarks/bench_decode" --benchmark_min_time=0.2 \
+    --benchmark_out="$results/decode.json" --benchmark_out_format=json "$@"
 fi
 
 echo
-echo "== token events through chat_stream (Google Benchmark; CPU is the client thread's) =="
+echo "== ($(elapsed)) token events through chat_stream (Google Benchmark; CPU is the client thread's) =="
 if [ "$quick" = 1 ]; then
-  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05
+  # quick: the documented loop only (await_event_us), chunked and not
+  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.05 --benchmark_filter=next_awaitable \
+    --benchmark_out="$results/stream_events.json" --benchmark_out_format=json
 else
-  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.3
+  "$build_dir/benchmarks/bench_stream" --benchmark_min_time=0.3 \
+    --benchmark_out="$results/stream_events.json" --benchmark_out_format=json
 fi
 
 if [ -x "$build_dir/benchmarks/bench_request" ]; then
   echo
-  echo "== the cost of one keep-alive request against nginx (bench_request) =="
-  request_args=()
-  [ "$quick" = 1 ] && request_args+=(--quick)
-  "$here/scripts/bench_request.sh" "$build_dir" "${request_args[@]}" || echo "bench_request.sh failed ($?)" >&2
+  echo "== ($(elapsed)) the cost of one keep-alive request against nginx (bench_request) =="
+  "$here/scripts/bench_request.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_request.sh failed ($?)" >&2
 fi
 
 if [ -x "$build_dir/benchmarks/bench_stream_memory" ] && [ -x "$build_dir/src/cli/chatwire" ]; then
   echo
-  echo "== memory per open stream (bench_stream_memory) =="
-  memory_args=()
-  [ "$quick" = 1 ] && memory_args+=(--quick)
+  echo "== ($(elapsed)) memory per open stream (bench_stream_memory) =="
+  memory_args=(--streams 10000)  # the aim: 10,000 streams held by one thread over TLS
+  [ "$quick" = 1 ] && memory_args=(--quick)
   "$here/scripts/bench_stream_memory.sh" "$build_dir" "${memory_args[@]}" || echo "bench_stream_memory.sh failed ($?)" >&2
+fi
+
+if [ -x "$build_dir/benchmarks/bench_stream_fanout" ] && [ -x "$build_dir/benchmarks/bench_token_server" ]; then
+  echo
+  echo "   ($(elapsed) into the suite)"
+  "$here/scripts/bench_streams.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_streams.sh failed ($?)" >&2
+fi
+
+if [ -x "$build_dir/benchmarks/bench_retry" ] && [ -x "$build_dir/src/cli/chatwire" ]; then
+  echo
+  echo "   ($(elapsed) into the suite)"
+  "$here/scripts/bench_retry.sh" "$build_dir" "${quick_arg[@]}" || echo "bench_retry.sh failed ($?)" >&2
+fi
+
+results_table() {
+  local now; now="$(date +%s.%N)"
+  "$python" "$here/scripts/bench_results.py" "$build_dir" "$results" "${quick_arg[@]}" \
+    --seconds "$(awk -v a="$suite_start" -v b="$now" 'BEGIN { print b - a }')"
+}
+if [ "$quick" = 1 ]; then  # the end-to-end comparison against the emulator is for the full run
+  results_table
+  exit 0
 fi
 
 bench_http="$build_dir/benchmarks/bench_http"
 cli="$build_dir/src/cli/chatwire"
 if [ ! -x "$bench_http" ] || [ ! -x "$cli" ]; then
   echo "== end to end: skipped (bench_http needs libcurl; the chatwire CLI must be built) =="
+  results_table
   exit 0
 fi
 
@@ -167,3 +219,5 @@ echo "   cpu ratio = peer client CPU per op / chatwire's (libcurl only; >1: chat
 echo "   stream/whole: libcurl reads raw bytes without parsing; chatwire and the Node SDK parse every event."
 echo "   wrk is the emulator's ceiling: chatwire/wrk is the share of it that chatwire reaches."
 echo "   CSV: $csv"
+
+results_table

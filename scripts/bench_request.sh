@@ -44,14 +44,15 @@ fi
 conc=10
 rounds=3
 if [ "$quick" = 1 ]; then
-  requests=100000; warmup=300; max_seconds=0.5
-  cg_short=1000; cg_long=3000
+  requests=100000; warmup=300; max_seconds=0.5; peer_warmup=600
+  cg_short=0; cg_long=1500  # one callgrind run per client: the window's own dump
 else
-  requests=400000; warmup=500; max_seconds=2
+  requests=400000; warmup=500; max_seconds=2; peer_warmup=2000
   cg_short=2000; cg_long=6000
 fi
 cg_timeout=300  # seconds per callgrind run, at most
 
+script_start="$(date +%s)"
 # ------------------------------------------------------------ tools
 install_missing() {
   local missing=()
@@ -114,9 +115,12 @@ free_port() {  # a port nobody listens on now, below Linux's ephemeral range (32
 reply='{"status":"success","output":"Your order shipped on Monday and arrives tomorrow before noon.","conversation_id":"6f1c2a9e4b7d40a1"}'
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
 start_nginx() {  # picks two free ports, writes the config, starts nginx; 0 when both listeners answer
-  plain_port="$(free_port)"
-  tls_port="$(free_port)"
-  while [ "$tls_port" = "$plain_port" ]; do tls_port="$(free_port)"; done
+  local taken=" "
+  for v in plain_port tls_port close_full_port close_resume_port; do
+    local p; p="$(free_port)"
+    while [[ "$taken" == *" $p "* ]]; do p="$(free_port)"; done
+    taken="$taken$p "; printf -v "$v" '%s' "$p"
+  done
   cat > "$tmp/nginx/nginx.conf" <<EOF
 worker_processes 1;
 master_process off;
@@ -144,6 +148,20 @@ http {
       return 200 '$reply';
     }
     location / { return 404; }
+  }
+  # For the handshake figures: TLS without session tickets (every handshake
+  # is full: there is no session cache either), and a listener with tickets
+  # that closes every connection after its reply ("Connection: close").
+  server {
+    listen 127.0.0.1:$close_full_port ssl;
+    ssl_session_tickets off;
+    location = /api/chatbots/run { default_type application/json; return 200 '$reply'; }
+  }
+  server {
+    listen 127.0.0.1:$close_resume_port ssl;
+    keepalive_timeout 0;
+    ssl_session_tickets on;
+    location = /api/chatbots/run { default_type application/json; return 200 '$reply'; }
   }
 }
 EOF
@@ -176,9 +194,60 @@ if [ "$up" != 1 ]; then
 fi
 nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
 
+run_path=/api/chatbots/run
 url_of() { if [ "$1" = tls ]; then echo "https://127.0.0.1:$tls_port"; else echo "http://127.0.0.1:$plain_port"; fi; }
 
-read -r -a clients <<< "$("$bin" --list)"
+read -r -a cxx_clients <<< "$("$bin" --list)"
+# Peers outside bench_request, each printing the same RESULT line: aiohttp
+# (Debian's python3-aiohttp), Node's built-in fetch (undici) and wrk (the
+# machine's ceiling: its CPU from /proc, see wrk_result).
+peers=()
+python=/usr/bin/python3
+[ -x "$python" ] && "$python" -c 'import aiohttp' 2>/dev/null && peers+=(aiohttp)
+command -v node >/dev/null 2>&1 && peers+=(node)
+command -v wrk >/dev/null 2>&1 && peers+=(wrk)
+clients=("${cxx_clients[@]}" "${peers[@]}")
+proc_cpu() {  # "utime stime" of a process in seconds, from /proc/<pid>/stat
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f %.2f\n", $12 / hz, $13 / hz }' "/proc/$1/stat" 2>/dev/null || echo "-1 -1"
+}
+# wrk, one thread, $conc connections, for a whole number of seconds; its CPU
+# and nginx's are read from /proc over a window inside the run (from 0.5 s to
+# 0.3 s before the end), its requests/s is wrk's own over the whole run.
+wrk_result() {  # $1 transport
+  local t="$1" out="$tmp/wrk.out" seconds wpid a0 a1 b0 b1 n0 n1 t0 t1 start
+  seconds="$(awk -v s="$max_seconds" 'BEGIN { print int(s + 2.5) }')"
+  start="$(date +%s.%N)"
+  # wrk itself (not under timeout: its /proc entry is the one read), bounded by -d.
+  wrk -t1 -c"$conc" -d"${seconds}s" --timeout 5s -s "$here/benchmarks/wrk_run.lua" \
+    "$(url_of "$t")$run_path" > "$out" 2>&1 &
+  wpid=$!
+  pids+=("$wpid")
+  sleep_until() { local d; d="$(awk -v a="$start" -v o="$1" -v n="$(date +%s.%N)" 'BEGIN { d = a + o - n; print (d > 0 ? d : 0) }')"; sleep "$d"; }
+  sleep_until 0.5
+  read -r a0 b0 < <(proc_cpu "$wpid"); n0="$(proc_cpu "$nginx_pid")"; t0="$(date +%s.%N)"
+  sleep_until "$(awk -v d="$seconds" 'BEGIN { print d - 0.7 }')"
+  read -r a1 b1 < <(proc_cpu "$wpid"); n1="$(proc_cpu "$nginx_pid")"; t1="$(date +%s.%N)"
+  wait "$wpid" 2>/dev/null || true
+  unset 'pids[-1]'
+  awk -v t="$t" -v conc="$conc" -v a0="$a0" -v b0="$b0" -v a1="$a1" -v b1="$b1" -v n0="$n0" -v n1="$n1" \
+      -v t0="$t0" -v t1="$t1" '$1 == "WRK" && $2 > 0 && $3 > 0 && a0 >= 0 && a1 >= 0 {
+    split(n0, x, " "); split(n1, y, " "); w = t1 - t0
+    printf "RESULT client=wrk transport=%s requests=%d errors=%d seconds=%.6f user_s=%.2f sys_s=%.2f server_cpu_s=%.2f connections=%d\n",
+      t, $2 / ($3 / 1e6) * w, $4, w, a1 - a0, b1 - b0, (y[1] + y[2]) - (x[1] + x[2]), conc }' "$out"
+}
+run_client() {  # $1 client, $2 transport: prints the client's RESULT line
+  local c="$1" common
+  common=(--url "$(url_of "$2")" --requests "$requests" --warmup "$warmup" --conc "$conc"
+          --max-seconds "$max_seconds" --server-pid "$nginx_pid")
+  case "$c" in
+    # The interpreted peers warm up longer (Node's JIT), within the same time bound.
+    aiohttp) timeout 120 "$python" "$here/benchmarks/aiohttp_client.py" --ca "$ca" "${common[@]}" --warmup "$peer_warmup" ;;
+    node) NODE_EXTRA_CA_CERTS="$ca" timeout 120 node "$here/benchmarks/node_fetch_client.mjs" "${common[@]}" \
+            --warmup "$peer_warmup" ;;
+    wrk) wrk_result "$2" ;;
+    *) timeout 120 "$bin" --client "$c" --ca "$ca" "${common[@]}" ;;
+  esac
+}
 echo "== request cost: ${clients[*]} against nginx $nginx_version (127.0.0.1, $conc keep-alive connections, one client thread) =="
 echo "   plain http://127.0.0.1:$plain_port, TLS https://127.0.0.1:$tls_port; nginx pid $nginx_pid (1 process, access_log off)"
 
@@ -193,12 +262,49 @@ for r in $(seq "$rounds"); do
   echo "   round $r/$rounds: ${order[*]}"
   for t in plain tls; do
     for c in "${order[@]}"; do
-      line="$(timeout 120 "$bin" --client "$c" --url "$(url_of "$t")" --ca "$ca" \
-                --requests "$requests" --warmup "$warmup" --conc "$conc" --max-seconds "$max_seconds" \
-                --server-pid "$nginx_pid" | grep '^RESULT ' || true)"
+      line="$(run_client "$c" "$t" | grep '^RESULT ' || true)"
       if [ -z "$line" ]; then echo "   $t $c: no result" >&2; continue; fi
       echo "round=$r $line" >> "$raw"
     done
+  done
+done
+
+# ------------------------------------------------------------ connection set-up
+# chatwire's transport, one request at a time (one connection): kept alive,
+# and reconnecting (--reconnect: the idle connection is closed after each
+# request, so each request connects again after a kept-alive connection
+# ended). Client CPU per request, medians of the rounds. A handshake's cost
+# is a reconnecting request's minus a kept-alive one's, less the same
+# difference over plain TCP (connect and close):
+#   tls_full_handshake_us = (tls_full - tls_keepalive) - (plain_close - plain_keepalive)
+# tls_full reconnects to the listener without session tickets, tls_resume to
+# the one with them (nginx's default). tls_server_close: the listener that
+# closes every connection after its reply (the session is then only there to
+# be resumed if the client kept it from a connection that was not reused).
+hs="$tmp/handshake.txt"
+: > "$hs"
+if [ "$quick" = 1 ]; then hs_requests=400; hs_seconds=0.4; else hs_requests=3000; hs_seconds=1.5; fi
+hs_kinds=(plain_keepalive plain_close tls_keepalive tls_full tls_resume tls_server_close)
+hs_args() {  # the URL and the flags of one kind
+  case "$1" in
+    plain_keepalive) echo "http://127.0.0.1:$plain_port" ;;
+    plain_close) echo "http://127.0.0.1:$plain_port --reconnect" ;;
+    tls_keepalive) echo "https://127.0.0.1:$tls_port" ;;
+    tls_full) echo "https://127.0.0.1:$close_full_port --reconnect" ;;
+    tls_resume) echo "https://127.0.0.1:$tls_port --reconnect" ;;
+    tls_server_close) echo "https://127.0.0.1:$close_resume_port" ;;
+  esac
+}
+echo "   ($(( $(date +%s) - script_start )) s) connection set-up: chatwire_transport, one connection at a time, $hs_requests requests or ${hs_seconds} s per kind and round"
+for r in $(seq "$rounds"); do
+  order=("${hs_kinds[@]}")
+  [ $((r % 2)) = 0 ] && order=(tls_server_close tls_resume tls_full tls_keepalive plain_close plain_keepalive)
+  for k in "${order[@]}"; do
+    read -r -a kind_args <<< "$(hs_args "$k")"
+    line="$(timeout 120 "$bin" --client chatwire_transport --url "${kind_args[@]}" --ca "$ca" --requests "$hs_requests" \
+              --warmup 3 --conc 1 --max-seconds "$hs_seconds" --server-pid "$nginx_pid" | grep '^RESULT ' || true)"
+    if [ -z "$line" ]; then echo "   set-up $k: no result" >&2; continue; fi
+    echo "round=$r kind=$k $line" >> "$hs"
   done
 done
 
@@ -217,10 +323,15 @@ total_ir() {  # the sum over every dump of one run of its "totals:" line (else "
   echo "$s"
 }
 if [ "$have_valgrind" = 1 ]; then
-  echo "   callgrind: $cg_short and $cg_long requests per client and transport"
+  if [ "$cg_short" -gt 0 ]; then
+    echo "   ($(( $(date +%s) - script_start )) s) callgrind: $cg_short and $cg_long requests per client and transport"
+  else
+    echo "   ($(( $(date +%s) - script_start )) s) callgrind: $cg_long requests per client and transport, the timed window's dump"
+  fi
   for t in plain tls; do
-    for c in "${clients[@]}"; do
-      for n in "$cg_short" "$cg_long"; do
+    for c in "${cxx_clients[@]}"; do
+      cg_runs=("$cg_long"); [ "$cg_short" -gt 0 ] && cg_runs=("$cg_short" "$cg_long")
+      for n in "${cg_runs[@]}"; do
         base="$cg_dir/$t-$c-$n"
         line="$(timeout "$cg_timeout" valgrind --tool=callgrind --callgrind-out-file="$base.out" \
                   --dump-instr=no --compress-strings=no --compress-pos=no \
@@ -333,6 +444,7 @@ END {
       if (((t SUBSEP c SUBSEP cg_short) in ir) && ((t SUBSEP c SUBSEP cg_long) in ir))
         ipr[t, c] = (ir[t, c, cg_long] - ir[t, c, cg_short]) / (cg_long - cg_short)
       if (((t SUBSEP c SUBSEP cg_long) in win) && win[t, c, cg_long] > 0) wpr[t, c] = win[t, c, cg_long] / cg_long
+      if (ipr[t, c] < 0 && cg_short == 0) ipr[t, c] = wpr[t, c]  # quick: the window dump alone
     }
     for (ci = 1; ci <= nc; ci++) {
       c = cl[ci]; b = "beast_bare"
@@ -369,11 +481,60 @@ END {
   for (i = 1; i <= nout; i++) printf "%s%s\n", out[i], (i < nout ? "," : "") > json
   printf "}\n" > json
   print ""
-  print "   instr/req: user-space instructions per request (callgrind, " cg_long " minus " cg_short " requests);"
+  if (cg_short > 0) print "   instr/req: user-space instructions per request (callgrind, " cg_long " minus " cg_short " requests);"
+  else print "   instr/req: user-space instructions per request (callgrind, the timed window of " cg_long " requests);"
   print "   cpu us: client user+system CPU per request (getrusage over the window), user us: user alone;"
   print "   medians of " rounds " rounds; x bare = ratio to beast_bare in this run (>1: costlier)."
   if (flagged) print "   flags: a client below 90% of a core was waiting (on nginx or on the other processes of this machine)."
 }' "$allocs" "$cg" "$raw"
+
+# ------------------------------------------------------------ handshake figures
+hs_json="$results/tls_handshake.json"
+awk -v json="$hs_json" '
+function median(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+  if (n == 0) return -1
+  return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
+{
+  delete f
+  for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+  if (f["requests"] <= 0 || f["errors"] > 0) next
+  k = f["kind"]
+  add(k SUBSEP "cpu", (f["user_s"] + f["sys_s"]) * 1e6 / f["requests"])
+  add(k SUBSEP "pct", (f["user_s"] + f["sys_s"]) / f["seconds"] * 100)
+  if (f["connections"] > 1) add(k SUBSEP "resumed", f["resumed"] / (f["connections"] - 1))
+  add(k SUBSEP "conns_per_req", f["connections"] / (f["requests"] + 3))
+}
+END {
+  n = split("plain_keepalive plain_close tls_keepalive tls_full tls_resume tls_server_close", kinds, " ")
+  for (i = 1; i <= n; i++) {
+    k = kinds[i]; cpu[k] = median(vals[k SUBSEP "cpu"]); pct[k] = median(vals[k SUBSEP "pct"])
+    if (cpu[k] >= 0) out[++m] = sprintf("  \"cpu_us_per_request_%s\": %.2f", k, cpu[k])
+    if (pct[k] >= 0) out[++m] = sprintf("  \"client_cpu_percent_%s\": %.1f", k, pct[k])
+  }
+  if (cpu["plain_close"] >= 0 && cpu["plain_keepalive"] >= 0) {
+    tcp = cpu["plain_close"] - cpu["plain_keepalive"]
+    out[++m] = sprintf("  \"tcp_connect_close_us\": %.2f", tcp)
+    if (cpu["tls_full"] >= 0 && cpu["tls_keepalive"] >= 0)
+      out[++m] = sprintf("  \"tls_full_handshake_us\": %.2f", cpu["tls_full"] - cpu["tls_keepalive"] - tcp)
+    if (cpu["tls_resume"] >= 0 && cpu["tls_keepalive"] >= 0)
+      out[++m] = sprintf("  \"tls_resumed_handshake_us\": %.2f", cpu["tls_resume"] - cpu["tls_keepalive"] - tcp)
+  }
+  rr = median(vals["tls_resume" SUBSEP "resumed"]); if (rr >= 0) out[++m] = sprintf("  \"tls_resumption_rate\": %.3f", rr)
+  rf = median(vals["tls_full" SUBSEP "resumed"]); if (rf >= 0) out[++m] = sprintf("  \"tls_resumption_rate_without_tickets\": %.3f", rf)
+  rs = median(vals["tls_server_close" SUBSEP "resumed"]); if (rs >= 0) out[++m] = sprintf("  \"tls_resumption_rate_server_close\": %.3f", rs)
+  cr = median(vals["tls_resume" SUBSEP "conns_per_req"]); if (cr >= 0) out[++m] = sprintf("  \"connections_per_request_tls_resume\": %.3f", cr)
+  printf "{\n" > json
+  for (i = 1; i <= m; i++) printf "%s%s\n", out[i], (i < m ? "," : "") > json
+  printf "}\n" > json
+  printf "\n   connection set-up (chatwire_transport, CPU us per request, medians):"
+  for (i = 1; i <= n; i++) printf " %s %.1f", kinds[i], cpu[kinds[i]]
+  printf "\n   TLS resumption rate on reconnects: %s (after the server closed each connection: %s)\n", (rr >= 0 ? sprintf("%.3f", rr) : "-"), (rs >= 0 ? sprintf("%.3f", rs) : "-")
+}' "$hs"
+echo "   JSON: $hs_json"
 
 # ------------------------------------------------------------ the profiles side by side
 if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
@@ -381,7 +542,7 @@ if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
     ls "$prof/$t-"*-self.tsv >/dev/null 2>&1 || continue
     echo
     echo "   $t: self instructions per request by component (callgrind, window of the $cg_long-request run)"
-    awk -F'\t' -v clients="${clients[*]}" -v t="$t" '
+    awk -F'\t' -v clients="${cxx_clients[*]}" -v t="$t" '
       FNR == 1 { c = FILENAME; sub(/.*\//, "", c); sub("^" t "-", "", c); sub(/-self\.tsv$/, "", c) }
       $1 == "total" && $2 == "all" { tot[c] = $3 }
       $1 == "total" && $2 == "heap allocations" { heap[c] = $3 }

@@ -59,29 +59,31 @@ for mode in plain tls; do
   args=(--url "$url" --streams "$streams" --timeout-s "$timeout_s")
   [ "$mode" = tls ] && args+=(--ca "$work/cert.pem")
   if ! "$bench" "${args[@]}" > "$work/$mode.txt"; then
+    # Keep what it measured (the streams it opened) and go on to the next mode.
     echo "bench_stream_memory.sh: the $mode run failed" >&2
-    cat "$work/$mode.txt" >&2
-    exit 1
+    failed_modes="${failed_modes:-}$mode "
   fi
   while read -r k v; do fig["${mode}_$k"]="$v"; done < "$work/$mode.txt"
   kill -TERM "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true
   unset 'pids[-1]'
 done
 
-mkdir -p "$here/bench-results"
-json="$here/bench-results/stream_memory.json"
+results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
+mkdir -p "$results"
+json="$results/stream_memory.json"
 {
   printf '{\n'
   printf '  "streams": %s,\n' "$streams"
   printf '  "token_delay_ms": %s,\n' "$delay_ms"
-  printf '  "memory_kib_per_stream_plain": %s,\n' "${fig[plain_rss_kib_per_stream]}"
-  printf '  "memory_kib_per_stream_tls": %s,\n' "${fig[tls_rss_kib_per_stream]}"
+  printf '  "memory_kib_per_stream_plain": %s,\n' "${fig[plain_rss_kib_per_stream]:-null}"
+  printf '  "memory_kib_per_stream_tls": %s,\n' "${fig[tls_rss_kib_per_stream]:-null}"
   for mode in plain tls; do
     for k in heap_kib_per_stream peak_rss_kib_per_stream baseline_rss_kib held_rss_kib peak_rss_kib \
              baseline_heap_kib held_heap_kib opened finished failed open_ms total_ms; do
-      printf '  "%s_%s": %s,\n' "$k" "$mode" "${fig[${mode}_$k]}"
+      printf '  "%s_%s": %s,\n' "$k" "$mode" "${fig[${mode}_$k]:-null}"
     done
   done
+  printf '  "failed_modes": "%s",\n' "${failed_modes:-}"
   printf '  "commit": "%s",\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   printf '  "quick": %s\n' "$([ "$quick" = 1 ] && echo true || echo false)"
   printf '}\n'

@@ -36,7 +36,7 @@ packages=(
   libbenchmark-dev
 )
 case "$job" in
-  bench) packages+=(wrk libcurl4-openssl-dev curl nodejs nginx valgrind) ;;
+  bench) packages+=(wrk libcurl4-openssl-dev curl nodejs nginx valgrind python3-aiohttp gnuplot-nox) ;;
 esac
 
 install_missing() {
