@@ -24,6 +24,7 @@ struct connection {
     std::chrono::steady_clock::time_point idle_since{};
     bool reused = false;   ///< it served a request before (so the server may have closed it since)
     bool request_written = false;  ///< the current request left whole
+    const SSL_SESSION* session_kept = nullptr;  ///< the TLS session last copied to the pool
 
     boost::beast::tcp_stream& tcp() {
         if (auto* t = tls()) return t->next_layer();

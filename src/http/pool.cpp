@@ -168,17 +168,31 @@ client_state::client_state(asio::any_io_executor ex, client_options opts)
     user_agent = options.user_agent.empty() ? "chatwire/" + std::string(chatwire::version()) : options.user_agent;
 }
 
+namespace {
+
+// With TLS 1.3 the ticket arrives after the handshake: it is taken when the
+// connection goes idle or is dropped after an answer (a server that closes
+// every connection), once per session. A copy: OpenSSL marks the live session
+// unresumable when the connection is later closed without a TLS shutdown.
+void keep_session(origin_pool& pool, connection& conn) {
+    auto* tls = conn.tls();
+    if (!tls) return;
+    SSL_SESSION* live = SSL_get0_session(tls->native_handle());
+    if (!live || live == conn.session_kept || !SSL_SESSION_is_resumable(live)) return;
+    SSL_SESSION* copy = SSL_SESSION_dup(live);
+    if (!copy) return;
+    try {
+        pool.tls_session.reset(copy, SSL_SESSION_free);
+        conn.session_kept = live;
+    } catch (const std::bad_alloc&) {  // reset() frees the copy; resumption is only lost
+    }
+}
+
+} // namespace
+
 void client_state::put_idle(std::unique_ptr<connection> conn) {
     auto& pool = pools[conn->pool_key];
-    if (auto* tls = conn->tls()) {
-        // With TLS 1.3 the ticket arrives after the handshake: take it now.
-        // A copy: OpenSSL marks the live session unresumable when the
-        // connection is later closed without a TLS shutdown.
-        SSL_SESSION* live = SSL_get0_session(tls->native_handle());
-        if (live && SSL_SESSION_is_resumable(live)) {
-            if (SSL_SESSION* copy = SSL_SESSION_dup(live)) pool.tls_session.reset(copy, SSL_SESSION_free);
-        }
-    }
+    keep_session(pool, *conn);
     conn->idle_since = std::chrono::steady_clock::now();
     conn->reused = true;
     pool.idle.push_back(std::move(conn));
@@ -186,8 +200,10 @@ void client_state::put_idle(std::unique_ptr<connection> conn) {
 }
 
 void client_state::drop(std::unique_ptr<connection> conn) noexcept {
-    conn->close();
     auto it = pools.find(conn->pool_key);
+    // After a whole answer its session is as good as a pooled one's.
+    if (it != pools.end() && conn->request_written) keep_session(it->second, *conn);
+    conn->close();
     if (it == pools.end()) return;
     if (it->second.open > 0) --it->second.open;
     wake_one(it->second);

@@ -207,6 +207,12 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         if (ec) co_return false;
         co_return co_await write_simple(s, req, "after interim");
     }
+    if (path == "/answer-and-close") {
+        // A whole answer that says the connection ends with it.
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbye";
+        co_await asio::async_write(s, asio::buffer(answer), tuple_awaitable);
+        co_return false;
+    }
     if (path == "/interim-then-close") {
         // An interim answer, then a clean close: the server saw the request.
         const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -282,6 +282,30 @@ BOOST_AUTO_TEST_CASE(tls_session_is_resumed_on_a_new_connection) {
     BOOST_TEST(c.stats().tls_sessions_resumed == 1u);
 }
 
+namespace {
+
+asio::awaitable<void> answers_and_closes(test_server& server, client& c, int n) {
+    for (int i = 0; i < n; ++i) {
+        chatwire::diagnostics diag;
+        auto [ec, res] = co_await fetch(c, get(server.url("/answer-and-close")), diag);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+        BOOST_TEST(res.body == "bye");
+    }
+}
+
+} // namespace
+
+// A server that closes every connection after its answer: the session of a
+// dropped connection is kept too, so each reconnect is resumed.
+BOOST_AUTO_TEST_CASE(tls_session_is_resumed_after_a_server_close) {
+    asio::io_context io;
+    test_server server(io);
+    client c(io.get_executor(), trusting(server));
+    run_coro(io, answers_and_closes(server, c, 3));
+    BOOST_TEST(server.counters().accepted == 3);
+    BOOST_TEST(c.stats().tls_sessions_resumed == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(pool_caps_connections_per_origin) {
     asio::io_context io;
     test_server server(io);
