@@ -80,7 +80,13 @@ asio::awaitable<error_code> ensure_page(std::shared_ptr<page_walk> w) {
         if (auto ahead = w->ahead; ahead && ahead->asked_with == want) {
             if (!ahead->finished) {
                 co_await ahead->ready.async_wait(tuple_awaitable);
-                if (!ahead->finished) co_return make_error_code(errc::cancelled);  // the prefetch goes on
+                if (!ahead->finished) {
+                    // Cancelled while waiting: the fetch ends too (it may be what
+                    // hangs), and the next call asks for the page afresh.
+                    ahead->stop.emit(asio::cancellation_type::terminal);
+                    w->ahead.reset();
+                    co_return make_error_code(errc::cancelled);
+                }
             }
             w->ahead.reset();
             w->diag = std::move(ahead->diag);

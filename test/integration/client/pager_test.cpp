@@ -384,20 +384,32 @@ BOOST_AUTO_TEST_CASE(cancelled_in_the_middle_then_continued) {
     chatbotkit_world w;
     run_coro(w.e.io, [](chatbotkit_world& w) -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        for (bool stream : {false, true}) {
-            auto p = w.c.conversations(listing(7, cbk::list_order::asc, stream));
+        // Pages; pages fetched one ahead (the cancel meets the wait for the
+        // prefetched page, and ends that fetch too); the stream.
+        for (int mode : {0, 1, 2}) {
+            const bool stream = mode == 2;
+            auto options = listing(7, cbk::list_order::asc, stream);
+            options.prefetch = mode == 1;
+            const auto hits_before = co_await list_hits(w.e);
+            auto p = w.c.conversations(options);
             auto got = co_await walk(p, 7 * 20 + 3);  // stream: the stall below comes after 3 more items
-            // The next read meets a server that stalls for 10 s; the caller gives up after 50 ms.
+            // The page fetched ahead has reached the server: the fault below is not for it.
+            while (co_await list_hits(w.e) - hits_before < std::int64_t(p.pages_fetched()))
+                co_await chatwire::testing::sleep_for(5ms);
+            // The next request meets a server that stalls for 10 s; the caller gives up after 50 ms.
             co_await set_faults(w.e, fault_rule("stall", 0, -1, stream ? 3 : -1, 10'000));
+            std::vector<std::string> more;
             if (stream) {
-                // The open stream is not affected: reopen at the cursor.
+                // The open stream is not affected: reopen at the cursor. The
+                // three items before the stall are handed out as they arrive.
                 p = w.c.conversations(listing(7, cbk::list_order::asc, true, p.cursor()));
-                auto three = co_await walk(p, 3);
-                got.insert(got.end(), three.begin(), three.end());
+                more = co_await walk(p, 3);
             } else {
-                auto rest_of_page = co_await walk(p, 4);
-                got.insert(got.end(), rest_of_page.begin(), rest_of_page.end());
+                // To the end of this page (prefetching: of the next one, fetched
+                // already; the stalled request is the prefetch after it).
+                more = co_await walk(p, mode == 1 ? 4 + 7 : 4);
             }
+            got.insert(got.end(), more.begin(), more.end());
             asio::cancellation_signal cancel;
             asio::steady_timer t(ex, 50ms);
             t.async_wait([&](boost::system::error_code) { cancel.emit(asio::cancellation_type::terminal); });
@@ -407,8 +419,9 @@ BOOST_AUTO_TEST_CASE(cancelled_in_the_middle_then_continued) {
             BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));  // not the stall's 10 s
             co_await set_faults(w.e, "[]");
             auto rest = co_await walk(p);
+            BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));  // nothing waited for the stall
             got.insert(got.end(), rest.begin(), rest.end());
-            expect_same(got, w.ids, stream ? "stream after a cancel" : "pages after a cancel");
+            expect_same(got, w.ids, "after a cancel, mode " + std::to_string(mode));
         }
     }(w), 120s);
 }
