@@ -7,6 +7,7 @@
 #include <chatwire/http/client.hpp>
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
+#include <chatwire/page_codec.hpp>
 #include <chatwire/pager.hpp>
 
 #include <boost/json/object.hpp>
@@ -64,6 +65,17 @@ struct complete_request {
     std::string model;
 };
 
+/// The codec of one ChatBotKit list action, `path` after the base URL
+/// ("/conversation/list"): `order`, `take` and the meta filters go into every
+/// page's query; cursors are item ids, pages or stream alike.
+std::shared_ptr<const page_codec> list_codec(std::string path, const list_options& opts = {});
+/// The codecs of GET /conversation/list, /bot/list and /conversation/{id}/message/list.
+std::shared_ptr<const page_codec> conversation_list_codec(const list_options& opts = {});
+std::shared_ptr<const page_codec> bot_list_codec(const list_options& opts = {});
+std::shared_ptr<const page_codec> message_list_codec(std::string_view conversation_id, const list_options& opts = {});
+/// What list_options says of the walk itself (cursor, stream, prefetch).
+pager_options paging(const list_options& opts);
+
 namespace detail {
 struct state;
 using chatwire::detail::handler;
@@ -73,8 +85,8 @@ void update_conversation(std::shared_ptr<state>, std::string id, conversation_fi
                          std::optional<boost::json::object> merge_meta, diagnostics*, handler<std::string>);
 void delete_conversation(std::shared_ptr<state>, std::string id, diagnostics*, handler<std::string>);
 void create_message(std::shared_ptr<state>, std::string conversation_id, message, diagnostics*, handler<std::string>);
-std::shared_ptr<chatwire::detail::list_state> make_list(const std::shared_ptr<state>&, std::string path,
-                                                         const list_options&);
+std::shared_ptr<chatwire::detail::page_walk> make_walk(const std::shared_ptr<state>&,
+                                                      std::shared_ptr<const page_codec>, const pager_options&);
 void complete(std::shared_ptr<state>, complete_request, diagnostics*, handler<completion>);
 void complete_stream(std::shared_ptr<state>, complete_request, diagnostics*, handler<chat_stream>);
 } // namespace detail
@@ -143,6 +155,14 @@ public:
     pager<message_record> messages(const std::string& conversation_id, const list_options& opts = {});
     /// GET /bot/list.
     pager<bot_record> bots(const list_options& opts = {});
+
+    /// Any list, with its codec (list_codec() for ChatBotKit's own shape),
+    /// through this client's connections, key and retry policy. T converts
+    /// from each item by ADL from_json (boost::json::object: the item as is).
+    template <class T>
+    pager<T> list(std::shared_ptr<const page_codec> codec, const pager_options& opts = {}) {
+        return pager<T>(detail::make_walk(state_, std::move(codec), opts));
+    }
 
     http::client& transport();
 

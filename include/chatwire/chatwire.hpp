@@ -10,6 +10,7 @@
 #include <chatwire/http/message.hpp>
 #include <chatwire/http/options.hpp>
 #include <chatwire/http/origin.hpp>
+#include <chatwire/page_codec.hpp>
 #include <chatwire/pager.hpp>
 #include <chatwire/pollybot.hpp>
 #include <chatwire/stream/chatbotkit_mapper.hpp>

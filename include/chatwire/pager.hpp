@@ -1,53 +1,87 @@
 #pragma once
-// A cursor-paginated list as an async generator of items: the next page is
-// fetched only when the items at hand run out. The end is an empty page or a
-// page without a cursor; a short page is never taken for the last one.
+// A cursor-paginated list as an async generator of items. The pager knows
+// cursors and pages; a page_codec knows the list's shape, and each item turns
+// into a T through `from_json(const boost::json::object&, T&)`, found by ADL.
+// A new list or record type therefore never edits the pager.
+//
+// Pages are fetched only when the items at hand run out (or one page ahead,
+// with pager_options::prefetch), so memory stays bounded by one page (plus
+// the prefetched one); the JSON-lines list stream hands items out as they
+// arrive. The end is an empty page or a page without a next cursor; a short
+// page is never taken for the last one.
+//
+// Every page goes through the client's retry policy. The cursor moves only
+// when an item is handed out, so a page that failed and is asked for again
+// neither repeats nor skips an item. A failure that was not retried ends
+// async_next with the error and leaves the pager usable: calling it again
+// asks for the same page. Likewise after a cancellation.
+//
+// One operation at a time per pager (as for any Asio I/O object). Use a pager
+// on its client's executor and destroy it there.
+//
+// The templates below are compiled once per record type: the library's own
+// record types in the library; for another T, include
+// <chatwire/detail/pager_impl.hpp> in one source file and write
+// CHATWIRE_INSTANTIATE_PAGER(T) there.
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 
+#include <boost/json/object.hpp>
+
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace chatwire {
 
 namespace detail {
-struct list_state;
+struct page_walk;
 template <class T>
-void pager_next(std::shared_ptr<list_state> state, handler<std::optional<T>> h);
+void pager_next(std::shared_ptr<page_walk> walk, handler<std::optional<T>> h);
 template <class T>
-void pager_next_page(std::shared_ptr<list_state> state, handler<std::vector<T>> h);
-const diagnostics& list_diagnostics(const list_state& state) noexcept;
-std::size_t list_pages(const list_state& state) noexcept;
+void pager_next_page(std::shared_ptr<page_walk> walk, handler<std::vector<T>> h);
+const diagnostics& walk_diagnostics(const page_walk& walk) noexcept;
+std::size_t walk_requests(const page_walk& walk) noexcept;
+const std::string& walk_cursor(const page_walk& walk) noexcept;
 } // namespace detail
 
 template <class T>
 class pager {
 public:
-    explicit pager(std::shared_ptr<detail::list_state> state) : state_(std::move(state)) {}
+    explicit pager(std::shared_ptr<detail::page_walk> walk) : walk_(std::move(walk)) {}
 
-    /// The next item: void(error_code, std::optional<T>); std::nullopt after the last.
+    /// The next item: void(error_code, std::optional<T>); std::nullopt after
+    /// the last. On an error the pager stays usable: call again to retry.
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
         return detail::initiate<std::optional<T>>(std::forward<CompletionToken>(token), &detail::pager_next<T>,
-                                                   state_);
+                                                   walk_);
     }
 
-    /// The items of the next page (the buffered rest of the current one
-    /// first): void(error_code, std::vector<T>); empty after the last.
+    /// The items of the next page (the rest of the current one first; over
+    /// the list stream, the items one read of the body brought):
+    /// void(error_code, std::vector<T>); empty after the last.
     template <class CompletionToken>
     auto async_next_page(CompletionToken&& token) {
         return detail::initiate<std::vector<T>>(std::forward<CompletionToken>(token), &detail::pager_next_page<T>,
-                                                 state_);
+                                                 walk_);
     }
 
+    /// Where the walk stands after the last item handed out: a pager made
+    /// with this cursor (pager_options::cursor, list_options::cursor, or
+    /// `chatwire list --after`) continues with the item after it. Over
+    /// ChatBotKit's lists, pages or stream alike, it is the id of the last
+    /// item handed out; before the first item, the cursor the walk began at.
+    const std::string& cursor() const noexcept { return detail::walk_cursor(*walk_); }
+
     /// Filled when a fetch failed.
-    const diagnostics& get_diagnostics() const noexcept { return detail::list_diagnostics(*state_); }
-    /// Requests made so far (pages, or 1 for a streamed list).
-    std::size_t pages_fetched() const noexcept { return detail::list_pages(*state_); }
+    const diagnostics& get_diagnostics() const noexcept { return detail::walk_diagnostics(*walk_); }
+    /// Requests made so far (pages, or stream openings; retries not counted).
+    std::size_t pages_fetched() const noexcept { return detail::walk_requests(*walk_); }
 
 private:
-    std::shared_ptr<detail::list_state> state_;
+    std::shared_ptr<detail::page_walk> walk_;
 };
 
 } // namespace chatwire

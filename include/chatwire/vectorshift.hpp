@@ -5,11 +5,14 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/client.hpp>
+#include <chatwire/page_codec.hpp>
+#include <chatwire/pager.hpp>
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -56,6 +59,27 @@ struct chatbot_list {
     std::vector<boost::json::object> objects;  ///< with verbose=true
 };
 
+/// One chatbot of GET /v1/chatbots?verbose=true, tolerant of absent fields.
+struct chatbot_record {
+    std::string id;  ///< `_id`
+    std::string name, description;
+    bool deployed = false;
+    std::int64_t created_at = 0;  ///< `created_at`, as the API gives it
+};
+void from_json(const boost::json::object& o, chatbot_record& out);
+
+struct chatbot_list_options {
+    bool include_shared = false;
+    /// Continue after this chatbot id (a pager's cursor()). The API has no
+    /// cursor of its own: the list comes whole, and the items up to this one
+    /// are skipped; an id no longer listed is errc::invalid_argument.
+    std::string cursor;
+};
+
+/// The codec of GET /v1/chatbots: one page, items `objects` (or only
+/// `object_ids` when the answer is not verbose), cursors chatbot ids.
+std::shared_ptr<const page_codec> chatbot_list_codec(bool include_shared = false);
+
 struct upload_file {
     std::string name;   ///< sent when not empty
     std::string bytes;  ///< raw content; the client base64-encodes it
@@ -77,6 +101,8 @@ struct upload_reply {
 namespace detail {
 struct state;
 using chatwire::detail::handler;
+std::shared_ptr<chatwire::detail::page_walk> make_walk(const std::shared_ptr<state>&,
+                                                      std::shared_ptr<const page_codec>, const pager_options&);
 void run(std::shared_ptr<state>, run_request, diagnostics*, handler<run_reply>);
 void run_stream(std::shared_ptr<state>, run_request, diagnostics*, handler<chat_stream>);
 void run_v1(std::shared_ptr<state>, v1_run_request, diagnostics*, handler<v1_run_reply>);
@@ -126,6 +152,17 @@ public:
     auto async_list_chatbots(bool include_shared, bool verbose, diagnostics& diag, CompletionToken&& token) {
         return chatwire::detail::initiate<chatbot_list>(std::forward<CompletionToken>(token), &detail::list_chatbots, state_,
                                               include_shared, verbose, &diag);
+    }
+
+    /// GET /v1/chatbots as a pager of chatbots (cursor: the last chatbot id handed out).
+    pager<chatbot_record> chatbots(const chatbot_list_options& opts = {});
+
+    /// Any list of the v1 API, with its codec, through this client's
+    /// connections, key (Bearer) and retry policy. T converts from each item
+    /// by ADL from_json (boost::json::object: the item as is).
+    template <class T>
+    pager<T> list(std::shared_ptr<const page_codec> codec, const pager_options& opts = {}) {
+        return pager<T>(detail::make_walk(state_, std::move(codec), opts));
     }
 
     /// GET /v1/chatbot?id=… (or ?name=… when `id` is empty): void(error_code, object).

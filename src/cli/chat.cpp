@@ -1,6 +1,7 @@
 // `chatwire chat`: one message to a chatbot, the reply streamed to stdout.
 // Without --base-url it talks to an emulator started in-process on 127.0.0.1.
 #include "commands.hpp"
+#include "outcome.hpp"
 #include "terminal.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -55,27 +56,13 @@ const char* key_variable(api_kind a) {
     return "";
 }
 
-bool is_provider_error(const error_code& ec) {
-    if (ec.category() != chatwire::error_category()) return false;
-    switch (static_cast<errc>(ec.value())) {
-    case errc::http_error: case errc::bad_response: case errc::bad_request: case errc::unauthorized:
-    case errc::forbidden: case errc::payment_required: case errc::not_found: case errc::conflict:
-    case errc::rate_limited: case errc::quota_exceeded: case errc::server_error: case errc::run_failed:
-    case errc::stream_error: case errc::malformed_event: case errc::event_too_large:
-        return true;
-    default:
-        return false;
-    }
-}
-
 // stderr is read on a terminal: whatever the server sent (message, code, ids) is
 // escaped there, whether or not stderr is a terminal right now.
 int report(const error_code& ec, const diagnostics& diag) {
     std::cerr << "chatwire chat: " << escape_for_terminal(ec.message());
     if (auto d = diag.to_string(); !d.empty()) std::cerr << " (" << escape_for_terminal(d) << ")";
     std::cerr << "\n";
-    if (ec == errc::invalid_argument || ec == errc::invalid_url || ec == errc::tls_setup_failed) return exit_usage;
-    return is_provider_error(ec) ? exit_api : exit_network;
+    return exit_code_for(ec);
 }
 
 // Boost.JSON escapes the controls but copies invalid UTF-8 through, which would

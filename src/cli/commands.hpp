@@ -13,5 +13,6 @@ inline constexpr int exit_network = 4;  ///< network failure or timeout
 int run_decode(int argc, char** argv);
 int run_emulate(int argc, char** argv);
 int run_chat(int argc, char** argv);
+int run_list(int argc, char** argv);
 
 } // namespace chatwire::cli

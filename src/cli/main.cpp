@@ -16,6 +16,7 @@ struct command {
 
 constexpr command commands[] = {
     {"chat", "talk to a chatbot (the embedded emulator unless --base-url)", chatwire::cli::run_chat},
+    {"list", "print a list (conversations, bots, messages, chatbots), one JSON item a line", chatwire::cli::run_list},
     {"emulate", "run the HTTPS emulator of all three APIs", chatwire::cli::run_emulate},
     {"decode", "decode a captured SSE or JSONL body from stdin", chatwire::cli::run_decode},
 };

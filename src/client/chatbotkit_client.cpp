@@ -1,5 +1,5 @@
 #include "chatbotkit_state.hpp"
-#include "list_state.hpp"
+#include "page_walk.hpp"
 #include "provider_errors.hpp"
 
 #include "../detail/launch.hpp"
@@ -234,16 +234,11 @@ void create_message(std::shared_ptr<state> st, std::string conversation_id, mess
         std::move(h));
 }
 
-std::shared_ptr<cd::list_state> make_list(const std::shared_ptr<state>& st, std::string path,
-                                          const list_options& opts) {
-    // The list shares the client's state (its transport, endpoint and auth).
-    auto s = std::make_shared<cd::list_state>(std::shared_ptr<cd::provider_core>(st, st.get()), st->auth);
-    s->path = std::move(path);
-    s->take = opts.take;
-    s->order = opts.order == list_order::asc ? "asc" : "desc";
-    s->cursor = opts.cursor;
-    s->stream = opts.stream;
-    return s;
+std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::shared_ptr<const page_codec> codec,
+                                         const pager_options& opts) {
+    // The walk shares the client's state (its transport, endpoint and auth).
+    return std::make_shared<cd::page_walk>(std::shared_ptr<cd::provider_core>(st, st.get()), st->auth,
+                                           std::move(codec), opts);
 }
 
 state::state(asio::any_io_executor ex, options o)
@@ -261,16 +256,15 @@ client::client(boost::asio::any_io_executor ex, options opts)
 http::client& client::transport() { return state_->http; }
 
 pager<conversation_record> client::conversations(const list_options& opts) {
-    return pager<conversation_record>(detail::make_list(state_, "/conversation/list", opts));
+    return list<conversation_record>(conversation_list_codec(opts), paging(opts));
 }
 
 pager<message_record> client::messages(const std::string& conversation_id, const list_options& opts) {
-    return pager<message_record>(detail::make_list(
-        state_, "/conversation/" + chatwire::detail::encode_segment(conversation_id) + "/message/list", opts));
+    return list<message_record>(message_list_codec(conversation_id, opts), paging(opts));
 }
 
 pager<bot_record> client::bots(const list_options& opts) {
-    return pager<bot_record>(detail::make_list(state_, "/bot/list", opts));
+    return list<bot_record>(bot_list_codec(opts), paging(opts));
 }
 
 } // namespace chatwire::chatbotkit

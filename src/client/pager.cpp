@@ -1,10 +1,17 @@
-// Lazily fetched ChatBotKit lists: cursor pages, or one JSON-lines stream.
-#include "list_state.hpp"
+// The walk behind every chatwire::pager: cursor pages (with one page fetched
+// ahead, on request) or one streamed list, through the client's retry policy.
+// The list's shape is the codec's; the cursor moves only as items are handed
+// out, so a failed page asked for again neither repeats nor skips an item.
+#include "page_walk.hpp"
 #include "../detail/launch.hpp"
 
 #include <chatwire/chatbotkit/records.hpp>
+#include <chatwire/detail/pager_impl.hpp>
+#include <chatwire/retry/schedule.hpp>
+#include <chatwire/vectorshift.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
@@ -12,155 +19,274 @@ namespace chatwire::detail {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-api_request list_request(const list_state& s) {
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+api_request list_request(std::string_view auth, std::string target, bool stream, stream::format format) {
     api_request r;
     r.method = http::verb::get;
-    r.path = s.path;
-    char sep = '?';
-    auto add = [&](std::string_view k, std::string_view v) {
-        r.path.push_back(sep);
-        r.path.append(k).append("=").append(encode_query(v));
-        sep = '&';
-    };
-    if (!s.stream && !s.cursor.empty()) add("cursor", s.cursor);
-    if (!s.order.empty()) add("order", s.order);
-    if (!s.stream && s.take > 0) add("take", std::to_string(s.take));
-    r.fixed_lines = s.auth;
-    r.stream = s.stream;
-    if (s.stream) r.accept = accept_jsonl;
+    r.path = std::move(target);
+    r.fixed_lines = auth;
+    r.idempotent = true;  // a list page may be asked for again at any time
+    r.stream = stream;
+    if (stream) r.accept = format == stream::format::chatbotkit_jsonl ? accept_jsonl : accept_sse;
     return r;
 }
 
-asio::awaitable<error_code> fetch_page(list_state& s) {
+/// One whole page, read by the codec.
+asio::awaitable<error_code> fetch_page(provider_core& p, std::string_view auth, const page_codec& codec,
+                                       std::string cursor, list_page& out, diagnostics& diag) {
     json::value v;
-    ++s.pages;
-    if (auto ec = co_await call_json(*s.provider, list_request(s), s.diag, v)) co_return ec;
-    const auto* items = v.as_object().if_contains("items");
-    if (!items || !items->is_array()) {
-        s.diag.detail = "a list without items";
-        co_return errc::bad_response;
-    }
-    for (const auto& item : items->as_array())
-        if (item.is_object()) s.buffer.push_back(item.as_object());
-    auto next = string_at(v, "cursor");
-    // An empty page or one without a cursor ends the list; so does a cursor
-    // that does not move, which would otherwise loop for ever.
-    if (items->as_array().empty() || next.empty() || next == s.cursor) s.done = true;
-    s.cursor.assign(next);
+    auto r = list_request(auth, codec.page_target(cursor), false, {});
+    if (auto ec = co_await call_json(p, r, diag, v)) co_return ec;
+    if (auto ec = codec.read_page(v, cursor, out, diag)) co_return ec;
+    // An empty page ends the list; so does a cursor that does not move, which
+    // would otherwise loop for ever.
+    if (out.items.empty() || out.next == cursor) out.next.clear();
     co_return error_code{};
 }
 
-/// Stream mode: decodes the lines at hand, reading more body when needed,
-/// until at least one item is buffered or the body ended.
-asio::awaitable<error_code> fetch_streamed(list_state& s) {
-    if (!s.body.is_open() && !s.body_ended) {
-        api_reply reply;
-        auto ec = co_await call(*s.provider, list_request(s), s.diag, reply);
-        ++s.pages;
-        if (ec) co_return ec;
-        s.body = std::move(reply.stream);
-    }
-    for (;;) {
-        std::string_view line;
-        error_code ec;
-        auto st = s.lines.next(line, ec);
-        if (st == stream::decode_status::error) co_return ec;
-        if (st == stream::decode_status::event) {
-            boost::system::error_code pec;
-            auto v = json::parse(line, pec);
-            if (pec || !v.is_object()) co_return errc::malformed_event;
-            const auto& o = v.as_object();
-            if (string_at(v, "type") == "item") {
-                if (const auto* d = o.if_contains("data"); d && d->is_object()) s.buffer.push_back(d->as_object());
-                co_return error_code{};
-            }
-            if (string_at(v, "type") == "error") {
-                if (const auto* d = o.if_contains("data")) s.diag.provider_message = string_at(*d, "message");
-                co_return errc::stream_error;
-            }
-            continue;  // other line types carry no item
+asio::awaitable<void> prefetch(std::shared_ptr<provider_core> p, std::string_view auth,
+                               std::shared_ptr<const page_codec> codec, std::shared_ptr<prefetched_page> slot) {
+    slot->ec = co_await fetch_page(*p, auth, *codec, slot->asked_with, slot->page, slot->diag);
+}
+
+void start_prefetch(page_walk& w) {
+    if (!w.prefetch || w.stream || w.ahead || !w.current || w.current->page.next.empty()) return;
+    auto slot = std::make_shared<prefetched_page>(w.provider->executor, w.current->page.next);
+    w.ahead = slot;
+    ++w.requests;
+    asio::co_spawn(w.provider->executor, prefetch(w.provider, w.auth, w.codec, slot),
+                   asio::bind_cancellation_slot(slot->stop.slot(), [slot](std::exception_ptr e) {
+                       if (e) slot->ec = error_from(e);
+                       slot->finished = true;
+                       slot->ready.cancel();
+                   }));
+}
+
+/// The page to hand out from: returns with an item at hand in `current`, or
+/// with the list ended.
+asio::awaitable<error_code> ensure_page(std::shared_ptr<page_walk> w) {
+    while (!w->done && !(w->current && w->current->next < w->current->page.items.size())) {
+        if (w->current && w->current->page.next.empty()) {
+            w->done = true;
+            w->current.reset();
+            break;
         }
-        if (s.body_ended) {
-            s.done = true;
-            co_return error_code{};
-        }
-        auto [rec, piece] = co_await s.body.async_read_some(tuple_awaitable);
-        if (rec == errc::end_of_stream) {
-            s.body_ended = true;
-            s.lines.finish();
-        } else if (rec) {
-            co_return rec;
+        std::string want = w->current ? w->current->page.next : w->cursor;
+        list_page page;
+        if (auto ahead = w->ahead; ahead && ahead->asked_with == want) {
+            if (!ahead->finished) {
+                co_await ahead->ready.async_wait(tuple_awaitable);
+                if (!ahead->finished) {
+                    // Cancelled while waiting: the fetch ends too (it may be what
+                    // hangs), and the next call asks for the page afresh.
+                    ahead->stop.emit(asio::cancellation_type::terminal);
+                    w->ahead.reset();
+                    co_return make_error_code(errc::cancelled);
+                }
+            }
+            w->ahead.reset();
+            w->diag = std::move(ahead->diag);
+            if (ahead->ec) co_return ahead->ec;  // the next call asks for the page itself
+            page = std::move(ahead->page);
         } else {
-            s.lines.feed(piece);
+            w->diag.clear();
+            ++w->requests;
+            if (auto ec = co_await fetch_page(*w->provider, w->auth, *w->codec, want, page, w->diag)) co_return ec;
         }
-    }
-}
-
-asio::awaitable<error_code> fill(std::shared_ptr<list_state> s) {
-    while (s->buffer.empty() && !s->done) {
-        auto ec = s->stream ? co_await fetch_streamed(*s) : co_await fetch_page(*s);
-        if (ec) {
-            s->done = true;
-            co_return ec;
+        if (page.items.empty()) {
+            w->done = true;
+            w->current.reset();
+            break;
         }
+        w->current = page_walk::held_page{std::move(want), std::move(page), 0};
+        start_prefetch(*w);
     }
     co_return error_code{};
 }
 
-template <class T>
-T convert(const json::object& o) {
-    T t;
-    chatbotkit::from_json(o, t);
-    return t;
+json::object take_item(page_walk& w) {
+    auto& c = *w.current;
+    const std::size_t index = c.next++;
+    json::object item = std::move(c.page.items[index]);
+    const bool last = c.next == c.page.items.size();
+    w.cursor = last && !c.page.next.empty() ? c.page.next : w.codec->cursor_after(item, c.asked_with, index);
+    if (last) c.page.items = {};  // the page's memory goes now, not with the next page
+    return item;
 }
 
-template <class T>
-asio::awaitable<std::pair<error_code, std::optional<T>>> next_item(std::shared_ptr<list_state> s) {
-    std::pair<error_code, std::optional<T>> out;
-    if ((out.first = co_await fill(s))) co_return out;
-    if (!s->buffer.empty()) {
-        out.second = convert<T>(s->buffer.front());
-        s->buffer.pop_front();
+// The list stream.
+
+void close_stream(page_walk& w) {
+    w.body.close();
+    w.body = http::body_stream{};
+    w.decoder.reset();
+}
+
+asio::awaitable<error_code> open_stream(page_walk& w) {
+    w.diag.clear();
+    auto target = w.codec->stream_target(w.cursor);
+    if (!target) {
+        w.diag.detail = "this list has no stream";
+        co_return make_error_code(errc::invalid_argument);
     }
+    api_reply reply;
+    ++w.requests;
+    auto r = list_request(w.auth, std::move(*target), true, w.codec->stream_format_of());
+    if (auto ec = co_await call(*w.provider, r, w.diag, reply)) co_return ec;
+    w.body = std::move(reply.stream);
+    stream::reply_options limits;
+    limits.max_event_bytes = w.provider->http.options().limits.max_event_bytes;
+    limits.max_reply_bytes = w.provider->http.options().limits.max_reply_bytes;
+    w.decoder.emplace(w.codec->stream_format_of(), limits);
+    w.body_clean_end = false;
+    w.streamed = 0;
+    co_return error_code{};
+}
+
+// A list stream ends cleanly when its body does: the list has no terminal
+// event, so the decoder's "truncated" after a clean end is the list's end.
+// A body that broke off (a reset, a cut) is reopened after the last item
+// handed out, as a retry under the client's policy; nothing is repeated.
+enum class decoded { item, none, ended };
+
+decoded decode_item(page_walk& w, error_code& ec, json::object& item) {
+    stream::event ev;
+    while (w.decoder->next(ec, ev)) {
+        if (ec) {
+            if (ec == errc::truncated_stream && w.body_clean_end) {
+                ec = {};
+                w.done = true;
+                close_stream(w);
+            }
+            return decoded::ended;
+        }
+        if (ev.kind != stream::event_kind::item) continue;
+        boost::system::error_code pec;
+        auto line = json::parse(ev.raw, pec);
+        if (pec) {
+            ec = errc::malformed_event;
+            return decoded::ended;
+        }
+        if (!w.codec->read_stream_item(line, item)) continue;
+        w.cursor = w.codec->cursor_after(item, {}, w.streamed++);
+        return decoded::item;
+    }
+    return decoded::none;
+}
+
+asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optional<json::object>& out) {
+    std::optional<retry_schedule> resumes;
+    for (;;) {
+        if (w->done) co_return error_code{};
+        if (!w->decoder)
+            if (auto ec = co_await open_stream(*w)) co_return ec;
+        error_code ec;
+        json::object item;
+        switch (decode_item(*w, ec, item)) {
+        case decoded::item: out = std::move(item); co_return error_code{};
+        case decoded::ended: {
+            if (!ec) co_return ec;  // the list's end
+            const auto& d = w->decoder->diagnostics();
+            w->diag.provider_code = d.provider_code;
+            w->diag.provider_message = d.provider_message;
+            w->diag.detail = d.detail;
+            close_stream(*w);
+            if (ec != errc::truncated_stream) co_return ec;  // the provider's error line, a bad line: as they are
+            if (!resumes) resumes.emplace(w->provider->retry, &w->provider->budget);
+            failure_info info;
+            info.method = http::verb::get;
+            info.idempotent = true;
+            info.request_written = true;
+            info.response_started = true;
+            auto delay = resumes->next_delay(ec, info, w->diag);
+            if (!delay) co_return ec;
+            asio::steady_timer wait(w->provider->executor, *delay);
+            if (auto [wec] = co_await wait.async_wait(tuple_awaitable); wec) co_return make_error_code(errc::cancelled);
+            continue;
+        }
+        case decoded::none: break;
+        }
+        error_code rec;
+        std::string_view piece;
+        // Bytes already received come without a trip through the event loop.
+        if (!w->body.try_read_some(rec, piece)) std::tie(rec, piece) = co_await w->body.async_read_some(tuple_awaitable);
+        if (rec == errc::end_of_stream) {
+            w->body_clean_end = true;
+            w->decoder->finish(rec);
+        } else if (rec == errc::cancelled) {
+            close_stream(*w);  // the next call reopens after the cursor
+            co_return rec;
+        } else if (rec) {
+            w->decoder->finish(rec);
+        } else {
+            w->decoder->feed(piece);
+        }
+    }
+}
+
+asio::awaitable<std::pair<error_code, std::optional<json::object>>> next_item(std::shared_ptr<page_walk> w) {
+    std::pair<error_code, std::optional<json::object>> out;
+    if (w->stream) {
+        out.first = co_await stream_item(w, out.second);
+        co_return out;
+    }
+    if ((out.first = co_await ensure_page(w))) co_return out;
+    if (!w->done) out.second = take_item(*w);
     co_return out;
 }
 
-template <class T>
-asio::awaitable<std::pair<error_code, std::vector<T>>> next_page(std::shared_ptr<list_state> s) {
-    std::pair<error_code, std::vector<T>> out;
-    if ((out.first = co_await fill(s))) co_return out;
-    for (const auto& o : s->buffer) out.second.push_back(convert<T>(o));
-    s->buffer.clear();
+asio::awaitable<std::pair<error_code, std::vector<json::object>>> next_page(std::shared_ptr<page_walk> w) {
+    std::pair<error_code, std::vector<json::object>> out;
+    if (w->stream) {
+        std::optional<json::object> first;
+        if ((out.first = co_await stream_item(w, first)) || !first) co_return out;
+        out.second.push_back(std::move(*first));
+        // Then whatever the bytes at hand hold; a final code waits for the next call.
+        json::object item;
+        error_code ignored;
+        while (w->decoder && decode_item(*w, ignored, item) == decoded::item) out.second.push_back(std::move(item));
+        co_return out;
+    }
+    if ((out.first = co_await ensure_page(w))) co_return out;
+    while (!w->done && w->current->next < w->current->page.items.size()) out.second.push_back(take_item(*w));
     co_return out;
 }
 
 } // namespace
 
-template <class T>
-void pager_next(std::shared_ptr<list_state> s, handler<std::optional<T>> h) {
-    auto ex = s->provider->executor;
-    launch<std::optional<T>>(ex, next_item<T>(std::move(s)), std::move(h));
+page_walk::page_walk(std::shared_ptr<provider_core> p, std::string_view a, std::shared_ptr<const page_codec> c,
+                     const pager_options& opts)
+    : provider(std::move(p)), auth(a), codec(std::move(c)), stream(opts.stream && codec->stream_target("")),
+      prefetch(opts.prefetch), cursor(opts.cursor) {}
+
+page_walk::~page_walk() {
+    if (ahead && !ahead->finished) ahead->stop.emit(asio::cancellation_type::terminal);
 }
 
-template <class T>
-void pager_next_page(std::shared_ptr<list_state> s, handler<std::vector<T>> h) {
-    auto ex = s->provider->executor;
-    launch<std::vector<T>>(ex, next_page<T>(std::move(s)), std::move(h));
+void walk_next(std::shared_ptr<page_walk> w, handler<std::optional<json::object>> h) {
+    auto ex = w->provider->executor;
+    launch<std::optional<json::object>>(ex, next_item(std::move(w)), std::move(h));
 }
 
-const diagnostics& list_diagnostics(const list_state& s) noexcept { return s.diag; }
-std::size_t list_pages(const list_state& s) noexcept { return s.pages; }
+void walk_next_page(std::shared_ptr<page_walk> w, handler<std::vector<json::object>> h) {
+    auto ex = w->provider->executor;
+    launch<std::vector<json::object>>(ex, next_page(std::move(w)), std::move(h));
+}
 
-#define CHATWIRE_PAGER(T)                                                                                    \
-    template void pager_next<T>(std::shared_ptr<list_state>, handler<std::optional<T>>);                     \
-    template void pager_next_page<T>(std::shared_ptr<list_state>, handler<std::vector<T>>);
-CHATWIRE_PAGER(chatbotkit::conversation_record)
-CHATWIRE_PAGER(chatbotkit::message_record)
-CHATWIRE_PAGER(chatbotkit::bot_record)
-#undef CHATWIRE_PAGER
+asio::any_io_executor walk_executor(const page_walk& w) noexcept { return w.provider->executor; }
+const diagnostics& walk_diagnostics(const page_walk& w) noexcept { return w.diag; }
+std::size_t walk_requests(const page_walk& w) noexcept { return w.requests; }
+const std::string& walk_cursor(const page_walk& w) noexcept { return w.cursor; }
 
 } // namespace chatwire::detail
+
+// The library's record types (and raw JSON objects) are compiled here, once.
+CHATWIRE_INSTANTIATE_PAGER(boost::json::object)
+CHATWIRE_INSTANTIATE_PAGER(chatwire::chatbotkit::conversation_record)
+CHATWIRE_INSTANTIATE_PAGER(chatwire::chatbotkit::message_record)
+CHATWIRE_INSTANTIATE_PAGER(chatwire::chatbotkit::bot_record)
+CHATWIRE_INSTANTIATE_PAGER(chatwire::vectorshift::chatbot_record)

@@ -13,6 +13,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -124,6 +125,18 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
         std::string body = std::string(req.method_string()) + " " + std::string(req.target()) +
                            " host=" + std::string(req[bhttp::field::host]) + " body=" + req.body();
         co_return co_await write_simple(s, req, std::move(body));
+    }
+    if (path == "/offset-list") {
+        // A list shape none of the APIs has: offset pages of numbered results.
+        const auto total = query_number(req, "total", 25), offset = query_number(req, "offset", 0);
+        const auto limit = std::max<std::size_t>(1, query_number(req, "limit", 10));
+        std::string body = "{\"results\":[";
+        for (std::size_t i = offset; i < std::min(total, offset + limit); ++i)
+            body += (i > offset ? ",{" : "{") + std::string("\"key\":\"k") + std::to_string(i) +
+                    "\",\"position\":" + std::to_string(i) + "}";
+        body += "]";
+        if (offset + limit < total) body += ",\"next_offset\":" + std::to_string(offset + limit);
+        co_return co_await write_simple(s, req, body + "}");
     }
     if (path == "/stall") {
         if (!co_await stall(s, milliseconds(query_number(req, "ms", 1000)))) co_return false;

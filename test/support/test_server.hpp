@@ -14,6 +14,7 @@
 //   /interim-flood?n=N&ms=M    N interim 103 answers, M ms apart, then 200
 //   /then-close                200 with keep-alive, then the server closes the connection
 //   /encoded                   a body with Content-Encoding: gzip
+//   /offset-list?offset=N&limit=M&total=T  {"results":[{"key":"k<i>","position":i}...],"next_offset"?:N+M}
 #include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace chatwire::chatbotkit {
 
@@ -31,10 +33,14 @@ enum class list_order { desc, asc };
 struct list_options {
     std::size_t take = 0;               ///< page size; 0: the server's default
     list_order order = list_order::desc;
-    std::string cursor;                 ///< start after this item
+    std::string cursor;                 ///< start after this item (a pager's cursor())
     /// Ask for every item in one JSON-lines response (Accept: application/jsonl)
     /// instead of cursor pages.
     bool stream = false;
+    /// Only the items whose meta has these values (sent as `meta.KEY=VALUE`).
+    std::vector<std::pair<std::string, std::string>> meta;
+    /// Fetch the next page while the current one is handed out.
+    bool prefetch = false;
 };
 
 void from_json(const boost::json::object& o, conversation_record& out);

@@ -1,0 +1,239 @@
+// `chatwire list`: every item of a list, one JSON object a line on stdout, and
+// at the end (or at a failure) the cursor to resume from on stderr, for
+// `--after`. Without --base-url it lists an emulator started in-process.
+#include "commands.hpp"
+#include "outcome.hpp"
+#include "terminal.hpp"
+
+#include <chatwire/chatbotkit.hpp>
+#include <chatwire/emulator/server.hpp>
+#include <chatwire/http/origin.hpp>
+#include <chatwire/vectorshift.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace chatwire::cli {
+
+namespace asio = boost::asio;
+namespace po = boost::program_options;
+
+namespace {
+
+struct settings {
+    std::string what;  // conversations, bots, messages, chatbots
+    bool chatbotkit = true;
+    std::string base_url, key, conversation;
+    chatbotkit::list_options list;
+    http::client_options http;
+    retry_policy retry;
+};
+
+void report_retry(const attempt_report& r) {
+    if (!r.will_retry) return;
+    std::string what = r.http_status ? std::to_string(r.http_status) : r.ec.message();
+    char delay[32];
+    std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(r.delay.count()) / 1000.0);
+    std::cerr << "chatwire list: retrying in " << delay << " s after " << escape_for_terminal(what) << " ("
+              << to_string(r.reason) << ")\n";
+}
+
+asio::awaitable<int> print_all(pager<boost::json::object> p) {
+    std::size_t items = 0;
+    for (;;) {
+        auto [ec, item] = co_await p.async_next(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            std::cout << std::flush;
+            std::cerr << "chatwire list: " << escape_for_terminal(ec.message());
+            if (auto d = p.get_diagnostics().to_string(); !d.empty()) std::cerr << " (" << escape_for_terminal(d) << ")";
+            std::cerr << "\ncursor: " << escape_for_terminal(p.cursor()) << "\n";
+            co_return exit_code_for(ec);
+        }
+        if (!item) break;
+        std::cout << boost::json::serialize(*item) << "\n";  // escapes every control character
+        ++items;
+    }
+    std::cout << std::flush;
+    std::cerr << "items: " << items << "\ncursor: " << escape_for_terminal(p.cursor()) << "\n";
+    co_return exit_ok;
+}
+
+pager<boost::json::object> make_pager(asio::io_context& io, const settings& s,
+                                      std::optional<chatbotkit::client>& cbk,
+                                      std::optional<vectorshift::client>& vs) {
+    if (!s.chatbotkit) {
+        vectorshift::options o;
+        o.base_url = s.base_url;
+        o.api_key = s.key;
+        o.http = s.http;
+        o.retry = s.retry;
+        o.on_attempt = report_retry;
+        vs.emplace(io.get_executor(), o);
+        pager_options p;
+        p.cursor = s.list.cursor;
+        return vs->list<boost::json::object>(vectorshift::chatbot_list_codec(), p);
+    }
+    chatbotkit::options o;
+    o.base_url = s.base_url;
+    o.secret = s.key;
+    o.http = s.http;
+    o.retry = s.retry;
+    o.on_attempt = report_retry;
+    cbk.emplace(io.get_executor(), o);
+    auto codec = s.what == "conversations" ? chatbotkit::conversation_list_codec(s.list)
+                 : s.what == "bots"        ? chatbotkit::bot_list_codec(s.list)
+                                           : chatbotkit::message_list_codec(s.conversation, s.list);
+    return cbk->list<boost::json::object>(std::move(codec), chatbotkit::paging(s.list));
+}
+
+int run(settings s, const std::string& ca_file) {
+    asio::io_context io;
+    std::unique_ptr<emulator::server> local;
+    if (s.base_url.empty()) {
+        local = std::make_unique<emulator::server>(io.get_executor(), emulator::options{});
+        local->start();
+        s.base_url = local->base_url() + (s.chatbotkit ? "/api/v1" : "");
+        s.http.tls.extra_ca_pem = local->certificate_pem();  // trusted for this run only
+        std::cerr << "using the embedded emulator at " << local->base_url() << "\n";
+    } else {
+        if (!ca_file.empty()) s.http.tls.extra_ca_file = ca_file;
+        error_code ec;
+        auto url = http::parse_url(s.base_url, ec);
+        if (!ec && !url.origin.tls && !url.origin.is_loopback())
+            std::cerr << "chatwire list: warning: plain http:// sends the key unencrypted\n";
+    }
+    std::optional<chatbotkit::client> cbk;
+    std::optional<vectorshift::client> vs;
+    auto p = make_pager(io, s, cbk, vs);
+    int code = exit_failure;
+    asio::co_spawn(io, print_all(std::move(p)), [&](std::exception_ptr e, int rc) {
+        code = e ? exit_failure : rc;
+        if (local) local->stop();
+        io.stop();
+    });
+    io.run();
+    return code;
+}
+
+bool read_key_file(const std::string& path, std::string& key) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return true;
+}
+
+} // namespace
+
+int run_list(int argc, char** argv) {
+    std::string what, api_name, base_url, ca_file, key_file, conversation, after, order = "desc";
+    po::options_description desc("chatwire list conversations|bots|messages|chatbots [options]");
+    desc.add_options()
+        ("help,h", "show this help")
+        ("api", po::value(&api_name),
+         "chatbotkit (conversations, bots, messages) or vectorshift (chatbots); default: the one that has the list")
+        ("conversation", po::value(&conversation), "messages: the conversation whose messages are listed")
+        ("take", po::value<std::size_t>()->default_value(0), "items a page (ChatBotKit: 1 to 1000); 0: the server's default")
+        ("order", po::value(&order)->default_value(order), "asc or desc (ChatBotKit)")
+        ("stream", "the whole list as one JSON-lines response instead of pages (ChatBotKit)")
+        ("prefetch", "ask for the next page while printing the current one")
+        ("after", po::value(&after), "continue after this cursor (the one a previous run printed)")
+        ("base-url", po::value(&base_url),
+         "the service's URL (ChatBotKit: with its version prefix); default: an emulator started in-process")
+        ("ca-file", po::value(&ca_file), "also trust this CA (PEM), e.g. chatwire emulate --cert-out")
+        ("api-key-file", po::value(&key_file),
+         "read the key from this file (default: CHATBOTKIT_SECRET or VECTORSHIFT_API_KEY)")
+        ("max-retries", po::value<int>()->default_value(2), "resend a failed page at most N times; 0: never");
+    po::options_description hidden;
+    hidden.add_options()("what", po::value(&what));
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::positional_options_description pos;
+    pos.add("what", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "chatwire list: " << e.what() << "\n" << desc;
+        return exit_usage;
+    }
+    if (vm.count("help")) {
+        std::cout << desc;
+        return exit_ok;
+    }
+    settings s;
+    s.what = what;
+    const bool vs_list = what == "chatbots";
+    if (!vs_list && what != "conversations" && what != "bots" && what != "messages") {
+        std::cerr << "chatwire list: list conversations, bots, messages or chatbots\n" << desc;
+        return exit_usage;
+    }
+    if (api_name.empty()) api_name = vs_list ? "vectorshift" : "chatbotkit";
+    if (api_name != (vs_list ? "vectorshift" : "chatbotkit")) {
+        std::cerr << "chatwire list: " << what << " are listed from " << (vs_list ? "vectorshift" : "chatbotkit")
+                  << ", not '" << escape_for_terminal(api_name) << "'\n";
+        return exit_usage;
+    }
+    s.chatbotkit = !vs_list;
+    if (what == "messages" && conversation.empty()) {
+        std::cerr << "chatwire list: messages need --conversation\n";
+        return exit_usage;
+    }
+    s.conversation = conversation;
+    if (order != "asc" && order != "desc") {
+        std::cerr << "chatwire list: --order is asc or desc\n";
+        return exit_usage;
+    }
+    s.list.order = order == "asc" ? chatbotkit::list_order::asc : chatbotkit::list_order::desc;
+    s.list.take = vm["take"].as<std::size_t>();
+    if (s.list.take > 1000) {
+        std::cerr << "chatwire list: --take is at most 1000\n";
+        return exit_usage;
+    }
+    s.list.stream = vm.count("stream") > 0;
+    s.list.prefetch = vm.count("prefetch") > 0;
+    s.list.cursor = after;
+    const char* key_variable = vs_list ? "VECTORSHIFT_API_KEY" : "CHATBOTKIT_SECRET";
+    if (!key_file.empty()) {
+        if (!read_key_file(key_file, s.key)) {
+            std::cerr << "chatwire list: cannot read --api-key-file\n";
+            return exit_usage;
+        }
+    } else if (const char* k = std::getenv(key_variable)) {
+        s.key = k;
+    }
+    if (s.key.empty()) {
+        if (!base_url.empty()) {
+            std::cerr << "chatwire list: no key: set " << key_variable << " or use --api-key-file\n";
+            return exit_usage;
+        }
+        s.key = "local-emulator-key";  // the embedded emulator accepts any key
+    }
+    s.base_url = base_url;
+    const int retries = vm["max-retries"].as<int>();
+    if (retries < 0 || retries > 100) {
+        std::cerr << "chatwire list: --max-retries wants 0 to 100\n";
+        return exit_usage;
+    }
+    s.retry.max_attempts = retries + 1;
+    try {
+        return run(std::move(s), ca_file);
+    } catch (const std::exception& e) {
+        std::cerr << "chatwire list: " << escape_for_terminal(e.what()) << "\n";
+        return exit_failure;
+    }
+}
+
+} // namespace chatwire::cli
