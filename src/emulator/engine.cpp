@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <stdexcept>
@@ -306,6 +307,13 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
             c.route_key = std::string(found->method) + " " + std::string(found->path);
             ++st_->route_hits[c.route_key];
             auto denied = st_->authenticate(*found, c);
+            // A status fault refuses the request before the API acts on it, as
+            // a real 429 or 503 does: the handler does not run (no conversation
+            // made, no turn added to a history).
+            const auto rules = st_->faults.match(found->target, c.route_key);
+            const bool refused = std::any_of(rules.begin(), rules.end(),
+                                             [](const fault_rule& r) { return r.kind == fault_kind::status; });
+            auto act = [&] { return refused ? response_plan{} : found->fn(c, st_->w); };
             if (found->target == api::pollybot) {
                 // Every PollyBot response reports the caller's window; refused
                 // requests do not count against it.
@@ -317,14 +325,13 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
                                     static_cast<std::uint64_t>(verdict.retry_after_s));
                     plan.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
                 } else {
-                    plan = found->fn(c, st_->w);
+                    plan = act();
                 }
                 add_rate_headers(verdict, plan);
             } else {
-                plan = denied ? std::move(*denied) : found->fn(c, st_->w);
+                plan = denied ? std::move(*denied) : act();
             }
-            for (const auto& rule : st_->faults.match(found->target, c.route_key))
-                apply_fault(rule, found->target, c.route_key, plan);
+            for (const auto& rule : rules) apply_fault(rule, found->target, c.route_key, plan);
         }
         ++st_->status_hits[plan.status];
     }

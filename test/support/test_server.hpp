@@ -14,6 +14,10 @@
 //   /interim-flood?n=N&ms=M    N interim 103 answers, M ms apart, then 200
 //   /then-close                200 with keep-alive, then the server closes the connection
 //   /encoded                   a body with Content-Encoding: gzip
+//   /arm-close                 200 with keep-alive; the connection's next request
+//                              is read whole, then the server closes cleanly (FIN)
+//                              without answering: the pool's keep-alive race
+//   /arm-reset                 the same, but the server resets (RST) after reading it
 #include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>
