@@ -10,6 +10,9 @@
 #include "support.hpp"
 
 #include <chatwire/chat_client.hpp>
+#include <chatwire/chatbotkit.hpp>
+#include <chatwire/pollybot.hpp>
+#include <chatwire/vectorshift.hpp>
 #include <chatwire/emulator/server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -398,4 +401,122 @@ BOOST_AUTO_TEST_CASE(a_paced_wait_is_cancellable) {
     emulated emu(o);
     chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api_kind::pollybot));
     run_coro(emu.io, cancelled_while_paced(emu, c));
+}
+
+// ---- a policy per call ------------------------------------------------------------
+
+namespace {
+
+chatwire::retry_policy quick(int attempts) {
+    chatwire::retry_policy p;
+    p.max_attempts = attempts;
+    p.base_delay = 10ms;
+    p.max_delay = 40ms;
+    return p;
+}
+
+/// Two 503s for `route`: the call through with_retry(none()) meets the first
+/// and stops; the same call on the client itself meets the second and retries.
+std::string two_503s(std::string_view route) {
+    return "[{\"route\":\"" + std::string(route) + R"(","times":2,"kind":"status","status":503}])";
+}
+
+// The same call through with_retry(none()), then on the client itself.
+// (Named coroutines, not capturing lambdas: GCC 12 may free those twice.)
+void check_counts(error_code once_ec, const chatwire::diagnostics& once, error_code retried_ec,
+                  const chatwire::diagnostics& retried) {
+    BOOST_TEST((once_ec == errc::server_error), once_ec.message());
+    BOOST_TEST(once.attempts == 1, once.to_string());
+    BOOST_TEST(!retried_ec, retried_ec.message() << " " << retried.to_string());
+    BOOST_TEST(retried.attempts == 2, retried.to_string());
+}
+
+asio::awaitable<void> vectorshift_lists(chatwire::vectorshift::client c) {
+    chatwire::diagnostics once, retried;
+    auto [ec1, l1] = co_await c.with_retry(chatwire::retry_policy::none()).async_list_chatbots(false, false, once, tuple_awaitable);
+    auto [ec2, l2] = co_await c.async_list_chatbots(false, false, retried, tuple_awaitable);
+    check_counts(ec1, once, ec2, retried);
+}
+
+asio::awaitable<void> chatbotkit_creates(chatwire::chatbotkit::client c) {
+    chatwire::diagnostics once, retried;
+    chatwire::chatbotkit::conversation_fields fields;
+    auto [ec1, id1] = co_await c.with_retry(chatwire::retry_policy::none()).async_create_conversation(fields, once, tuple_awaitable);
+    auto [ec2, id2] = co_await c.async_create_conversation(fields, retried, tuple_awaitable);
+    check_counts(ec1, once, ec2, retried);
+}
+
+asio::awaitable<void> pollybot_chats(chatwire::pollybot::client c) {
+    chatwire::diagnostics once, retried;
+    chatwire::pollybot::chat_request req;
+    req.chatbot_id = "support-bot";
+    req.message = std::string(prompt);
+    auto [ec1, r1] = co_await c.with_retry(chatwire::retry_policy::none()).async_chat(req, once, tuple_awaitable);
+    auto [ec2, r2] = co_await c.async_chat(req, retried, tuple_awaitable);
+    check_counts(ec1, once, ec2, retried);
+}
+
+asio::awaitable<void> budget_shared(chatwire::chat_client c, chatwire::chat_client copy) {
+    chatwire::diagnostics first, second;
+    auto [ec1, r1] = co_await copy.async_send_whole("hi", "", first, tuple_awaitable);
+    BOOST_TEST((ec1 == errc::server_error), ec1.message());
+    BOOST_TEST(first.attempts == 2);  // the one token
+    auto [ec2, r2] = co_await c.async_send_whole("hi", "", second, tuple_awaitable);
+    BOOST_TEST((ec2 == errc::retry_budget_exhausted), ec2.message());
+    BOOST_TEST(second.attempts == 1);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(every_client_takes_a_policy_per_call) {
+    {
+        chatwire::emulator::options o;
+        o.faults_json = two_503s("GET /v1/chatbots");
+        emulated emu(o);
+        chatwire::vectorshift::options vo;
+        vo.base_url = emu.server.base_url();
+        vo.api_key = "test-key";
+        vo.http.tls.extra_ca_pem = emu.server.certificate_pem();
+        vo.retry = quick(3);
+        run_coro(emu.io, vectorshift_lists(chatwire::vectorshift::client(emu.io.get_executor(), vo)));
+    }
+    {
+        chatwire::emulator::options o;
+        o.faults_json = two_503s("POST /api/v1/conversation/create");
+        emulated emu(o);
+        chatwire::chatbotkit::options co;
+        co.base_url = emu.server.base_url() + "/api/v1";
+        co.secret = "test-key";
+        co.http.tls.extra_ca_pem = emu.server.certificate_pem();
+        co.retry = quick(3);
+        run_coro(emu.io, chatbotkit_creates(chatwire::chatbotkit::client(emu.io.get_executor(), co)));
+    }
+    {
+        chatwire::emulator::options o;
+        o.faults_json = two_503s(route(api_kind::pollybot));
+        emulated emu(o);
+        chatwire::pollybot::options po;
+        po.base_url = emu.server.base_url();
+        po.api_key = "test-key";
+        po.http.tls.extra_ca_pem = emu.server.certificate_pem();
+        po.retry = quick(3);
+        chatwire::pollybot::client c(emu.io.get_executor(), po);
+        run_coro(emu.io, pollybot_chats(c));
+        // The copies share what the client learnt of its window.
+        BOOST_TEST(c.last_rate_limit().remaining.has_value());
+        BOOST_TEST((c.with_retry(quick(1)).last_rate_limit().remaining == c.last_rate_limit().remaining));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_with_its_own_policy_shares_the_retry_budget) {
+    chatwire::emulator::options o;
+    o.faults_json = R"([{"api":"pollybot","kind":"status","status":503}])";  // never spent
+    emulated emu(o);
+    auto opts = emu.options_for(api_kind::pollybot);
+    auto store = std::make_shared<chatwire::local_retry_store>(
+        chatwire::retry_budget_options{.ratio = 0, .initial = 1, .max_balance = 1});  // one retry in all
+    opts.retry_store = store;
+    chatwire::chat_client c(emu.io.get_executor(), opts);
+    run_coro(emu.io, budget_shared(c, c.with_retry(quick(2))));
+    BOOST_TEST(store->budget().balance() == 0.0);
 }
