@@ -94,31 +94,23 @@ std::string method_name(http::verb v) {
 // The URL an attempt went to: the key travels in a header, never here.
 std::string url_of(const provider_core& p, const api_request& req) { return p.to.key + p.to.prefix + req.path; }
 
-// Before an attempt: when the key's window was said to be used up, wait for
-// its reset (holding no connection), or end the call at once when the reset is
-// further off than the policy or the deadline allow.
-asio::awaitable<error_code> pace_attempt(provider_core& p, const retry_policy& policy,
-                                         std::chrono::steady_clock::time_point end, diagnostics& diag,
-                                         std::chrono::milliseconds& waited) {
-    waited = std::chrono::milliseconds(0);
-    if (!policy.pace || p.rate_key.empty()) co_return error_code{};
-    const auto now = std::chrono::steady_clock::now();
+// Before an attempt: whether the key's window was said to be used up, so
+// that the attempt waits for its reset (holding no connection), or the call
+// ends at once when the reset is further off than the policy or the deadline
+// allow. A plain function: a call that need not wait pays no coroutine frame.
+pacing_verdict pacing_for(const provider_core& p, const retry_policy& policy,
+                          std::chrono::steady_clock::time_point end) {
+    if (!policy.pace || p.rate_key.empty()) return {};
     const auto left = end == std::chrono::steady_clock::time_point::max() ? std::chrono::steady_clock::duration::max()
-                                                                          : end - now;
-    const auto verdict = pace(p.store->window(p.rate_key), std::chrono::system_clock::now(), left, policy);
-    if (verdict.action == pacing_action::go) co_return error_code{};
-    if (verdict.action == pacing_action::refuse) {
-        diag.retry_after = verdict.delay;
-        diag.detail = "the key's rate-limit window resets in " + std::to_string(verdict.delay.count()) +
-                      " ms: longer than " + (verdict.delay > policy.max_hint ? "max_hint" : "the call's time left");
-        co_return make_error_code(errc::rate_limited);
-    }
-    asio::steady_timer wait(p.executor, verdict.delay);
-    auto [wec] = co_await wait.async_wait(tuple_awaitable);
-    if (wec) co_return make_error_code(errc::cancelled);
-    waited = verdict.delay;
-    diag.paced += verdict.delay;
-    co_return error_code{};
+                                                                          : end - std::chrono::steady_clock::now();
+    return pace(p.store->window(p.rate_key), std::chrono::system_clock::now(), left, policy);
+}
+
+error_code refuse_paced(const pacing_verdict& verdict, const retry_policy& policy, diagnostics& diag) {
+    diag.retry_after = verdict.delay;  // what it would have waited, for the caller to decide
+    diag.detail = "the key's rate-limit window resets in " + std::to_string(verdict.delay.count()) +
+                  " ms: longer than " + (verdict.delay > policy.max_hint ? "max_hint" : "the call's time left");
+    return errc::rate_limited;
 }
 
 // What a response said about the key's window, kept for the next request.
@@ -187,8 +179,15 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
     const retry_policy& policy = req.retry ? *req.retry : p.retry;
     retry_schedule schedule(policy, p.store.get(), end);  // every call counts toward the shared budget
     for (;;) {
-        std::chrono::milliseconds paced;
-        if (auto ec = co_await pace_attempt(p, policy, end, diag, paced)) co_return ec;
+        std::chrono::milliseconds paced{0};
+        if (const auto v = pacing_for(p, policy, end); v.action != pacing_action::go) {
+            if (v.action == pacing_action::refuse) co_return refuse_paced(v, policy, diag);
+            asio::steady_timer wait(p.executor, v.delay);
+            auto [wec] = co_await wait.async_wait(tuple_awaitable);
+            if (wec) co_return make_error_code(errc::cancelled);
+            paced = v.delay;
+            diag.paced += v.delay;
+        }
         ++diag.attempts;
         // The clock is read only for an observer: a call nobody watches pays nothing.
         const auto started = p.on_attempt ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};

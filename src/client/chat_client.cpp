@@ -40,7 +40,8 @@ struct chat_client_state {
         switch (opts.api) {
         case api_kind::vectorshift:
             provider = std::make_shared<vectorshift::detail::state>(
-                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt, opts.retry_store});
+                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt,
+                                         opts.retry_store});
             break;
         case api_kind::chatbotkit: {
             chatbotkit::options o2;
@@ -55,7 +56,8 @@ struct chat_client_state {
         }
         case api_kind::pollybot:
             provider = std::make_shared<pollybot::detail::state>(
-                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt, opts.retry_store});
+                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt,
+                                      opts.retry_store});
             break;
         }
     }

@@ -247,7 +247,8 @@ std::shared_ptr<cd::list_state> make_list(const std::shared_ptr<state>& st, std:
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store), opts(std::move(o)) {
+    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store),
+      opts(std::move(o)) {
     auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
                         "secret");
     if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");

@@ -6,6 +6,7 @@
 #include <chatwire/retry/budget.hpp>
 #include <chatwire/retry/pacing.hpp>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,9 +45,14 @@ public:
     const retry_budget& budget() const noexcept { return budget_; }
 
 private:
+    // Looked up by string_view, without building a string per request.
+    struct key_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
     retry_budget budget_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, rate_window> windows_;
+    std::unordered_map<std::string, rate_window, key_hash, std::equal_to<>> windows_;  ///< one entry per key
 };
 
 } // namespace chatwire
