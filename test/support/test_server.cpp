@@ -127,6 +127,13 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req, armed& next) {
         next = path == "/arm-close" ? armed::close : armed::reset;
         co_return co_await write_simple(s, req, "armed");
     }
+    if (path.ends_with("/api/v1/chatbots/bot/chat")) {
+        // PollyBot's answer, for a provider client on this server; under
+        // /arm-close/ it arms the connection too.
+        if (path.starts_with("/arm-close/")) next = armed::close;
+        co_return co_await write_simple(
+            s, req, R"({"success":true,"data":{"response":"hello","conversationId":"c1","messageId":"m1"}})");
+    }
     if (path == "/echo") {
         std::string body = std::string(req.method_string()) + " " + std::string(req.target()) +
                            " host=" + std::string(req[bhttp::field::host]) + " body=" + req.body();

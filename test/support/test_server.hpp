@@ -18,6 +18,7 @@
 //                              is read whole, then the server closes cleanly (FIN)
 //                              without answering: the pool's keep-alive race
 //   /arm-reset                 the same, but the server resets (RST) after reading it
+//   .../api/v1/chatbots/bot/chat  a PollyBot answer ("hello"); under /arm-close/ it arms
 #include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>

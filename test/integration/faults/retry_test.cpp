@@ -8,6 +8,7 @@
 #include "emulator_stats.hpp"
 #include "run_coro.hpp"
 #include "support.hpp"
+#include "test_server.hpp"
 
 #include <chatwire/chat_client.hpp>
 #include <chatwire/chatbotkit.hpp>
@@ -524,4 +525,40 @@ BOOST_AUTO_TEST_CASE(a_copy_with_its_own_policy_shares_the_retry_budget) {
     chatwire::chat_client c(emu.io.get_executor(), opts);
     run_coro(emu.io, budget_shared(c, c.with_retry(quick(2))));
     BOOST_TEST(store->budget().balance() == 0.0);
+}
+
+// ---- the transport's own resend ---------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> two_chats(chatwire::pollybot::client c, chatwire::diagnostics& second) {
+    chatwire::pollybot::chat_request req;
+    req.chatbot_id = "bot";
+    req.message = "hi";
+    chatwire::diagnostics first;
+    auto [ec1, r1] = co_await c.async_chat(req, first, tuple_awaitable);
+    BOOST_TEST_REQUIRE(!ec1, ec1.message() << " " << first.to_string());
+    BOOST_TEST(first.attempts == 1);
+    auto [ec2, r2] = co_await c.async_chat(req, second, tuple_awaitable);
+    BOOST_TEST(!ec2, ec2.message() << " " << second.to_string());
+    BOOST_TEST(r2.response == "hello");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_resend_after_a_stale_pooled_connection_counts_as_an_attempt) {
+    asio::io_context io;
+    chatwire::testing::test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::pollybot::options po;
+    po.base_url = server.url("/arm-close");  // the server closes the pooled connection as the next request comes
+    po.api_key = "test-key";
+    po.http.probe_idle_after = 10s;
+    chatwire::diagnostics second;
+    run_coro(io, two_chats(chatwire::pollybot::client(io.get_executor(), po), second));
+    BOOST_TEST(second.attempts == 2, second.to_string());
+    BOOST_TEST_REQUIRE(second.failed_attempts.size() == 1u);
+    BOOST_TEST(second.failed_attempts[0].reason == "stale_connection");
+    BOOST_TEST(second.failed_attempts[0].http_status == 0);
+    BOOST_TEST(second.failed_attempts[0].url == server.url("/arm-close/api/v1/chatbots/bot/chat"));
+    BOOST_TEST(server.counters().accepted == 2);
 }
