@@ -7,6 +7,7 @@
 #include <chatwire/http/options.hpp>
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
+#include <chatwire/retry/store.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -35,6 +36,9 @@ struct chat_options {
     retry_policy retry;
     /// Called after every attempt of every call (may be empty).
     attempt_observer on_attempt;
+    /// Where the retry budget and the rate-limit windows live; empty: a store
+    /// of the client's own, in this process.
+    std::shared_ptr<chatwire::retry_store> retry_store;
 };
 
 /// The whole reply of a non-streamed send.
@@ -75,7 +79,13 @@ public:
 
     api_kind api() const noexcept;
 
+    /// The same client for a call with its own retry policy: the copy shares
+    /// this one's connections, retry budget and rate-limit windows, e.g.
+    /// `chat.with_retry(retry_policy::none()).async_send(...)`.
+    chat_client with_retry(const retry_policy& policy) const;
+
 private:
+    explicit chat_client(std::shared_ptr<detail::chat_client_state> st) : state_(std::move(st)) {}
     std::shared_ptr<detail::chat_client_state> state_;
 };
 

@@ -8,12 +8,14 @@
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 #include <chatwire/page_codec.hpp>
+#include <chatwire/retry/store.hpp>
 #include <chatwire/pager.hpp>
 
 #include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,9 @@ struct options {
     retry_policy retry;
     /// Called after every attempt of every call (may be empty).
     attempt_observer on_attempt;
+    /// Where the retry budget and the rate-limit windows live; empty: a store
+    /// of the client's own, in this process.
+    std::shared_ptr<chatwire::retry_store> retry_store;
 };
 
 struct message {
@@ -164,9 +169,15 @@ public:
         return pager<T>(detail::make_walk(state_, std::move(codec), opts));
     }
 
+    /// The same client for a call with its own retry policy: the copy shares
+    /// this one's connections, retry budget and rate-limit windows, e.g.
+    /// `c.with_retry(retry_policy::none()).async_...(...)`. Costs one small
+    /// allocation; keep it for as many calls as share the policy.
+    client with_retry(const retry_policy& policy) const;
     http::client& transport();
 
 private:
+    explicit client(std::shared_ptr<detail::state> st) : state_(std::move(st)) {}
     std::shared_ptr<detail::state> state_;
 };
 

@@ -84,6 +84,8 @@ struct failed_attempt {
     error_code ec;
     std::chrono::milliseconds delay{0};               ///< waited after it (0: the call stopped)
     std::string reason;                               ///< why it was retried or the call stopped
+    std::string method;                               ///< "POST", "GET", ...
+    std::string url;                                  ///< scheme, host, port, path and query: never a key
 };
 
 /// Whatever is known about a failure besides its code. Never holds a secret.
@@ -100,6 +102,9 @@ struct diagnostics {
     /// Every failed attempt of the call, oldest first (empty when the first
     /// attempt succeeded).
     std::vector<failed_attempt> failed_attempts;
+    /// How long the call waited, before its attempts, for a rate-limit window
+    /// the server said was used up to reset (proactive pacing).
+    std::chrono::milliseconds paced{0};
     std::string detail;                     ///< library-side context (no secrets)
     /// The conversation the failed call belongs to, when known (one the call
     /// itself created included), so that a retry continues it.

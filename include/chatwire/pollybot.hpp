@@ -7,11 +7,13 @@
 #include <chatwire/http/client.hpp>
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
+#include <chatwire/retry/store.hpp>
 
 #include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 
 namespace chatwire::pollybot {
@@ -24,6 +26,9 @@ struct options {
     retry_policy retry;
     /// Called after every attempt of every call (may be empty).
     attempt_observer on_attempt;
+    /// Where the retry budget and the rate-limit windows live; empty: a store
+    /// of the client's own, in this process.
+    std::shared_ptr<chatwire::retry_store> retry_store;
 };
 
 struct chat_request {
@@ -72,9 +77,15 @@ public:
 
     /// The rate-limit headers of the most recent response.
     rate_limit last_rate_limit() const;
+    /// The same client for a call with its own retry policy: the copy shares
+    /// this one's connections, retry budget and rate-limit windows, e.g.
+    /// `c.with_retry(retry_policy::none()).async_...(...)`. Costs one small
+    /// allocation; keep it for as many calls as share the policy.
+    client with_retry(const retry_policy& policy) const;
     http::client& transport();
 
 private:
+    explicit client(std::shared_ptr<detail::state> st) : state_(std::move(st)) {}
     std::shared_ptr<detail::state> state_;
 };
 

@@ -1,6 +1,9 @@
 #include "call.hpp"
 
+#include <chatwire/retry/pacing.hpp>
 #include <chatwire/retry/schedule.hpp>
+
+#include <openssl/evp.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,8 +21,13 @@ constexpr std::size_t max_error_body = 64 * 1024;
 
 provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url,
                              const http::client_options& http_opts, const retry_policy& retry_opts,
-                             attempt_observer observer, error_mapper map)
-    : executor(ex), http(ex, http_opts), map_error(map), retry(retry_opts), on_attempt(std::move(observer)) {
+                             attempt_observer observer, error_mapper map, std::shared_ptr<retry_store> shared)
+    : executor(ex),
+      http(ex, http_opts),
+      map_error(map),
+      retry(retry_opts),
+      store(shared ? std::move(shared) : std::make_shared<local_retry_store>()),
+      on_attempt(std::move(observer)) {
     to = http::detail::make_endpoint(base_url, setup_error);
     if (setup_error) setup_detail = "the base URL must be http(s)://host[:port][/path]";
 }
@@ -31,6 +39,19 @@ std::string provider_core::fixed_header(std::string_view name, std::string_view 
         setup_detail = std::string(what) + " must not contain CR or LF";
     }
     return line;
+}
+
+void provider_core::set_rate_key(std::string_view credential) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    rate_key = to.key;
+    if (EVP_Digest(credential.data(), credential.size(), md, &len, EVP_sha256(), nullptr) != 1) return;
+    static constexpr char hex[] = "0123456789abcdef";
+    rate_key.push_back('#');
+    for (unsigned i = 0; i < 16 && i < len; ++i) {  // 128 bits name a key well enough
+        rate_key.push_back(hex[md[i] >> 4]);
+        rate_key.push_back(hex[md[i] & 15]);
+    }
 }
 
 namespace {
@@ -65,6 +86,47 @@ asio::awaitable<error_code> read_error_body(http::body_stream& body, std::string
 
 namespace {
 
+std::string method_name(http::verb v) {
+    auto name = boost::beast::http::to_string(v);
+    return std::string(name.data(), name.size());
+}
+
+// The URL an attempt went to: the key travels in a header, never here.
+std::string url_of(const provider_core& p, const api_request& req) { return p.to.key + p.to.prefix + req.path; }
+
+// Before an attempt: whether the key's window was said to be used up, so
+// that the attempt waits for its reset (holding no connection), or the call
+// ends at once when the reset is further off than the policy or the deadline
+// allow. A plain function: a call that need not wait pays no coroutine frame.
+pacing_verdict pacing_for(const provider_core& p, const retry_policy& policy,
+                          std::chrono::steady_clock::time_point end) {
+    if (!policy.pace || p.rate_key.empty()) return {};
+    const auto left = end == std::chrono::steady_clock::time_point::max() ? std::chrono::steady_clock::duration::max()
+                                                                          : end - std::chrono::steady_clock::now();
+    return pace(p.store->window(p.rate_key), std::chrono::system_clock::now(), left, policy);
+}
+
+error_code refuse_paced(const pacing_verdict& verdict, const retry_policy& policy, diagnostics& diag) {
+    diag.retry_after = verdict.delay;  // what it would have waited, for the caller to decide
+    diag.detail = "the key's rate-limit window resets in " + std::to_string(verdict.delay.count()) +
+                  " ms: longer than " + (verdict.delay > policy.max_hint ? "max_hint" : "the call's time left");
+    return errc::rate_limited;
+}
+
+// What a response said about the key's window, kept for the next request.
+void note_window(provider_core& p, const http::fields& headers) {
+    if (p.rate_key.empty()) return;
+    if (auto w = read_rate_window(headers, std::chrono::system_clock::now())) p.store->note_window(p.rate_key, *w);
+}
+
+// A stale pooled connection's request, resent by the transport at once: an
+// attempt of its own in diagnostics.
+void note_stale_resend(const provider_core& p, const api_request& req, diagnostics& diag, error_code why) {
+    ++diag.attempts;
+    diag.failed_attempts.push_back({0, {}, why, std::chrono::milliseconds(0), to_string(retry_reason::stale_connection),
+                                    method_name(req.method), url_of(p, req)});
+}
+
 struct attempt_decision {
     std::optional<std::chrono::milliseconds> delay;
     retry_reason reason;
@@ -73,12 +135,15 @@ struct attempt_decision {
 
 // Tells the client's observer, if any, how an attempt went.
 void report(const provider_core& p, const api_request& req, const diagnostics& diag, error_code ec,
-            std::chrono::steady_clock::time_point started, const attempt_decision* decision) {
+            std::chrono::steady_clock::time_point started, std::chrono::milliseconds paced,
+            const attempt_decision* decision) {
     if (!p.on_attempt) return;
     attempt_report r;
+    r.paced = paced;
     r.attempt = diag.attempts;
     r.method = req.method;
     r.target = req.path;
+    r.origin = p.to.key;
     r.http_status = diag.http_status;
     r.provider_code = diag.provider_code;
     r.ec = ec;
@@ -111,8 +176,18 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
     }
     const auto wire = to_outgoing(p, req);
     const auto end = http::detail::call_deadline(p.http.options().timeouts, !req.stream);
-    retry_schedule schedule(p.retry, &p.budget, end);  // every call counts toward the shared budget
+    const retry_policy& policy = req.retry ? *req.retry : p.retry;
+    retry_schedule schedule(policy, p.store.get(), end);  // every call counts toward the shared budget
     for (;;) {
+        std::chrono::milliseconds paced{0};
+        if (const auto v = pacing_for(p, policy, end); v.action != pacing_action::go) {
+            if (v.action == pacing_action::refuse) co_return refuse_paced(v, policy, diag);
+            asio::steady_timer wait(p.executor, v.delay);
+            auto [wec] = co_await wait.async_wait(tuple_awaitable);
+            if (wec) co_return make_error_code(errc::cancelled);
+            paced = v.delay;
+            diag.paced += v.delay;
+        }
         ++diag.attempts;
         // The clock is read only for an observer: a call nobody watches pays nothing.
         const auto started = p.on_attempt ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -122,23 +197,27 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         if (!req.stream) {
             http::response res;
             ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res, end, info);
+            if (info.stale_resend) note_stale_resend(p, req, diag, info.stale_resend);
             if (!ec) {
                 out.status = res.status;
                 out.headers = std::move(res.headers);
                 out.body = std::move(res.body);
+                note_window(p, out.headers);
                 if (is_success(out.status)) {
-                    report(p, req, diag, ec, started, nullptr);
+                    report(p, req, diag, ec, started, paced, nullptr);
                     co_return ec;
                 }
                 ec = p.map_error(out.status, out.headers, out.body, diag);
             }
         } else {
             ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info);
+            if (info.stale_resend) note_stale_resend(p, req, diag, info.stale_resend);
             if (!ec) {
                 out.status = out.stream.status();
                 out.headers = out.stream.headers();
+                note_window(p, out.headers);
                 if (is_success(out.status)) {
-                    report(p, req, diag, ec, started, nullptr);
+                    report(p, req, diag, ec, started, paced, nullptr);
                     co_return ec;
                 }
                 ec = co_await read_error_body(out.stream, out.body);
@@ -161,12 +240,12 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
             co_return make_error_code(errc::cancelled);
         auto delay = schedule.next_delay(ec, failure, diag);
-        diag.failed_attempts.push_back(
-            {status, std::move(code), attempt_ec, delay.value_or(std::chrono::milliseconds(0)),
-             to_string(schedule.last_reason())});
+        diag.failed_attempts.push_back({status, std::move(code), attempt_ec,
+                                        delay.value_or(std::chrono::milliseconds(0)),
+                                        to_string(schedule.last_reason()), method_name(req.method), url_of(p, req)});
         if (p.on_attempt) {
             attempt_decision decision{delay, schedule.last_reason(), failure.hint};
-            report(p, req, diag, attempt_ec, started, &decision);
+            report(p, req, diag, attempt_ec, started, paced, &decision);
         }
         if (!delay) co_return ec;
         out = api_reply{};

@@ -11,6 +11,7 @@
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/budget.hpp>
 #include <chatwire/retry/policy.hpp>
+#include <chatwire/retry/store.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -29,18 +30,26 @@ using error_mapper = error_code (*)(unsigned status, const http::fields& headers
 /// lives (the base URL, parsed once), and how to read its errors.
 struct provider_core {
     provider_core(boost::asio::any_io_executor ex, std::string_view base_url, const http::client_options& http,
-                  const retry_policy& retry, attempt_observer on_attempt, error_mapper map_error);
+                  const retry_policy& retry, attempt_observer on_attempt, error_mapper map_error,
+                  std::shared_ptr<retry_store> store = nullptr);
 
     /// Renders a header line the client sends with every request of a kind
     /// (its key, say); a CR or LF in it makes every such request fail.
     std::string fixed_header(std::string_view name, std::string_view value, std::string_view what);
+
+    /// Names the key whose rate-limit window pacing follows: the origin and a
+    /// digest of `credential` (the key itself is never kept).
+    void set_rate_key(std::string_view credential);
 
     boost::asio::any_io_executor executor;
     http::client http;
     http::detail::endpoint to;
     error_mapper map_error;
     retry_policy retry;
-    retry_budget budget;      ///< shared by the client's calls, so a storm of failures is not multiplied
+    /// The retry budget (shared by the client's calls, so a storm of failures
+    /// is not multiplied) and the key's rate-limit window, for pacing.
+    std::shared_ptr<retry_store> store;
+    std::string rate_key;     ///< see set_rate_key; empty: no pacing
     attempt_observer on_attempt;
     error_code setup_error;   ///< a bad base URL or key: every call fails with it
     std::string setup_detail;
@@ -60,6 +69,7 @@ struct api_request {
     std::string_view accept = accept_json;  ///< the whole Accept line
     bool stream = false;           ///< read the body as a stream
     bool idempotent = false;       ///< safe to resend even if the server may have acted (reads, lists)
+    const retry_policy* retry = nullptr;  ///< this call's own policy; null: the client's
 };
 
 /// What came back: for a streamed request the body is in `stream`.

@@ -40,7 +40,8 @@ struct chat_client_state {
         switch (opts.api) {
         case api_kind::vectorshift:
             provider = std::make_shared<vectorshift::detail::state>(
-                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt});
+                ex, vectorshift::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt,
+                                         opts.retry_store});
             break;
         case api_kind::chatbotkit: {
             chatbotkit::options o2;
@@ -49,12 +50,14 @@ struct chat_client_state {
             o2.http = opts.http;
             o2.retry = opts.retry;
             o2.on_attempt = opts.on_attempt;
+            o2.retry_store = opts.retry_store;
             provider = std::make_shared<chatbotkit::detail::state>(ex, std::move(o2));
             break;
         }
         case api_kind::pollybot:
             provider = std::make_shared<pollybot::detail::state>(
-                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt});
+                ex, pollybot::options{opts.base_url, opts.api_key, opts.http, opts.retry, opts.on_attempt,
+                                      opts.retry_store});
             break;
         }
     }
@@ -198,5 +201,19 @@ chat_client::chat_client(boost::asio::any_io_executor ex, chat_options opts)
     : state_(std::make_shared<detail::chat_client_state>(std::move(ex), std::move(opts))) {}
 
 api_kind chat_client::api() const noexcept { return state_->opts.api; }
+
+chat_client chat_client::with_retry(const retry_policy& policy) const {
+    auto st = std::make_shared<detail::chat_client_state>(*state_);
+    st->opts.retry = policy;
+    // The provider's state is copied too (its transport and store are shared handles).
+    std::visit(
+        [&policy](auto& provider) {
+            auto copy = std::make_shared<typename std::decay_t<decltype(provider)>::element_type>(*provider);
+            copy->retry = policy;
+            provider = std::move(copy);
+        },
+        st->provider);
+    return chat_client(std::move(st));
+}
 
 } // namespace chatwire

@@ -242,7 +242,8 @@ std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
+    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store),
+      opts(std::move(o)) {
     auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
                         "secret");
     if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");
@@ -254,6 +255,12 @@ client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
 
 http::client& client::transport() { return state_->http; }
+
+client client::with_retry(const retry_policy& policy) const {
+    auto st = std::make_shared<detail::state>(*state_);
+    st->retry = policy;
+    return client(std::move(st));
+}
 
 pager<conversation_record> client::conversations(const list_options& opts) {
     return list<conversation_record>(conversation_list_codec(opts), paging(opts));

@@ -47,10 +47,10 @@ std::optional<std::uint64_t> header_number(const http::fields& h, std::string_vi
 }
 
 void note_rate_limit(state& st, const http::fields& h) {
-    st.last.limit = header_number(h, "X-RateLimit-Limit");
-    st.last.remaining = header_number(h, "X-RateLimit-Remaining");
-    st.last.reset = header_number(h, "X-RateLimit-Reset");
-    st.last.used = header_number(h, "X-RateLimit-Used");
+    st.last->limit = header_number(h, "X-RateLimit-Limit");
+    st.last->remaining = header_number(h, "X-RateLimit-Remaining");
+    st.last->reset = header_number(h, "X-RateLimit-Reset");
+    st.last->used = header_number(h, "X-RateLimit-Used");
 }
 
 error_code build(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
@@ -74,8 +74,10 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
 } // namespace
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
+    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store),
+      opts(std::move(o)) {
     auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
+    set_rate_key(opts.api_key);  // PollyBot announces each key's window: pace by it
 }
 
 asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state> st, chat_request req,
@@ -128,7 +130,13 @@ void stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::
 client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
 
-rate_limit client::last_rate_limit() const { return state_->last; }
+rate_limit client::last_rate_limit() const { return *state_->last; }
 http::client& client::transport() { return state_->http; }
+
+client client::with_retry(const retry_policy& policy) const {
+    auto st = std::make_shared<detail::state>(*state_);
+    st->retry = policy;
+    return client(std::move(st));
+}
 
 } // namespace chatwire::pollybot

@@ -10,7 +10,8 @@ struct state : chatwire::detail::provider_core {
     state(boost::asio::any_io_executor ex, options o);
     options opts;
     std::string auth;  ///< "Authorization: Bearer …\r\n"
-    rate_limit last;   ///< of the most recent response
+    /// Of the most recent response; shared with the copies with_retry makes.
+    std::shared_ptr<rate_limit> last = std::make_shared<rate_limit>();
 };
 
 boost::asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state> st, chat_request req,

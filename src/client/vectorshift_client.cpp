@@ -299,7 +299,8 @@ void terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string ru
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
+    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store),
+      opts(std::move(o)) {
     legacy_auth = fixed_header("Api-Key", opts.api_key, "api key");
     bearer_auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
 }
@@ -310,5 +311,11 @@ client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
 
 http::client& client::transport() { return state_->http; }
+
+client client::with_retry(const retry_policy& policy) const {
+    auto st = std::make_shared<detail::state>(*state_);
+    st->retry = policy;
+    return client(std::move(st));
+}
 
 } // namespace chatwire::vectorshift

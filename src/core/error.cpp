@@ -136,12 +136,14 @@ std::string diagnostics::to_string() const {
     add("request_id", request_id);
     if (retry_after) add("retry_after_ms", std::to_string(retry_after->count()));
     if (attempts != 0) add("attempts", std::to_string(attempts));
+    if (paced.count() != 0) add("paced_ms", std::to_string(paced.count()));
     if (connection_wait.count() != 0) add("connection_wait_us", std::to_string(connection_wait.count()));
     for (const auto& a : failed_attempts) {
         std::string one = a.http_status ? std::to_string(a.http_status) : a.ec.message();
         if (!a.provider_code.empty()) one.append(" ").append(a.provider_code);
         one.append(" -> ").append(a.reason);
         if (a.delay.count() != 0) one.append(" after ").append(std::to_string(a.delay.count())).append(" ms");
+        if (!a.url.empty()) one.append(" (").append(a.method).append(" ").append(a.url).append(")");
         add("attempt", one);
     }
     add("detail", detail);

@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <stdexcept>
@@ -103,6 +104,7 @@ struct engine::state {
     fault_script faults;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> route_hits;
+    std::map<int, std::uint64_t> status_hits;  ///< API answers by status, faults included
     std::uint64_t open_connections = 0;
     std::uint64_t refused_connections = 0;
 
@@ -156,8 +158,12 @@ std::optional<response_plan> engine::state::authenticate(const route& r, call& c
 rate_verdict engine::state::count_rate(const call& c, bool denied) {
     const bool enforce = w.opts.rate_limit.has_value();
     const std::size_t limit = enforce ? *w.opts.rate_limit : 1000;
-    if (denied) return w.pb_limits.peek(c.api_key, c.now, limit, w.opts.rate_window);
-    return w.pb_limits.hit(c.api_key, c.now, limit, w.opts.rate_window, enforce);
+    auto v = denied ? w.pb_limits.peek(c.api_key, c.now, limit, w.opts.rate_window)
+                    : w.pb_limits.hit(c.api_key, c.now, limit, w.opts.rate_window, enforce);
+    // A window that refuses nothing never says it is used up: a client pacing
+    // by the headers would wait for nothing.
+    if (!enforce && v.remaining == 0) v.remaining = 1;
+    return v;
 }
 
 const route* engine::state::find_route(call& c, bool& path_known) const {
@@ -189,8 +195,11 @@ response_plan engine::state::admin(call& c) {
         response_plan p;
         json::object routes_obj;
         for (const auto& [k, n] : route_hits) routes_obj[k] = n;
+        json::object statuses_obj;
+        for (const auto& [k, n] : status_hits) statuses_obj[std::to_string(k)] = n;
         p.body = json::serialize(json::object{
-            {"requests", requests}, {"routes", std::move(routes_obj)}, {"open_connections", open_connections},
+            {"requests", requests}, {"routes", std::move(routes_obj)}, {"statuses", std::move(statuses_obj)},
+            {"open_connections", open_connections},
             {"refused_connections", refused_connections}});
         return p;
     }
@@ -225,6 +234,7 @@ response_plan engine::state::admin(call& c) {
         faults.clear();
         requests = 0;
         route_hits.clear();
+        status_hits.clear();
         refused_connections = 0;
         return json_response(200, json::object{{"reset", true}});
     }
@@ -297,6 +307,13 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
             c.route_key = std::string(found->method) + " " + std::string(found->path);
             ++st_->route_hits[c.route_key];
             auto denied = st_->authenticate(*found, c);
+            // A status fault refuses the request before the API acts on it, as
+            // a real 429 or 503 does: the handler does not run (no conversation
+            // made, no turn added to a history).
+            const auto rules = st_->faults.match(found->target, c.route_key);
+            const bool refused = std::any_of(rules.begin(), rules.end(),
+                                             [](const fault_rule& r) { return r.kind == fault_kind::status; });
+            auto act = [&] { return refused ? response_plan{} : found->fn(c, st_->w); };
             if (found->target == api::pollybot) {
                 // Every PollyBot response reports the caller's window; refused
                 // requests do not count against it.
@@ -308,15 +325,15 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
                                     static_cast<std::uint64_t>(verdict.retry_after_s));
                     plan.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
                 } else {
-                    plan = found->fn(c, st_->w);
+                    plan = act();
                 }
                 add_rate_headers(verdict, plan);
             } else {
-                plan = denied ? std::move(*denied) : found->fn(c, st_->w);
+                plan = denied ? std::move(*denied) : act();
             }
-            for (const auto& rule : st_->faults.match(found->target, c.route_key))
-                apply_fault(rule, found->target, c.route_key, plan);
+            for (const auto& rule : rules) apply_fault(rule, found->target, c.route_key, plan);
         }
+        ++st_->status_hits[plan.status];
     }
     if (!req.keep_alive) plan.close = true;
     return plan;

@@ -2,6 +2,7 @@
 #include "internal.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -113,6 +114,12 @@ fault_rule parse_rule(const json::value& v, std::size_t index) {
     if (r.kind == fault_kind::status && (r.status < 100 || r.status > 599)) bad(index, "'status' must be 100..599");
     r.retry_after = number({"retry_after"});
     r.ratelimit_reset = number({"ratelimit_reset"});
+    if (auto in = opt_string(o, "hint_in", index); !in.empty()) {
+        if (in != "both" && in != "header" && in != "body" && in != "none")
+            bad(index, "'hint_in' must be both, header, body or none");
+        r.hint_in_header = in == "both" || in == "header";
+        r.hint_in_body = in == "both" || in == "body";
+    }
     r.code = opt_string(o, "code", index);
     r.message = opt_string(o, "message", index);
     const bool counts_events =
@@ -222,6 +229,16 @@ void apply_fault(const fault_rule& r, enum api a, std::string_view route_key, re
             plan.headers.push_back(std::move(h));
         }
         if (r.ratelimit_reset) plan.headers.emplace_back("X-RateLimit-Reset", std::to_string(*r.ratelimit_reset));
+        if (!r.hint_in_header)
+            std::erase_if(plan.headers, [](const auto& h) { return h.first == "Retry-After"; });
+        if (!r.hint_in_body && a == api::pollybot) {
+            boost::system::error_code ec;
+            auto body = json::parse(plan.body, ec);
+            if (!ec && body.is_object()) {
+                body.as_object().erase("retryAfter");
+                plan.body = json::serialize(body);
+            }
+        }
         break;
     }
     case fault_kind::reset_before_response:

@@ -87,6 +87,8 @@ wire_plan to_wire(response_plan&& p, std::string_view reason, const request& req
             w.segments.push_back(std::move(s));
         }
         if (p.reset_after_events) {
+            // A stall at the reset's place delays it: the events before it are surely read.
+            if (p.stall_after_events && *p.stall_after_events >= n) w.segments.push_back({p.stall_mid, {}});
             w.end = ending::reset;
         } else {
             segment last;

@@ -54,6 +54,7 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
         r.first = co_await exchange(c, to, out, diag, r.second, call_deadline(st->options.timeouts, true), info);
     else
         r.first = co_await open(c, to, out, diag, r.second, call_deadline(st->options.timeouts, false), info);
+    if (info.stale_resend) ++diag.attempts;  // a stale pooled connection's request went out again
     co_return r;
 }
 

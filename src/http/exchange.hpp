@@ -54,6 +54,9 @@ struct attempt_info {
     bool connection_reused = false;  ///< it ran on a pooled keep-alive connection
     bool request_written = false;    ///< the whole request went out
     bool response_started = false;   ///< at least one byte of an answer came back
+    /// The transport sent the request again on a new connection because a
+    /// pooled one turned out closed; why the first try failed.
+    error_code stale_resend;
 };
 
 /// The deadline of a call under `t`: `total`, and for a whole (non-streamed)

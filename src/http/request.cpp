@@ -175,8 +175,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto& opts = st->options;
     deadline dl(end);
+    error_code stale;  // why a pooled connection was given up, when it was
     for (int attempt = 0;; ++attempt) {
         info = {};
+        info.stale_resend = stale;
         lease conn;
         // A resend after a pooled connection failed goes out on a new one.
         const bool fresh_only = attempt > 0;
@@ -262,8 +264,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
             const bool cancelled = cs.cancelled() != asio::cancellation_type::none;
             if (info.connection_reused && attempt == 0 && !cancelled && !info.response_started &&
-                safe_to_resend(ec, info.request_written, req.method))
+                safe_to_resend(ec, info.request_written, req.method)) {
+                stale = ec;
                 continue;  // the lease (or the stream's state) closes the connection
+            }
             if (whole && parser_now().is_header_done())
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
             co_return classify(ec, dl, cancelled);

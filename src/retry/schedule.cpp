@@ -26,6 +26,13 @@ retry_schedule::retry_schedule(const retry_policy& policy, retry_budget* budget,
     if (budget_) budget_->deposit();
 }
 
+retry_schedule::retry_schedule(const retry_policy& policy, retry_store* store, clock::time_point deadline, now_fn now,
+                               random_fn random)
+    : retry_schedule(policy, static_cast<retry_budget*>(nullptr), deadline, std::move(now), std::move(random)) {
+    store_ = store;
+    if (store_) store_->deposit();
+}
+
 std::chrono::milliseconds retry_schedule::jittered(int retry) {
     const auto ceiling = backoff_ceiling(policy_, retry).count();
     if (ceiling <= 0) return std::chrono::milliseconds(0);
@@ -57,7 +64,7 @@ std::optional<std::chrono::milliseconds> retry_schedule::next_delay(error_code& 
     if (bounded && (deadline_ <= now || deadline_ - now <= delay)) return stop(retry_reason::deadline);
 
     // Last, so that a retry that will not happen for another reason costs no token.
-    if (budget_ && !budget_->try_withdraw()) {
+    if ((budget_ && !budget_->try_withdraw()) || (store_ && !store_->try_withdraw())) {
         ec = errc::retry_budget_exhausted;
         return stop(retry_reason::budget_exhausted);
     }

@@ -117,10 +117,24 @@ asio::awaitable<bool> stall(Stream& s, std::chrono::milliseconds ms) {
     co_return true;
 }
 
+/// What a connection does with its next request, once /arm-* set it.
+enum class armed { nothing, close, reset };
+
 template <class Stream>
-asio::awaitable<bool> respond(Stream& s, const request_t& req) {
+asio::awaitable<bool> respond(Stream& s, const request_t& req, armed& next) {
     using std::chrono::milliseconds;
     const auto path = path_of(req);
+    if (path == "/arm-close" || path == "/arm-reset") {
+        next = path == "/arm-close" ? armed::close : armed::reset;
+        co_return co_await write_simple(s, req, "armed");
+    }
+    if (path.ends_with("/api/v1/chatbots/bot/chat")) {
+        // PollyBot's answer, for a provider client on this server; under
+        // /arm-close/ it arms the connection too.
+        if (path.starts_with("/arm-close/")) next = armed::close;
+        co_return co_await write_simple(
+            s, req, R"({"success":true,"data":{"response":"hello","conversationId":"c1","messageId":"m1"}})");
+    }
     if (path == "/echo") {
         std::string body = std::string(req.method_string()) + " " + std::string(req.target()) +
                            " host=" + std::string(req[bhttp::field::host]) + " body=" + req.body();
@@ -246,12 +260,22 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req) {
 template <class Stream>
 asio::awaitable<void> serve(Stream& s, std::shared_ptr<test_server::state> st) {
     beast::flat_buffer buffer;
+    armed next = armed::nothing;
     for (;;) {
         request_t req;
         auto [ec, n] = co_await bhttp::async_read(s, buffer, req, tuple_awaitable);
         if (ec) break;
         ++st->counters.requests;
-        if (!co_await respond(s, req)) break;
+        if (next != armed::nothing) {
+            // The request was read whole: nothing unread makes the close a reset by accident.
+            auto& sock = beast::get_lowest_layer(s).socket();
+            beast::error_code ignored;
+            if (next == armed::reset) sock.set_option(tcp::socket::linger(true, 0), ignored);
+            else sock.shutdown(tcp::socket::shutdown_send, ignored);
+            sock.close(ignored);
+            break;
+        }
+        if (!co_await respond(s, req, next)) break;
     }
 }
 

@@ -13,8 +13,15 @@
 //   /mirror?piece=N            the request body back, chunked N bytes at a time
 //   /interim-flood?n=N&ms=M    N interim 103 answers, M ms apart, then 200
 //   /then-close                200 with keep-alive, then the server closes the connection
+//   /answer-and-close          200 with Connection: close, then the server closes
+//   /interim-then-close        100 Continue, then the server closes (no final answer)
 //   /encoded                   a body with Content-Encoding: gzip
 //   /offset-list?offset=N&limit=M&total=T  {"results":[{"key":"k<i>","position":i}...],"next_offset"?:N+M}
+//   /arm-close                 200 with keep-alive; the connection's next request
+//                              is read whole, then the server closes cleanly (FIN)
+//                              without answering: the pool's keep-alive race
+//   /arm-reset                 the same, but the server resets (RST) after reading it
+//   .../api/v1/chatbots/bot/chat  a PollyBot answer ("hello"); under /arm-close/ it arms
 #include <chatwire/emulator/certificate.hpp>
 
 #include <boost/asio/io_context.hpp>

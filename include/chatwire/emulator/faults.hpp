@@ -38,6 +38,10 @@ struct fault_rule {
     int status = 500;
     std::optional<std::uint64_t> retry_after;      ///< seconds
     std::optional<std::uint64_t> ratelimit_reset;  ///< the X-RateLimit-Reset value
+    /// Where a 429's retry hint goes ("hint_in": "both", "header", "body" or
+    /// "none"): the `Retry-After` header, PollyBot's JSON `retryAfter`.
+    bool hint_in_header = true;
+    bool hint_in_body = true;
     std::string code;                              ///< provider error code override
     std::string message;                           ///< provider error message override
     std::size_t events = 0;                        ///< N of the *_after_events kinds, the index of malformed/oversized

@@ -21,6 +21,11 @@ struct retry_policy {
     /// 504 or 408, a timeout or a broken connection after the request went out)
     /// even if it is not idempotent: a chat turn may then be answered twice.
     bool retry_ambiguous = false;
+    /// Proactive pacing: after a response said the key's window is used up
+    /// (`X-RateLimit-Remaining: 0`), wait for its reset before sending the next
+    /// request with that key rather than earn a 429. The wait counts against
+    /// the call's deadline and max_hint, as a server hint does.
+    bool pace = true;
 
     /// A policy that never retries.
     static constexpr retry_policy none() noexcept {

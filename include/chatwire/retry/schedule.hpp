@@ -21,8 +21,10 @@
 #include <chatwire/retry/budget.hpp>
 #include <chatwire/retry/classify.hpp>
 #include <chatwire/retry/policy.hpp>
+#include <chatwire/retry/store.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -41,6 +43,13 @@ public:
     /// `now` is steady_clock::now; an empty `random` is a per-thread generator.
     retry_schedule(const retry_policy& policy, retry_budget* budget,
                    clock::time_point deadline = clock::time_point::max(), now_fn now = {}, random_fn random = {});
+    /// The same with the budget of a retry_store (when not null).
+    retry_schedule(const retry_policy& policy, retry_store* store,
+                   clock::time_point deadline = clock::time_point::max(), now_fn now = {}, random_fn random = {});
+    /// Without any budget.
+    retry_schedule(const retry_policy& policy, std::nullptr_t,
+                   clock::time_point deadline = clock::time_point::max(), now_fn now = {}, random_fn random = {})
+        : retry_schedule(policy, static_cast<retry_budget*>(nullptr), deadline, std::move(now), std::move(random)) {}
 
     /// After a failed attempt: the wait before the next, or nullopt to stop.
     /// On stop, `ec` is what the call ends with: the attempt's own code, or
@@ -58,7 +67,8 @@ private:
     std::chrono::milliseconds jittered(int retry);
 
     retry_policy policy_;
-    retry_budget* budget_;
+    retry_budget* budget_ = nullptr;
+    retry_store* store_ = nullptr;
     clock::time_point deadline_;
     now_fn now_;
     random_fn random_;

@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(pollybot_429_keeps_code_and_retry_after) {
     o.faults_json = R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":7}])";
     emulated emu(o);
     chatwire::pollybot::client c(emu.io.get_executor(),
-                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}});
+                                 {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}, {}});
     run_coro(emu.io, rate_limited_pollybot(c));
 }
 
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(retry_hints_most_specific_first) {
     o.faults_json = R"([{"times":2,"kind":"status","status":429,"ratelimit_reset":)" + std::to_string(reset) + "}]";
     emulated emu(o);
     chatwire::pollybot::client polly(emu.io.get_executor(),
-                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}});
+                                     {emu.server.base_url(), "sk-workspace_test", emu.options_for(api_kind::pollybot).http, chatwire::retry_policy::none(), {}, {}});
     chatwire::chatbotkit::options co;
     co.base_url = emu.server.base_url() + "/v1";
     co.secret = "secret";
@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(vectorshift_failed_status_is_an_error_even_with_200) {
     o.faults_json = R"([{"api":"vectorshift","times":1,"kind":"status","status":200,"message":"pipeline exploded"}])";
     emulated emu(o);
     chatwire::vectorshift::client c(emu.io.get_executor(),
-                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http, chatwire::retry_policy::none(), {}});
+                                    {emu.server.base_url(), "key", emu.options_for(api_kind::vectorshift).http, chatwire::retry_policy::none(), {}, {}});
     run_coro(emu.io, failed_run_with_200(c));
 }
 

@@ -250,6 +250,6 @@ BOOST_AUTO_TEST_CASE(chatbotkit_conversations_messages_bots_and_lists) {
 
 BOOST_AUTO_TEST_CASE(vectorshift_v1_run_list_fetch_upload_terminate) {
     emulated emu;
-    vs::client c(emu.io.get_executor(), {emu.server.base_url(), "vs-key", emu.http(), {}, {}});
+    vs::client c(emu.io.get_executor(), {emu.server.base_url(), "vs-key", emu.http(), {}, {}, {}});
     run_coro(emu.io, vectorshift_v1(c));
 }

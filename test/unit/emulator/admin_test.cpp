@@ -17,6 +17,17 @@ BOOST_AUTO_TEST_CASE(stats_count_route_templates) {
     BOOST_TEST(stats.at("routes").as_object().at("POST /api/v1/chatbots/{id}/chat").as_int64() == 2);
     BOOST_TEST(stats.at("routes").as_object().at("GET /v1/bot/list").as_int64() == 1);
     BOOST_TEST(stats.at("open_connections").as_int64() == 1);
+    BOOST_TEST(stats.at("statuses").as_object().at("200").as_int64() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_unenforced_window_never_says_it_is_used_up) {
+    emu::options o;  // no rate_limit: the headers say 1000 an hour, nothing is refused
+    o.rate_window = std::chrono::seconds(3600);
+    emu::engine e(o);
+    emu::response_plan last;
+    for (int i = 0; i < 1001; ++i) last = e.handle(make_request("POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"x"})"));
+    BOOST_TEST(last.status == 200);
+    BOOST_TEST(header_of(last, "X-RateLimit-Remaining") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(faults_replace_clear_and_reset) {

@@ -91,6 +91,21 @@ BOOST_AUTO_TEST_CASE(status_fault_uses_the_api_error_body) {
     BOOST_TEST(body_of(v).at("status").as_string() == "failed");
 }
 
+BOOST_AUTO_TEST_CASE(a_429s_hint_goes_where_hint_in_says) {
+    for (std::string in : {"header", "body", "none"}) {
+        emu::options o;
+        o.faults_json = R"([{"api":"pollybot","kind":"status","status":429,"retry_after":2,"hint_in":")" + in + R"("}])";
+        emu::engine e(o);
+        auto p = pollybot_stream(e);
+        BOOST_TEST(p.status == 429);
+        BOOST_TEST(header_of(p, "Retry-After") == (in == "header" ? "2" : ""), in);
+        BOOST_TEST(body_of(p).contains("retryAfter") == (in == "body"), in);
+        BOOST_TEST(body_of(p).at("code").as_string() == "RATE_LIMIT_EXCEEDED");
+    }
+    BOOST_CHECK_THROW(emu::parse_fault_rules(R"([{"kind":"status","status":429,"hint_in":"elsewhere"}])"),
+                      std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(stream_shaping_faults) {
     emu::options o;
     emu::engine plain(o);
