@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One entry point: installs what is missing, builds (Release, Ninja, build/),
 # then runs the chosen job.
-#   scripts/run.sh demo    the main job
-#   scripts/run.sh test    the whole test suite (ctest)
+#   scripts/run.sh demo    the main job: builds only the library and the CLI
+#   scripts/run.sh test    builds the rest (tests, examples, benchmarks) and
+#                          runs the whole test suite (ctest)
 #   scripts/run.sh test --sanitize=address,undefined|thread
 #                          the suite under sanitizers, in build-asan/ or build-tsan/
 #   scripts/run.sh bench   the benchmark suite
@@ -29,12 +30,17 @@ if [ "$job" = test ]; then
   fi
 fi
 
+# What the library and the CLI need (all a first demo installs); the test
+# suite and the benchmarks add theirs.
 packages=(
   cmake ninja-build g++ pkg-config ca-certificates openssl libssl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libboost-test1.81-dev libboost-program-options1.81-dev
-  libbenchmark-dev
+  libboost-program-options1.81-dev libc-ares-dev
 )
+case "$job" in
+  demo) ;;
+  *) packages+=(libboost-test1.81-dev libbenchmark-dev) ;;
+esac
 case "$job" in
   bench) packages+=(wrk libcurl4-openssl-dev curl nodejs nginx valgrind) ;;
 esac
@@ -53,11 +59,24 @@ install_missing() {
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# demo: a fresh build directory is configured without the tests, examples
+# and benchmarks, and only the CLI (and the library under it) is built. Any
+# other job configures everything (turning the parts a demo left out back on)
+# and builds it all.
 configure_and_build() {
-  if [ ! -f "$build_dir/build.ninja" ]; then
-    cmake -S . -B "$build_dir" -G Ninja "${cmake_args[@]}"
+  local jobs="${CHATWIRE_JOBS:-$(nproc)}"
+  if [ "$job" = demo ]; then
+    [ -f "$build_dir/build.ninja" ] ||
+      cmake -S . -B "$build_dir" -G Ninja -DCHATWIRE_BUILD_TESTS=OFF -DCHATWIRE_BUILD_EXAMPLES=OFF \
+        -DCHATWIRE_BUILD_BENCHMARKS=OFF "${cmake_args[@]}"
+    cmake --build "$build_dir" -j "$jobs" --target chatwire_cli
+    return
   fi
-  cmake --build "$build_dir" -j "${CHATWIRE_JOBS:-$(nproc)}"
+  if [ ! -f "$build_dir/build.ninja" ] || grep -q '^CHATWIRE_BUILD_TESTS:BOOL=OFF' "$build_dir/CMakeCache.txt"; then
+    cmake -S . -B "$build_dir" -G Ninja -DCHATWIRE_BUILD_TESTS=ON -DCHATWIRE_BUILD_EXAMPLES=ON \
+      -DCHATWIRE_BUILD_BENCHMARKS=ON "${cmake_args[@]}"
+  fi
+  cmake --build "$build_dir" -j "$jobs"
 }
 
 install_missing "${packages[@]}"

@@ -1,5 +1,6 @@
 // The connection pool: acquiring (reuse, connect, wait) and releasing.
 #include "client_state.hpp"
+#include "resolver.hpp"
 
 #include <chatwire/version.hpp>
 
@@ -85,15 +86,15 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, o.port), o.host,
                                                         std::to_string(o.port));
     } else {
-        // Asio resolves names on a private thread of its own; IP literals skip
+        // Names go to c-ares on this executor (no thread); IP literals skip
         // it. The resolver has no expiry of its own: a timer bounds it.
         struct race {
-            explicit race(const asio::any_io_executor& ex) : resolver(ex) {}
-            tcp::resolver resolver;
+            race(const asio::any_io_executor& ex, const client_options& opts) : resolver(ex, opts) {}
+            detail::resolver resolver;
             bool resolved = false;
             bool timed_out = false;
         };
-        auto r = std::make_shared<race>(st->executor);
+        auto r = std::make_shared<race>(st->executor, st->options);
         asio::steady_timer bound(st->executor);
         bound.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
         // The timer's handler may run after the resolve finished: it owns a
@@ -103,7 +104,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
             r->timed_out = true;
             r->resolver.cancel();
         });
-        auto [ec, results] = co_await r->resolver.async_resolve(o.host, std::to_string(o.port), as_tuple_awaitable);
+        auto [ec, results] = co_await r->resolver.resolve(o.host, o.port);
         r->resolved = true;
         bound.cancel();
         if (r->timed_out) co_return dl.timeout_error();

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace chatwire::http {
 
@@ -39,6 +40,13 @@ struct limits {
     std::size_t max_event_bytes = 16 * 1024 * 1024;
 };
 
+/// A host name's addresses given in advance, like curl's `--resolve`: the
+/// client connects to them without a lookup. TLS still checks the name.
+struct host_addresses {
+    std::string host;                    ///< as in the URL (compared without case)
+    std::vector<std::string> addresses;  ///< IP literals, tried in order
+};
+
 struct client_options {
     tls_options tls;
     struct timeouts timeouts;
@@ -53,6 +61,14 @@ struct client_options {
     /// one reused sooner is not, sparing a syscall per request under load.
     std::chrono::milliseconds probe_idle_after{std::chrono::seconds(1)};
     std::string user_agent;  ///< empty: "chatwire/<version>"
+    /// Names not to look up (their addresses given here). Any other name is
+    /// resolved by c-ares on the client's executor, no thread started: the
+    /// names in /etc/hosts, then the name servers of /etc/resolv.conf. IP
+    /// literals are never resolved.
+    std::vector<host_addresses> resolve;
+    /// The name servers to ask, as "address" or "address:port" ("[v6]:port"),
+    /// instead of those of /etc/resolv.conf (empty: those).
+    std::vector<std::string> name_servers;
 };
 
 } // namespace chatwire::http
