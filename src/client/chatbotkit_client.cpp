@@ -3,6 +3,7 @@
 #include "provider_errors.hpp"
 
 #include "../detail/launch.hpp"
+#include "../detail/serial_executor.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 
@@ -247,7 +248,7 @@ std::shared_ptr<cd::list_state> make_list(const std::shared_ptr<state>& st, std:
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
+    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
     auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
                         "secret");
     if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");

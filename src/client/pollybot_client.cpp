@@ -2,6 +2,7 @@
 #include "provider_errors.hpp"
 
 #include "../detail/launch.hpp"
+#include "../detail/serial_executor.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 
@@ -74,7 +75,7 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
 } // namespace
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
+    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry, o.on_attempt, &provider_error), opts(std::move(o)) {
     auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
 }
 

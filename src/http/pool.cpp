@@ -2,10 +2,13 @@
 #include "client_state.hpp"
 #include "resolver.hpp"
 
+#include "../detail/serial_executor.hpp"
+
 #include <chatwire/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -205,14 +208,26 @@ void client_state::wake_one(origin_pool& pool) {
     }
 }
 
+// A stream may be closed or dropped on any thread: with thread_safe, the pool
+// is touched on the client's strand only.
 void lease::give_back() {
     if (!conn_) return;
+    if (chatwire::detail::outside_strand(owner_->executor)) {
+        auto owner = std::move(owner_);
+        asio::post(owner->executor, [owner, conn = std::move(conn_)]() mutable { owner->put_idle(std::move(conn)); });
+        return;
+    }
     owner_->put_idle(std::move(conn_));
     owner_.reset();
 }
 
 void lease::discard() noexcept {
     if (!conn_) return;
+    if (chatwire::detail::outside_strand(owner_->executor)) {
+        auto owner = std::move(owner_);
+        asio::post(owner->executor, [owner, conn = std::move(conn_)]() mutable { owner->drop(std::move(conn)); });
+        return;
+    }
     owner_->drop(std::move(conn_));
     owner_.reset();
 }
