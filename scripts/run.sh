@@ -7,6 +7,8 @@
 #   scripts/run.sh test --sanitize=address,undefined|thread
 #                          the suite under sanitizers, in build-asan/ or build-tsan/
 #   scripts/run.sh bench   the benchmark suite
+#   scripts/run.sh docs    the API reference (Doxygen) in build/docs/html; a
+#                          public name without documentation fails it
 #   scripts/run.sh build   install and build only
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,6 +41,7 @@ packages=(
 )
 case "$job" in
   demo) ;;
+  docs) packages=(doxygen) ;;
   *) packages+=(libboost-test1.81-dev libbenchmark-dev) ;;
 esac
 case "$job" in
@@ -83,6 +86,22 @@ install_missing "${packages[@]}"
 # scripts/run.sh fuzz [SECONDS]: the libFuzzer targets, in their own Clang
 # build (build-fuzz/); scripts/fuzz.sh installs Clang and libFuzzer if needed.
 [ "$job" = fuzz ] && exec scripts/fuzz.sh "$@"
+# scripts/run.sh docs: no build, only the headers through Doxygen.
+if [ "$job" = docs ]; then
+  out="$build_dir/docs"
+  mkdir -p "$out"
+  version="$(sed -n 's/^project(chatwire VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)"
+  rc=0
+  CHATWIRE_DOCS_OUT="$out" CHATWIRE_VERSION="$version" doxygen docs/Doxyfile || rc=$?
+  if [ -s "$out/warnings.log" ]; then
+    cat "$out/warnings.log" >&2
+    echo "run.sh: docs: $(wc -l <"$out/warnings.log") warning line(s), see above" >&2
+    exit 1
+  fi
+  [ "$rc" -eq 0 ] || exit "$rc"
+  echo "run.sh: API reference in $out/html/index.html"
+  exit 0
+fi
 configure_and_build
 
 case "$job" in
@@ -98,7 +117,7 @@ case "$job" in
     exec scripts/bench.sh "$build_dir" "$@"
     ;;
   *)
-    echo "usage: scripts/run.sh demo|test|bench|build" >&2
+    echo "usage: scripts/run.sh demo|test|bench|build|docs|fuzz" >&2
     exit 2
     ;;
 esac
