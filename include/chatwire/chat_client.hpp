@@ -24,13 +24,16 @@ enum class api_kind { vectorshift, chatbotkit, pollybot };
 std::string_view to_string(api_kind a) noexcept;
 std::optional<api_kind> api_from_string(std::string_view name) noexcept;
 
+/// What a chat_client talks to and how.
 struct chat_options {
+    /// Which API the client speaks.
     api_kind api = api_kind::pollybot;
     /// VectorShift: the host ("https://api.vectorshift.ai"); ChatBotKit: with
     /// its version prefix ("https://api.chatbotkit.com/v1"); PollyBot: your domain.
     std::string base_url;
     std::string api_key;     ///< never logged
     std::string chatbot_id;  ///< VectorShift chatbot, ChatBotKit bot (optional), PollyBot chatbot
+    /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
@@ -43,7 +46,9 @@ struct chat_options {
 
 /// The whole reply of a non-streamed send.
 struct chat_reply {
+    /// The whole reply text.
     std::string text;
+    /// The conversation to continue next time.
     std::string conversation_id;
 };
 
@@ -55,9 +60,12 @@ void send_whole(std::shared_ptr<chat_client_state>, std::string message, std::st
                 handler<chat_reply>);
 } // namespace detail
 
-/// Not thread-safe: use a chat_client from one thread (or strand) at a time.
+/// Not thread-safe by default: use a chat_client from one thread (or strand)
+/// at a time. With `http.thread_safe` it may be used from any thread of an
+/// io_context run by several (its operations run on a strand of its own).
 class chat_client {
 public:
+    /// A client on `ex` (see http::client_options::thread_safe for several threads).
     chat_client(boost::asio::any_io_executor ex, chat_options opts);
 
     /// Sends `message` in `conversation` (empty: a new one) and streams the
@@ -77,6 +85,7 @@ public:
                                             std::move(message), std::move(conversation), &diag);
     }
 
+    /// The API this client speaks.
     api_kind api() const noexcept;
 
     /// The same client for a call with its own retry policy: the copy shares

@@ -32,15 +32,23 @@ using next_handler = boost::asio::any_completion_handler<void(error_code, event)
 void start_next(const std::shared_ptr<chat_stream_state>& state, next_handler handler);
 } // namespace detail
 
+/// The events of one streamed reply. One call at a time on a stream (a
+/// pending async_next excludes try_next and close: cancel it through its
+/// cancellation slot). With `http.thread_safe` successive calls may come from
+/// different threads, its reads run on the client's strand, and closing or
+/// dropping it gives its connection back on that strand.
 class chat_stream {
 public:
     chat_stream() = default;
+    /// A stream over `body`, decoded as `format` (for the library and for tests).
     chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
                 std::string conversation_id = {});
     /// With limits of its own (the longest reply text, the largest event).
     chat_stream(boost::asio::any_io_executor ex, http::body_stream body, stream_format format,
                 std::string conversation_id, stream::reply_options options);
+    /// Moves the stream; the moved-from one is closed.
     chat_stream(chat_stream&&) noexcept = default;
+    /// Closes this stream and takes `other`.
     chat_stream& operator=(chat_stream&&) noexcept = default;
     ~chat_stream();
 
@@ -83,6 +91,7 @@ public:
     /// returns true with errc::invalid_argument. Precondition: is_open().
     bool try_next(error_code& ec, event& ev);
 
+    /// Whether the stream holds a reply (a default-constructed or moved-from one does not).
     bool is_open() const noexcept { return state_ != nullptr; }
     /// The reply text received so far (all token deltas joined).
     std::string_view text_so_far() const noexcept;

@@ -23,13 +23,16 @@ namespace chatwire::chatbotkit {
 
 enum class auth_scheme { bearer, token };
 
+/// How a ChatBotKit client reaches the API.
 struct options {
     /// Includes the version prefix: "https://api.chatbotkit.com/v1", or
     /// "<emulator>/api/v1" (the emulator serves both /v1 and /api/v1).
     std::string base_url = "https://api.chatbotkit.com/v1";
     std::string secret;                      ///< never logged
+    /// How the secret is sent: `Authorization: Bearer` or `Token`.
     auth_scheme scheme = auth_scheme::bearer;
     std::string run_as_user_id;              ///< X-RunAs-UserId when not empty
+    /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
@@ -40,33 +43,47 @@ struct options {
     std::shared_ptr<chatwire::retry_store> retry_store;
 };
 
+/// One message of a conversation.
 struct message {
     std::string type;  ///< "user", "bot", ...
+    /// What the message says.
     std::string text;
 };
 
+/// The fields of a conversation to create or update (empty ones are not sent).
 struct conversation_fields {
+    /// The conversation's bot, model, backstory, name and description.
+    ///@{
     std::string bot_id;
     std::string model;
     std::string backstory;
     std::string name;
     std::string description;
+    ///@}
     std::optional<boost::json::object> meta;  ///< create: the meta; update: replaces all meta
     std::vector<message> messages;            ///< create only
 };
 
+/// A completed reply.
 struct completion {
     std::string id;    ///< empty for a stateless completion
+    /// The reply text.
     std::string text;
+    /// Tokens used, when the API says.
     std::optional<std::uint64_t> tokens;
+    /// Why the reply ended ("stop", "length", ...).
     std::string end_reason;
 };
 
+/// A completion: of a stored conversation, or stateless of `messages`.
 struct complete_request {
     std::string conversation_id;  ///< empty: stateless completion of `messages`
     std::string text;             ///< the user's message (conversation completion)
+    /// The messages of a stateless completion.
     std::vector<message> messages;
+    /// A stateless completion's bot (optional).
     std::string bot_id;
+    /// A stateless completion's model (optional).
     std::string model;
 };
 
@@ -96,8 +113,13 @@ void complete(std::shared_ptr<state>, complete_request, diagnostics*, handler<co
 void complete_stream(std::shared_ptr<state>, complete_request, diagnostics*, handler<chat_stream>);
 } // namespace detail
 
+/// The ChatBotKit API. Runs on the executor given at construction and starts no
+/// threads. By default not thread-safe: use it from one thread (or one strand)
+/// at a time. With `options::http.thread_safe` it may be used from any thread
+/// of an io_context run by several: its operations run on a strand of its own.
 class client {
 public:
+    /// A client on `ex`.
     client(boost::asio::any_io_executor ex, options opts);
 
     /// POST /conversation/create: void(error_code, std::string id).
@@ -174,6 +196,7 @@ public:
     /// `c.with_retry(retry_policy::none()).async_...(...)`. Costs one small
     /// allocation; keep it for as many calls as share the policy.
     client with_retry(const retry_policy& policy) const;
+    /// The HTTP client underneath (its pool statistics, idle connections).
     http::client& transport();
 
 private:

@@ -80,7 +80,9 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 /// One failed attempt of a call that was retried or gave up.
 struct failed_attempt {
     int http_status = 0;                              ///< 0 when no answer came
+    /// The provider's error code, if it sent one.
     std::string provider_code;
+    /// The attempt's error.
     error_code ec;
     std::chrono::milliseconds delay{0};               ///< waited after it (0: the call stopped)
     std::string reason;                               ///< why it was retried or the call stopped
@@ -110,6 +112,7 @@ struct diagnostics {
     /// itself created included), so that a retry continues it.
     std::string conversation_id;
 
+    /// Empties every field.
     void clear() { *this = diagnostics{}; }
     /// A one-line rendering for logs; contains no credentials.
     std::string to_string() const;
@@ -118,7 +121,9 @@ struct diagnostics {
 /// Thrown by the throwing overloads: the code and the full diagnostics.
 class error_with_diagnostics : public boost::system::system_error {
 public:
+    /// The error `ec` with its diagnostics.
     error_with_diagnostics(error_code ec, diagnostics diag);
+    /// Whatever is known about the failure besides its code.
     const diagnostics& get_diagnostics() const noexcept { return diag_; }
 
 private:

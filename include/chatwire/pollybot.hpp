@@ -18,9 +18,11 @@
 
 namespace chatwire::pollybot {
 
+/// How a PollyBot client reaches the API.
 struct options {
     std::string base_url;  ///< the customer's own domain, e.g. "https://bots.example.com"
     std::string api_key;   ///< "sk-workspace_…"; sent as a Bearer token, never logged
+    /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
@@ -31,8 +33,11 @@ struct options {
     std::shared_ptr<chatwire::retry_store> retry_store;
 };
 
+/// One chat turn.
 struct chat_request {
+    /// The chatbot to talk to.
     std::string chatbot_id;
+    /// What the user says.
     std::string message;
     std::string conversation_id;        ///< empty: a new conversation
     std::optional<bool> stream;         ///< unset: the chatbot's configured default
@@ -41,12 +46,19 @@ struct chat_request {
 
 /// X-RateLimit-* of a response (absent headers stay empty).
 struct rate_limit {
+    /// The X-RateLimit-Limit, -Remaining, -Reset and -Used values.
+    ///@{
     std::optional<std::uint64_t> limit, remaining, reset, used;  ///< reset: Unix seconds
+    ///@}
 };
 
+/// A whole (non-streamed) reply.
 struct chat_reply {
+    /// The reply text.
     std::string response;
+    /// The conversation to continue next time.
     std::string conversation_id;
+    /// The reply message's id.
     std::string message_id;
 };
 
@@ -56,8 +68,13 @@ void chat(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::
 void stream(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_stream>);
 } // namespace detail
 
+/// The PollyBot API. Runs on the executor given at construction and starts no
+/// threads. By default not thread-safe: use it from one thread (or one strand)
+/// at a time. With `options::http.thread_safe` it may be used from any thread
+/// of an io_context run by several: its operations run on a strand of its own.
 class client {
 public:
+    /// A client on `ex`.
     client(boost::asio::any_io_executor ex, options opts);
 
     /// One reply, whole: void(error_code, chat_reply). Sends "stream": false
@@ -82,6 +99,7 @@ public:
     /// `c.with_retry(retry_policy::none()).async_...(...)`. Costs one small
     /// allocation; keep it for as many calls as share the policy.
     client with_retry(const retry_policy& policy) const;
+    /// The HTTP client underneath (its pool statistics, idle connections).
     http::client& transport();
 
 private:

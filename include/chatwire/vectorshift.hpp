@@ -20,9 +20,11 @@
 
 namespace chatwire::vectorshift {
 
+/// How a VectorShift client reaches the API.
 struct options {
     std::string base_url = "https://api.vectorshift.ai";  ///< the v1 API lives under {base_url}/v1
     std::string api_key;                                   ///< never logged
+    /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).
     retry_policy retry;
@@ -35,31 +37,46 @@ struct options {
 
 /// The legacy endpoint: one of chatbot_id / chatbot_name.
 struct run_request {
+    /// What the user says.
     std::string input;
+    /// The chatbot, by id.
     std::string chatbot_id;
+    /// The chatbot, by name.
     std::string chatbot_name;
     std::string conversation_id;  ///< empty: a new conversation
 };
 
+/// The legacy endpoint's reply.
 struct run_reply {
+    /// The reply text.
     std::string output;
+    /// The conversation to continue next time.
     std::string conversation_id;
 };
 
 /// The v1 endpoint.
 struct v1_run_request {
+    /// The chatbot to talk to.
     std::string chatbot_id;
+    /// What the user says.
     std::string text;
+    /// The conversation to continue (empty: a new one).
     std::string conversation_id;
 };
 
+/// The v1 endpoint's reply.
 struct v1_run_reply {
+    /// The reply text.
     std::string output_message;
+    /// The conversation to continue next time.
     std::string conversation_id;
+    /// Questions the chatbot suggests asking next.
     std::vector<std::string> follow_up_questions;
 };
 
+/// The chatbots of the account.
 struct chatbot_list {
+    /// Their ids.
     std::vector<std::string> object_ids;
     std::vector<boost::json::object> objects;  ///< with verbose=true
 };
@@ -85,21 +102,31 @@ struct chatbot_list_options {
 /// `object_ids` when the answer is not verbose), cursors chatbot ids.
 std::shared_ptr<const page_codec> chatbot_list_codec(bool include_shared = false);
 
+/// A file to upload to a chatbot's conversation.
 struct upload_file {
     std::string name;   ///< sent when not empty
     std::string bytes;  ///< raw content; the client base64-encodes it
 };
 
+/// Files for a chatbot's conversation (its knowledge base).
 struct upload_request {
+    /// The chatbot.
     std::string chatbot_id;
+    /// The files.
     std::vector<upload_file> files;
+    /// The conversation (empty: a new one).
     std::string conversation_id;
 };
 
+/// What an upload did.
 struct upload_reply {
+    /// The conversation the files went to.
     std::string conversation_id;
+    /// The knowledge base that holds them.
     std::string knowledge_base_id;
+    /// The names of the files stored.
     std::vector<std::string> uploaded_files;
+    /// What went wrong with the others.
     std::vector<std::string> errors;
 };
 
@@ -120,8 +147,13 @@ void terminate(std::shared_ptr<state>, std::string chatbot_id, std::string pipel
                handler<std::string>);
 } // namespace detail
 
+/// The VectorShift API. Runs on the executor given at construction and starts no
+/// threads. By default not thread-safe: use it from one thread (or one strand)
+/// at a time. With `options::http.thread_safe` it may be used from any thread
+/// of an io_context run by several: its operations run on a strand of its own.
 class client {
 public:
+    /// A client on `ex`.
     client(boost::asio::any_io_executor ex, options opts);
 
     /// Legacy run, whole reply. `status:"failed"` is errc::run_failed even with HTTP 200.
@@ -197,6 +229,7 @@ public:
     /// `c.with_retry(retry_policy::none()).async_...(...)`. Costs one small
     /// allocation; keep it for as many calls as share the policy.
     client with_retry(const retry_policy& policy) const;
+    /// The HTTP client underneath (its pool statistics, idle connections).
     http::client& transport();
 
 private:

@@ -6,6 +6,7 @@
 #include "vectorshift_state.hpp"
 
 #include "../detail/launch.hpp"
+#include "../detail/serial_executor.hpp"
 
 #include <chatwire/chat_client.hpp>
 
@@ -36,7 +37,10 @@ using chatbotkit_state = std::shared_ptr<chatbotkit::detail::state>;
 using pollybot_state = std::shared_ptr<pollybot::detail::state>;
 
 struct chat_client_state {
-    chat_client_state(asio::any_io_executor ex, chat_options o) : opts(std::move(o)), executor(ex) {
+    // One strand (with http.thread_safe) for the chat client and its provider.
+    chat_client_state(asio::any_io_executor io, chat_options o)
+        : opts(std::move(o)), executor(serial_executor(std::move(io), opts.http.thread_safe)) {
+        const auto& ex = executor;
         switch (opts.api) {
         case api_kind::vectorshift:
             provider = std::make_shared<vectorshift::detail::state>(

@@ -3,6 +3,7 @@
 #include "provider_errors.hpp"
 
 #include "../detail/launch.hpp"
+#include "../detail/serial_executor.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 
@@ -242,7 +243,8 @@ std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, &provider_error, o.retry_store),
+    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry,
+                    o.on_attempt, &provider_error, o.retry_store),
       opts(std::move(o)) {
     auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
                         "secret");

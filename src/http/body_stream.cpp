@@ -2,6 +2,8 @@
 // buffer, and each body piece is handed out as a view into it.
 #include "body_reader.hpp"
 
+#include "../detail/serial_executor.hpp"
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -259,16 +261,33 @@ const fields& body_stream::headers() const noexcept {
 
 bool body_stream::done() const noexcept { return state_ && state_->finished; }
 
-void body_stream::close() noexcept {
-    if (!state_) return;
-    if (!state_->finished && !state_->closed) {
-        state_->closed = true;
+namespace detail {
+namespace {
+
+void close_stream(std::shared_ptr<stream_state> state) noexcept {
+    if (!state->finished && !state->closed) {
+        state->closed = true;
         // Closing the socket completes a pending read, which then frees the
         // slot; with no read pending the lease is released right here.
-        if (state_->conn) state_->conn->close();
-        if (state_.use_count() == 1) state_->conn.discard();
+        if (state->conn) state->conn->close();
+        if (state.use_count() == 1) state->conn.discard();
     }
-    state_.reset();
+}
+
+} // namespace
+} // namespace detail
+
+void body_stream::close() noexcept {
+    if (!state_) return;
+    auto state = std::move(state_);
+    // With thread_safe, the socket a read may be pending on is closed on the
+    // client's strand, never beside it.
+    if (chatwire::detail::outside_strand(state->client->executor)) {
+        auto ex = state->client->executor;
+        boost::asio::post(ex, [state = std::move(state)]() mutable { detail::close_stream(std::move(state)); });
+        return;
+    }
+    detail::close_stream(std::move(state));
 }
 
 } // namespace chatwire::http

@@ -3,7 +3,9 @@
 #include "client_state.hpp"
 
 #include "../detail/launch.hpp"
+#include "../detail/serial_executor.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace chatwire::http {
@@ -90,7 +92,8 @@ void start_request_throwing(std::shared_ptr<client_state> st, request req,
 } // namespace detail
 
 client::client(boost::asio::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
+    : state_(std::make_shared<detail::client_state>(chatwire::detail::serial_executor(std::move(ex), opts.thread_safe),
+                                                    std::move(opts))) {}
 
 client::client(std::shared_ptr<detail::client_state> state) : state_(std::move(state)) {}
 
@@ -108,6 +111,10 @@ pool_stats client::stats() const {
 }
 
 void client::close_idle() {
+    if (chatwire::detail::outside_strand(state_->executor)) {
+        boost::asio::post(state_->executor, [c = *this]() mutable { c.close_idle(); });
+        return;
+    }
     for (auto& [key, pool] : state_->pools) {
         for (auto& c : pool.idle) c->close();
         pool.open -= pool.idle.size();

@@ -1,10 +1,14 @@
 // The connection pool: acquiring (reuse, connect, wait) and releasing.
 #include "client_state.hpp"
+#include "resolver.hpp"
+
+#include "../detail/serial_executor.hpp"
 
 #include <chatwire/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -85,15 +89,15 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         endpoints = tcp::resolver::results_type::create(tcp::endpoint(address, o.port), o.host,
                                                         std::to_string(o.port));
     } else {
-        // Asio resolves names on a private thread of its own; IP literals skip
+        // Names go to c-ares on this executor (no thread); IP literals skip
         // it. The resolver has no expiry of its own: a timer bounds it.
         struct race {
-            explicit race(const asio::any_io_executor& ex) : resolver(ex) {}
-            tcp::resolver resolver;
+            race(const asio::any_io_executor& ex, const client_options& opts) : resolver(ex, opts) {}
+            detail::resolver resolver;
             bool resolved = false;
             bool timed_out = false;
         };
-        auto r = std::make_shared<race>(st->executor);
+        auto r = std::make_shared<race>(st->executor, st->options);
         asio::steady_timer bound(st->executor);
         bound.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
         // The timer's handler may run after the resolve finished: it owns a
@@ -103,7 +107,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
             r->timed_out = true;
             r->resolver.cancel();
         });
-        auto [ec, results] = co_await r->resolver.async_resolve(o.host, std::to_string(o.port), as_tuple_awaitable);
+        auto [ec, results] = co_await r->resolver.resolve(o.host, o.port);
         r->resolved = true;
         bound.cancel();
         if (r->timed_out) co_return dl.timeout_error();
@@ -220,14 +224,26 @@ void client_state::wake_one(origin_pool& pool) {
     }
 }
 
+// A stream may be closed or dropped on any thread: with thread_safe, the pool
+// is touched on the client's strand only.
 void lease::give_back() {
     if (!conn_) return;
+    if (chatwire::detail::outside_strand(owner_->executor)) {
+        auto owner = std::move(owner_);
+        asio::post(owner->executor, [owner, conn = std::move(conn_)]() mutable { owner->put_idle(std::move(conn)); });
+        return;
+    }
     owner_->put_idle(std::move(conn_));
     owner_.reset();
 }
 
 void lease::discard() noexcept {
     if (!conn_) return;
+    if (chatwire::detail::outside_strand(owner_->executor)) {
+        auto owner = std::move(owner_);
+        asio::post(owner->executor, [owner, conn = std::move(conn_)]() mutable { owner->drop(std::move(conn)); });
+        return;
+    }
     owner_->drop(std::move(conn_));
     owner_.reset();
 }

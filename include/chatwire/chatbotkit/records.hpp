@@ -10,28 +10,42 @@
 
 namespace chatwire::chatbotkit {
 
+/// A conversation as the API lists it.
 struct conversation_record {
+    /// The fields the API returns, by their names there.
+    ///@{
     std::string id, name, description, bot_id, model, backstory;
     boost::json::object meta;
     std::int64_t created_at = 0, updated_at = 0;  ///< ms since the epoch
+    ///@}
 };
 
+/// A message of a conversation as the API lists it.
 struct message_record {
+    /// The fields the API returns, by their names there (times in ms since the epoch).
+    ///@{
     std::string id, type, text;
     boost::json::object meta;
     std::int64_t created_at = 0, updated_at = 0;
+    ///@}
 };
 
+/// A bot as the API lists it.
 struct bot_record {
+    /// The fields the API returns, by their names there (times in ms since the epoch).
+    ///@{
     std::string id, name, description, model, backstory;
     boost::json::object meta;
     std::int64_t created_at = 0, updated_at = 0;
+    ///@}
 };
 
 enum class list_order { desc, asc };
 
+/// How a list is paged.
 struct list_options {
     std::size_t take = 0;               ///< page size; 0: the server's default
+    /// Newest first (desc, the default) or oldest first.
     list_order order = list_order::desc;
     std::string cursor;                 ///< start after this item (a pager's cursor())
     /// Ask for every item in one JSON-lines response (Accept: application/jsonl)

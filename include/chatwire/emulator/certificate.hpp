@@ -7,6 +7,7 @@
 
 namespace chatwire::emulator {
 
+/// A certificate and its key, both PEM.
 struct self_signed_certificate {
     std::string cert_pem;  ///< the certificate a client must trust
     std::string key_pem;   ///< its private key (PKCS#8 PEM)

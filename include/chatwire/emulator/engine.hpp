@@ -14,8 +14,10 @@
 
 namespace chatwire::emulator {
 
+/// The emulator without I/O: a request in, the plan of its response out. Not thread-safe.
 class engine {
 public:
+    /// An engine with `opts` (its initial faults included).
     explicit engine(const options& opts);
     ~engine();
     engine(const engine&) = delete;
@@ -23,6 +25,7 @@ public:
 
     /// Answers one request as it would be at wall-clock time `now`.
     response_plan handle(const request& req, std::chrono::system_clock::time_point now);
+    /// The same at the current time.
     response_plan handle(const request& req) { return handle(req, std::chrono::system_clock::now()); }
 
     /// Looks at a request's head before its body is read. When the head alone
@@ -30,9 +33,12 @@ public:
     /// like any other, and the connection is to be closed without reading the
     /// body; nullopt when the body is needed.
     std::optional<response_plan> screen(const request& head, std::chrono::system_clock::time_point now);
+    /// The same at the current time.
     std::optional<response_plan> screen(const request& head) { return screen(head, std::chrono::system_clock::now()); }
 
+    /// Counts a connection accepted (for the stats).
     void connection_opened() noexcept;
+    /// Counts a connection ended (for the stats).
     void connection_closed() noexcept;
     /// A connection closed at once because max_connections were open.
     void connection_refused() noexcept;
@@ -41,6 +47,7 @@ public:
     std::string stats_json() const;
     /// Replaces the fault script (a JSON array); throws std::invalid_argument.
     void set_faults(std::string_view json);
+    /// Removes every fault rule.
     void clear_faults();
     /// Forgets conversations, bots, rate windows, counters and faults.
     void reset();

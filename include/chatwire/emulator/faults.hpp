@@ -29,12 +29,15 @@ enum class fault_kind {
 /// when it is loaded.
 inline constexpr std::size_t max_fault_event_bytes = std::size_t{64} << 20;
 
+/// One rule of a fault script: which requests it hits, and what it does to them.
 struct fault_rule {
     std::optional<enum api> target;      ///< empty: any API
     std::string route;                   ///< "METHOD /template", "/template" or empty
     std::optional<std::uint64_t> times;  ///< empty: never spent
+    /// What the rule does.
     fault_kind kind = fault_kind::status;
     // parameters (which ones apply depends on the kind)
+    /// The status of a `status` fault.
     int status = 500;
     std::optional<std::uint64_t> retry_after;      ///< seconds
     std::optional<std::uint64_t> ratelimit_reset;  ///< the X-RateLimit-Reset value
@@ -45,7 +48,9 @@ struct fault_rule {
     std::string code;                              ///< provider error code override
     std::string message;                           ///< provider error message override
     std::size_t events = 0;                        ///< N of the *_after_events kinds, the index of malformed/oversized
+    /// Whether the script set `events`.
     bool events_given = false;
+    /// How long a stall lasts.
     std::chrono::milliseconds stall{0};
     std::size_t bytes = 0;                         ///< drip write size, oversized event size
     std::chrono::milliseconds delay{0};            ///< drip delay between writes
@@ -64,8 +69,11 @@ std::string_view to_string(api a) noexcept;
 /// The ordered fault script; matching consumes one use of every rule it returns.
 class fault_script {
 public:
+    /// Replaces the whole script.
     void replace(std::vector<fault_rule> rules) { rules_ = std::move(rules); }
+    /// Removes every rule.
     void clear() { rules_.clear(); }
+    /// The rules, in order, with their hit counts.
     const std::vector<fault_rule>& rules() const noexcept { return rules_; }
     /// The rules that hit a request to `a` on route key `route_key`
     /// ("POST /api/v1/chatbots/{id}/chat"), in script order; each use is counted.

@@ -10,7 +10,9 @@
 
 namespace chatwire::emulator {
 
+/// How an emulator instance behaves.
 struct options {
+    /// The address to listen on.
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;                  ///< 0 picks a free port
     bool tls = true;                         ///< false serves plain HTTP
@@ -24,6 +26,7 @@ struct options {
     /// PollyBot's sliding window per key. Without a limit the headers still
     /// report the documented default (1000 an hour) but nothing is refused.
     std::optional<std::size_t> rate_limit;
+    /// The length of the rate-limit window.
     std::chrono::seconds rate_window{3600};
     /// A certificate to serve instead of a freshly generated self-signed one.
     std::optional<self_signed_certificate> certificate;

@@ -7,8 +7,10 @@
 
 namespace chatwire::emulator {
 
+/// One turn of a conversation.
 struct turn {
     std::string role;  ///< "user" or "bot"
+    /// What was said.
     std::string text;
 };
 
@@ -17,7 +19,9 @@ struct turn {
 /// the same however long the conversation already is.
 class reply_context {
 public:
+    /// A context for a conversation with `chatbot`, replies varied by `seed`.
     reply_context(std::uint64_t seed, std::string_view chatbot);
+    /// Folds in one more turn.
     void add(std::string_view role, std::string_view text);
     /// The reply to `message` after the turns added so far.
     std::string reply(std::string_view message) const;

@@ -12,6 +12,7 @@
 
 namespace chatwire::emulator {
 
+/// The emulator serving over TCP (or TLS) on an executor of the caller's.
 class server {
 public:
     /// Binds and listens at once (throws boost::system::system_error when the
@@ -27,6 +28,7 @@ public:
     /// finish on the executor. Safe to call more than once.
     void stop();
 
+    /// The port it listens on (the one chosen when options::port was 0).
     std::uint16_t port() const noexcept;
     /// "https://127.0.0.1:PORT" (http:// when plain).
     std::string base_url() const;

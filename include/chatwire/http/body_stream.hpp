@@ -20,18 +20,25 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
 /// The status and headers of a response, and its body as a sequence of pieces.
 /// Dropping it before the body ended closes the connection (it never returns
 /// to the pool half-read). Not thread-safe: one read at a time.
+/// With client_options::thread_safe, closing or dropping it from any thread
+/// closes its connection on the client's strand.
 class body_stream {
 public:
     body_stream() = default;
     /// A body with a Content-Encoding other than identity is refused: every
     /// read reports errc::unsupported_encoding (the connection is closed).
     explicit body_stream(std::shared_ptr<detail::stream_state> state);
+    /// Moves the stream; the moved-from one is closed.
     body_stream(body_stream&&) noexcept = default;
+    /// Closes this stream and takes `other`.
     body_stream& operator=(body_stream&&) noexcept;
     ~body_stream();
 
+    /// The response status.
     unsigned status() const noexcept;
+    /// The response headers.
     const fields& headers() const noexcept;
+    /// Whether the stream holds a response (a default-constructed or moved-from one does not).
     bool is_open() const noexcept { return state_ != nullptr; }
     /// True once the whole body was read (the connection then went back to the pool).
     bool done() const noexcept;

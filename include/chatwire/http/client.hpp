@@ -14,6 +14,7 @@
 
 namespace chatwire::http {
 
+/// A snapshot of a client's connection pool.
 struct pool_stats {
     std::size_t connections_opened = 0;   ///< TCP connections made so far
     std::size_t connections_reused = 0;   ///< requests that took a pooled connection
@@ -37,15 +38,22 @@ void start_request_throwing(std::shared_ptr<client_state> state, request req,
 /// operation takes any completion token; each supports terminal cancellation,
 /// which closes that operation's connection and frees its pool slot.
 /// Copies share one pool. Operations keep the pool alive while they run.
-/// Not thread-safe: use it from one thread (or one strand) at a time.
+/// Not thread-safe by default: use it from one thread (or one strand) at a
+/// time. With client_options::thread_safe any thread of an io_context run by
+/// several may use it: everything it does runs on a strand of its own
+/// (get_executor()); stats() must then be read on that strand.
 class client {
 public:
+    /// A client on `ex` with its own pool.
     explicit client(boost::asio::any_io_executor ex, client_options opts = {});
     /// Another handle on an existing pool (for the library's own layers).
     explicit client(std::shared_ptr<detail::client_state> state);
 
+    /// The executor everything runs on (a strand of its own with client_options::thread_safe).
     boost::asio::any_io_executor get_executor() const;
+    /// The options it was made with.
     const client_options& options() const;
+    /// The pool's counters now.
     pool_stats stats() const;
 
     /// Sends `req` and reads the whole response: void(error_code, response).

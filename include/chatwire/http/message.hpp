@@ -17,16 +17,23 @@ using fields = boost::beast::http::fields;
 using field = boost::beast::http::field;
 using verb = boost::beast::http::verb;
 
+/// An HTTP request to send.
 struct request {
+    /// The method.
     verb method = verb::get;
     std::string url;   ///< absolute http:// or https:// URL
     fields headers;    ///< Host, User-Agent and Content-Length are set by the client
+    /// The body (Content-Length is set from it).
     std::string body;
 };
 
+/// A whole HTTP response.
 struct response {
+    /// The status code.
     unsigned status = 0;
+    /// The header fields.
     fields headers;
+    /// The whole body.
     std::string body;
 };
 

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace chatwire::http {
 
+/// Which servers to trust.
 struct tls_options {
     /// Trust the operating system's CA store (on by default).
     bool use_system_ca = true;
@@ -18,7 +20,9 @@ struct tls_options {
     bool insecure_skip_verification_do_not_use_in_production = false;
 };
 
+/// How long each stage of a request may take.
 struct timeouts {
+    /// Every limit is in milliseconds.
     using duration = std::chrono::milliseconds;
     duration connect{std::chrono::seconds(10)};     ///< name lookup, TCP connect and TLS handshake together; also the longest wait for a free connection when `total` is not set
     duration first_byte{std::chrono::seconds(60)};  ///< request sent → the final response's header (interim answers included)
@@ -29,6 +33,7 @@ struct timeouts {
     duration whole_call{std::chrono::seconds(600)};
 };
 
+/// Size limits on what the server sends.
 struct limits {
     std::size_t max_header_bytes = 16 * 1024;        ///< response header
     std::size_t max_body_bytes = 8 * 1024 * 1024;    ///< non-streaming response body
@@ -39,9 +44,20 @@ struct limits {
     std::size_t max_event_bytes = 16 * 1024 * 1024;
 };
 
+/// A host name's addresses given in advance, like curl's `--resolve`: the
+/// client connects to them without a lookup. TLS still checks the name.
+struct host_addresses {
+    std::string host;                    ///< as in the URL (compared without case)
+    std::vector<std::string> addresses;  ///< IP literals, tried in order
+};
+
+/// Everything an HTTP client can be told.
 struct client_options {
+    /// Which servers to trust.
     tls_options tls;
+    /// How long each stage may take.
     struct timeouts timeouts;
+    /// How large a response may be.
     struct limits limits;
     /// An HTTP/1.1 stream holds its connection to the end: the cap must not be
     /// what limits a service (requests beyond it wait, see diagnostics::connection_wait).
@@ -53,6 +69,19 @@ struct client_options {
     /// one reused sooner is not, sparing a syscall per request under load.
     std::chrono::milliseconds probe_idle_after{std::chrono::seconds(1)};
     std::string user_agent;  ///< empty: "chatwire/<version>"
+    /// Names not to look up (their addresses given here). Any other name is
+    /// resolved by c-ares on the client's executor, no thread started: the
+    /// names in /etc/hosts, then the name servers of /etc/resolv.conf. IP
+    /// literals are never resolved.
+    std::vector<host_addresses> resolve;
+    /// The name servers to ask, as "address" or "address:port" ("[v6]:port"),
+    /// instead of those of /etc/resolv.conf (empty: those).
+    std::vector<std::string> name_servers;
+    /// Makes the client usable from an io_context run by several threads: its
+    /// operations, timers and sockets all run on a strand of its own (see
+    /// get_executor()). Off by default: one thread (or one strand of the
+    /// caller's) at a time, no strand and no lock.
+    bool thread_safe = false;
 };
 
 } // namespace chatwire::http

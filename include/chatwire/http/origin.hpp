@@ -7,10 +7,14 @@
 
 namespace chatwire::http {
 
+/// Where requests go: scheme, host and port.
 struct origin {
+    /// https (true) or http.
     bool tls = true;
     std::string host;        ///< name or IP literal, without IPv6 brackets
+    /// The port, the scheme's default when the URL names none.
     std::uint16_t port = 0;
+    /// Whether `host` is an IP literal (never resolved).
     bool host_is_ip = false;
 
     /// "https://host:port": the pool's key.
@@ -22,7 +26,9 @@ struct origin {
     friend bool operator==(const origin&, const origin&) = default;
 };
 
+/// A URL split into its origin and its target.
 struct parsed_url {
+    /// Scheme, host and port.
     struct origin origin;
     std::string target;  ///< path and query, at least "/"
 };

@@ -10,14 +10,17 @@
 
 namespace chatwire {
 
+/// How a retry budget fills and how much it holds.
 struct retry_budget_options {
     double ratio = 0.1;     ///< tokens each call deposits (10%)
     double initial = 10;    ///< the balance at start: the retries allowed before any call deposits
     double max_balance = 10;///< the balance never grows beyond this, so a long calm does not bank a storm's worth
 };
 
+/// Retries shared by the calls of a client: each call deposits a little, each retry spends one, so a failing server is not hit ever harder. Thread-safe.
 class retry_budget {
 public:
+    /// A full budget with `options`.
     explicit retry_budget(retry_budget_options options = {}) noexcept;
 
     retry_budget(const retry_budget&) = delete;

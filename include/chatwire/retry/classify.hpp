@@ -15,6 +15,7 @@ namespace chatwire {
 
 /// What the I/O loop knows about one failed attempt besides its error code.
 struct failure_info {
+    /// The request's method.
     http::verb method = http::verb::post;
     /// The request is safe to repeat although its method is not idempotent
     /// (say, it carries an idempotency key).
@@ -47,8 +48,11 @@ enum class retry_reason {
     budget_exhausted,  ///< the shared retry budget refused
 };
 
+/// Whether to retry a failed attempt, and why.
 struct retry_verdict {
+    /// Whether to retry.
     bool retry = false;
+    /// Why (or why not).
     retry_reason reason = retry_reason::not_retryable;
 };
 

@@ -38,8 +38,10 @@ enum class hint_source {
     x_ratelimit_reset,  ///< the `X-RateLimit-Reset` header
 };
 
+/// A wait the server asked for.
 struct server_hint {
     std::chrono::milliseconds delay;  ///< 0 .. max_plausible_hint
+    /// Which header or field it came from.
     hint_source source;
 };
 

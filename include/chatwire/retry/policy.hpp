@@ -5,6 +5,7 @@
 
 namespace chatwire {
 
+/// How failed calls are retried.
 struct retry_policy {
     /// Attempts in all, the first included: 3 means up to 2 retries; 1 (or
     /// less) turns retries off.
@@ -12,6 +13,7 @@ struct retry_policy {
     /// The backoff before retry n is drawn uniformly from
     /// [0, min(max_delay, base_delay * 2^(n-1))] ("full jitter").
     std::chrono::milliseconds base_delay{500};
+    /// The longest backoff.
     std::chrono::milliseconds max_delay{8000};
     /// The longest server hint (Retry-After and the like) worth waiting for.
     /// A longer one ends the call at once with errc::rate_limited, the hint
@@ -34,6 +36,7 @@ struct retry_policy {
         return p;
     }
 
+    /// Whether it retries at all.
     constexpr bool enabled() const noexcept { return max_attempts > 1; }
 };
 

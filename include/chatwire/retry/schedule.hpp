@@ -31,9 +31,12 @@
 
 namespace chatwire {
 
+/// The waits between the attempts of one call: backoff, server hints and the deadline.
 class retry_schedule {
 public:
+    /// The clock waits are measured on.
     using clock = std::chrono::steady_clock;
+    /// The current time (replaceable in tests).
     using now_fn = std::function<clock::time_point()>;
     /// Uniformly distributed 64-bit values.
     using random_fn = std::function<std::uint64_t()>;

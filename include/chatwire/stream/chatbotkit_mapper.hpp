@@ -9,6 +9,7 @@
 
 namespace chatwire::stream {
 
+/// ChatBotKit's JSON-line events to chatwire events.
 class chatbotkit_mapper {
 public:
     chatbotkit_mapper();
@@ -16,7 +17,9 @@ public:
     /// errc::reply_too_large; text_so_far() keeps what came before it.
     explicit chatbotkit_mapper(std::size_t max_text_bytes);
     ~chatbotkit_mapper();
+    /// Moves the mapper.
     chatbotkit_mapper(chatbotkit_mapper&&) noexcept;
+    /// Moves the mapper.
     chatbotkit_mapper& operator=(chatbotkit_mapper&&) noexcept;
 
     /// Maps one line. `produced` is false for a line that carries no chat event

@@ -30,7 +30,9 @@ std::string_view to_string(event_kind kind) noexcept;
 
 struct owned_event;
 
+/// One event of a streamed reply; its views are valid until the next read.
 struct event {
+    /// What happened.
     event_kind kind = event_kind::token;
     std::string_view text;             ///< see event_kind; empty when the kind has none
     std::string_view raw;              ///< the event's whole JSON payload
@@ -41,16 +43,23 @@ struct event {
     std::string_view end_reason;       ///< ChatBotKit result `end.reason` ("stop", "length", ...)
     std::string_view error_code;       ///< the provider's error code (PollyBot `code`)
     std::string_view function_name;    ///< ChatBotKit abort `functionName`
+    /// Usage: the tokens of the prompt and of the reply, when the API says.
+    ///@{
     std::optional<std::uint64_t> input_tokens;
     std::optional<std::uint64_t> output_tokens;
+    ///@}
     std::optional<std::uint64_t> total_tokens;  ///< ChatBotKit result `usage.token`
 
+    /// A copy that owns its strings.
     owned_event to_owned() const;
 };
 
 /// An event that owns its strings.
 struct owned_event {
+    /// What happened.
     event_kind kind = event_kind::token;
+    /// As in event, owned.
+    ///@{
     std::string text;
     std::string raw;
     std::string conversation_id;
@@ -63,6 +72,7 @@ struct owned_event {
     std::optional<std::uint64_t> input_tokens;
     std::optional<std::uint64_t> output_tokens;
     std::optional<std::uint64_t> total_tokens;
+    ///@}
 
     /// A view of this event, valid while it lives unchanged.
     event view() const noexcept;

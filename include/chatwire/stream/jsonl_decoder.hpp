@@ -11,13 +11,16 @@
 
 namespace chatwire::stream {
 
+/// Splits a JSON-lines body into lines, piece by piece.
 class jsonl_decoder {
 public:
+    /// Its limits.
     struct options {
         std::size_t max_line_size = std::size_t{16} << 20;  ///< bytes, without the line end
     };
 
     jsonl_decoder();
+    /// A decoder with `opts`.
     explicit jsonl_decoder(options opts);
 
     /// Same contract as sse_decoder::feed(): the piece is seen in place until

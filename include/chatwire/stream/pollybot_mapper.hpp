@@ -9,6 +9,7 @@
 
 namespace chatwire::stream {
 
+/// PollyBot's SSE events to chatwire events.
 class pollybot_mapper {
 public:
     pollybot_mapper();
@@ -16,7 +17,9 @@ public:
     /// errc::reply_too_large; text_so_far() keeps what came before it.
     explicit pollybot_mapper(std::size_t max_text_bytes);
     ~pollybot_mapper();
+    /// Moves the mapper.
     pollybot_mapper(pollybot_mapper&&) noexcept;
+    /// Moves the mapper.
     pollybot_mapper& operator=(pollybot_mapper&&) noexcept;
 
     /// Maps one SSE event's data. `produced` is false for a payload that carries
@@ -30,6 +33,7 @@ public:
     bool terminal_seen() const noexcept;
     /// The reply text (token events) received so far.
     std::string_view text_so_far() const noexcept;
+    /// Forgets everything seen, for a new reply.
     void reset() noexcept;
 
 private:

@@ -21,6 +21,7 @@
 
 namespace chatwire::stream {
 
+/// A whole streamed reply's bytes to events: framing and the API's mapping together.
 class reply_decoder {
 public:
     /// `conversation_id`: the conversation the reply continues, if known

@@ -29,8 +29,10 @@ enum class decode_status {
     error,      ///< see the error code; the decoder stays failed until reset()
 };
 
+/// Splits a text/event-stream body into events, piece by piece.
 class sse_decoder {
 public:
+    /// Its limits.
     struct options {
         /// The largest event block accepted, in bytes of its lines (at least 4 MiB
         /// is advised: a long cumulative VectorShift reply comes as one event).
@@ -38,6 +40,7 @@ public:
     };
 
     sse_decoder();
+    /// A decoder with `opts`.
     explicit sse_decoder(options opts);
 
     /// Hands over the next piece of input. Call it on a fresh decoder or after
@@ -78,6 +81,7 @@ public:
 
     /// The last event ID and reconnection time, which persist across events.
     std::string_view last_event_id() const noexcept { return last_event_id_; }
+    /// The last `retry:` field, in ms, if any.
     std::optional<std::uint64_t> reconnection_time() const noexcept { return retry_; }
 
 private:

@@ -11,6 +11,7 @@
 
 namespace chatwire::stream {
 
+/// VectorShift's SSE events to chatwire events.
 class vectorshift_mapper {
 public:
     vectorshift_mapper();
@@ -18,7 +19,9 @@ public:
     /// errc::reply_too_large; text_so_far() keeps what came before it.
     explicit vectorshift_mapper(std::size_t max_text_bytes);
     ~vectorshift_mapper();
+    /// Moves the mapper.
     vectorshift_mapper(vectorshift_mapper&&) noexcept;
+    /// Moves the mapper.
     vectorshift_mapper& operator=(vectorshift_mapper&&) noexcept;
 
     /// Maps one payload (an SSE event's data or a bare JSON line). Output text
@@ -35,6 +38,7 @@ public:
     bool terminal_seen() const noexcept;
     /// The reply text received so far (the deltas joined).
     std::string_view text_so_far() const noexcept;
+    /// Forgets everything seen, for a new reply.
     void reset() noexcept;
 
     /// Whether a body is bare JSON lines rather than SSE, judged from its first
