@@ -27,6 +27,8 @@ struct list_page {
     std::string next;
 };
 
+/// How one list is asked for and read: the request for the page after a
+/// cursor, and the items and next cursor of an answer. One per list shape.
 class page_codec {
 public:
     virtual ~page_codec() = default;

@@ -46,9 +46,12 @@ std::size_t walk_requests(const page_walk& walk) noexcept;
 const std::string& walk_cursor(const page_walk& walk) noexcept;
 } // namespace detail
 
+/// The items of one list, one at a time or a page at a time, resumable from
+/// cursor(). Made by a client's list functions (or `list<T>(codec, ...)`).
 template <class T>
 class pager {
 public:
+    /// A pager over a walk a client set up; not for users to call.
     explicit pager(std::shared_ptr<detail::page_walk> walk) : walk_(std::move(walk)) {}
 
     /// The next item: void(error_code, std::optional<T>); std::nullopt after

@@ -84,14 +84,16 @@ struct chatbot_list {
 /// One chatbot of GET /v1/chatbots?verbose=true, tolerant of absent fields.
 struct chatbot_record {
     std::string id;  ///< `_id`
-    std::string name, description;
-    bool deployed = false;
+    std::string name;         ///< `name`
+    std::string description;  ///< `description`
+    bool deployed = false;    ///< `deployed`
     std::int64_t created_at = 0;  ///< `created_at`, as the API gives it
 };
 void from_json(const boost::json::object& o, chatbot_record& out);
 
+/// What chatbots() lists, and where it starts.
 struct chatbot_list_options {
-    bool include_shared = false;
+    bool include_shared = false;  ///< also the chatbots shared with the account
     /// Continue after this chatbot id (a pager's cursor()). The API has no
     /// cursor of its own: the list comes whole, and the items up to this one
     /// are skipped; an id no longer listed is errc::invalid_argument.

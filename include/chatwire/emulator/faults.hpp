@@ -43,8 +43,8 @@ struct fault_rule {
     std::optional<std::uint64_t> ratelimit_reset;  ///< the X-RateLimit-Reset value
     /// Where a 429's retry hint goes ("hint_in": "both", "header", "body" or
     /// "none"): the `Retry-After` header, PollyBot's JSON `retryAfter`.
-    bool hint_in_header = true;
-    bool hint_in_body = true;
+    bool hint_in_header = true;  ///< the `Retry-After` header
+    bool hint_in_body = true;    ///< PollyBot's JSON `retryAfter`
     std::string code;                              ///< provider error code override
     std::string message;                           ///< provider error message override
     std::size_t events = 0;                        ///< N of the *_after_events kinds, the index of malformed/oversized

@@ -33,8 +33,9 @@ enum class pacing_action {
     refuse,  ///< the reset is further than the policy's max_hint or than the call's time left
 };
 
+/// What pace() decided for the next request with a key.
 struct pacing_verdict {
-    pacing_action action = pacing_action::go;
+    pacing_action action = pacing_action::go;  ///< go, wait or refuse
     std::chrono::milliseconds delay{0};  ///< wait: how long; refuse: how long it would have been
 };
 

@@ -16,6 +16,8 @@
 
 namespace chatwire {
 
+/// Where a client's retry budget and rate-limit windows live: in the process
+/// by default (local_retry_store), or in a store shared across processes.
 class retry_store {
 public:
     virtual ~retry_store() = default;
@@ -35,6 +37,7 @@ public:
 /// The in-process store: a retry_budget and a table of windows. Thread-safe.
 class local_retry_store final : public retry_store {
 public:
+    /// A store whose budget has these settings.
     explicit local_retry_store(retry_budget_options budget = {}) : budget_(budget) {}
 
     void deposit() noexcept override { budget_.deposit(); }
@@ -42,6 +45,7 @@ public:
     void note_window(std::string_view key, const rate_window& window) override;
     std::optional<rate_window> window(std::string_view key) const override;
 
+    /// The budget, for tests and metrics.
     const retry_budget& budget() const noexcept { return budget_; }
 
 private:
