@@ -196,7 +196,7 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
             w->diag.detail = d.detail;
             close_stream(*w);
             if (ec != errc::truncated_stream) co_return ec;  // the provider's error line, a bad line: as they are
-            if (!resumes) resumes.emplace(w->provider->retry, &w->provider->budget);
+            if (!resumes) resumes.emplace(w->provider->retry, w->provider->store.get());
             failure_info info;
             info.method = http::verb::get;
             info.idempotent = true;
