@@ -58,6 +58,13 @@ void send_stream(std::shared_ptr<chat_client_state>, std::string message, std::s
                  handler<chat_stream>);
 void send_whole(std::shared_ptr<chat_client_state>, std::string message, std::string conversation, diagnostics*,
                 handler<chat_reply>);
+/// The same operations for a caller that awaits them (see detail::initiate).
+namespace awaiting {
+chatwire::detail::awaited<chat_stream> send_stream(std::shared_ptr<chat_client_state>, std::string message,
+                                                   std::string conversation, diagnostics*);
+chatwire::detail::awaited<chat_reply> send_whole(std::shared_ptr<chat_client_state>, std::string message,
+                                                 std::string conversation, diagnostics*);
+} // namespace awaiting
 } // namespace detail
 
 /// Not thread-safe by default: use a chat_client from one thread (or strand)
@@ -74,15 +81,17 @@ public:
     /// (for ChatBotKit, also a conversation this call created).
     template <class CompletionToken>
     auto async_send(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::send_stream, state_,
-                                             std::move(message), std::move(conversation), &diag);
+        return detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::send_stream,
+                                             &detail::awaiting::send_stream, state_, std::move(message),
+                                             std::move(conversation), &diag);
     }
 
     /// The same without streaming: void(error_code, chat_reply).
     template <class CompletionToken>
     auto async_send_whole(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::send_whole, state_,
-                                            std::move(message), std::move(conversation), &diag);
+        return detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::send_whole,
+                                            &detail::awaiting::send_whole, state_, std::move(message),
+                                            std::move(conversation), &diag);
     }
 
     /// The API this client speaks.

@@ -2,6 +2,7 @@
 // A streamed chat reply as a sequence of awaitable events, over any of the
 // three APIs' stream formats. Bytes go from the socket buffer through the
 // decoder and mapper in place; events are views valid until the next call.
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/body_stream.hpp>
 #include <chatwire/stream/event.hpp>
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 namespace chatwire {
 
@@ -30,6 +32,9 @@ namespace detail {
 struct chat_stream_state;
 using next_handler = boost::asio::any_completion_handler<void(error_code, event)>;
 void start_next(const std::shared_ptr<chat_stream_state>& state, next_handler handler);
+/// next() and the awaited async_next: the event at hand without suspending,
+/// else one read through start_next.
+boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr<chat_stream_state> state);
 } // namespace detail
 
 /// The events of one streamed reply. One call at a time on a stream (a
@@ -53,12 +58,9 @@ public:
     ~chat_stream();
 
     /// The next event, as an awaitable that completes at once when the event
-    /// was already received: `auto [ec, ev] = co_await stream.next();`. The
-    /// cheap way to loop in a coroutine: it takes what try_next() finds and
-    /// suspends (through async_next) only when a read is needed, where
-    /// async_next(use_awaitable) pays a trip through the io_context for
-    /// every event. Same results as async_next; the stream must outlive the
-    /// awaitable.
+    /// was already received: `auto [ec, ev] = co_await stream.next();`. It
+    /// takes what try_next() finds and suspends only when a read is needed.
+    /// The same as async_next(as_tuple(use_awaitable)).
     boost::asio::awaitable<std::tuple<error_code, event>> next();
 
     /// The next event: void(error_code, event). The normal end is
@@ -71,13 +73,24 @@ public:
     /// Terminal cancellation closes the connection. One call at a time: a
     /// second while one is pending completes with errc::invalid_argument. On
     /// an error the event is empty. Precondition: is_open().
+    /// Awaited (`use_awaitable`, `as_tuple(use_awaitable)`) it is next(): an
+    /// event at hand completes without a trip through the io_context; every
+    /// other token completes through the handler's executor, posted when the
+    /// event was at hand.
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(
-            [](auto handler, std::shared_ptr<detail::chat_stream_state> st) {
-                detail::start_next(st, detail::next_handler(std::move(handler)));
-            },
-            token, state_);
+        using token_type = std::decay_t<CompletionToken>;
+        if constexpr (std::is_same_v<token_type, boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>>) {
+            return next();
+        } else if constexpr (std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
+            return chatwire::detail::value_or_throw<event>(next());
+        } else {
+            return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(
+                [](auto handler, std::shared_ptr<detail::chat_stream_state> st) {
+                    detail::start_next(st, detail::next_handler(std::move(handler)));
+                },
+                token, state_);
+        }
     }
 
     /// The next event if the bytes already received (by the decoder or in

@@ -111,6 +111,18 @@ std::shared_ptr<chatwire::detail::page_walk> make_walk(const std::shared_ptr<sta
                                                       std::shared_ptr<const page_codec>, const pager_options&);
 void complete(std::shared_ptr<state>, complete_request, diagnostics*, handler<completion>);
 void complete_stream(std::shared_ptr<state>, complete_request, diagnostics*, handler<chat_stream>);
+/// The same operations for a caller that awaits them (see detail::initiate).
+namespace awaiting {
+chatwire::detail::awaited<std::string> create_conversation(std::shared_ptr<state>, conversation_fields, diagnostics*);
+chatwire::detail::awaited<conversation_record> fetch_conversation(std::shared_ptr<state>, std::string id, diagnostics*);
+chatwire::detail::awaited<std::string> update_conversation(std::shared_ptr<state>, std::string id, conversation_fields,
+                                                           std::optional<boost::json::object> merge_meta, diagnostics*);
+chatwire::detail::awaited<std::string> delete_conversation(std::shared_ptr<state>, std::string id, diagnostics*);
+chatwire::detail::awaited<std::string> create_message(std::shared_ptr<state>, std::string conversation_id, message,
+                                                      diagnostics*);
+chatwire::detail::awaited<completion> complete(std::shared_ptr<state>, complete_request, diagnostics*);
+chatwire::detail::awaited<chat_stream> complete_stream(std::shared_ptr<state>, complete_request, diagnostics*);
+} // namespace awaiting
 } // namespace detail
 
 /// The ChatBotKit API. Runs on the executor given at construction and starts no
@@ -125,30 +137,33 @@ public:
     /// POST /conversation/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_conversation(conversation_fields fields, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_conversation, state_,
-                                              std::move(fields), &diag);
+        return chatwire::detail::initiate<std::string>(
+            std::forward<CompletionToken>(token), &detail::create_conversation, &detail::awaiting::create_conversation,
+            state_, std::move(fields), &diag);
     }
 
     /// POST /conversation/{id}/complete, or /conversation/complete when the
     /// request has no conversation id: void(error_code, completion).
     template <class CompletionToken>
     auto async_complete(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<completion>(std::forward<CompletionToken>(token), &detail::complete, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<completion>(std::forward<CompletionToken>(token), &detail::complete,
+                                                      &detail::awaiting::complete, state_, std::move(req), &diag);
     }
 
     /// The same, streamed as JSON lines: void(error_code, chat_stream).
     template <class CompletionToken>
     auto async_complete_stream(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::complete_stream, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::complete_stream,
+                                                       &detail::awaiting::complete_stream, state_, std::move(req),
+                                                       &diag);
     }
 
     /// GET /conversation/{id}/fetch: void(error_code, conversation_record).
     template <class CompletionToken>
     auto async_fetch_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<conversation_record>(std::forward<CompletionToken>(token), &detail::fetch_conversation, state_,
-                                              std::move(id), &diag);
+        return chatwire::detail::initiate<conversation_record>(
+            std::forward<CompletionToken>(token), &detail::fetch_conversation, &detail::awaiting::fetch_conversation,
+            state_, std::move(id), &diag);
     }
 
     /// POST /conversation/{id}/update: the non-empty fields; `fields.meta`
@@ -158,22 +173,25 @@ public:
     auto async_update_conversation(std::string id, conversation_fields fields,
                                    std::optional<boost::json::object> merge_meta, diagnostics& diag,
                                    CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::update_conversation, state_,
-                                              std::move(id), std::move(fields), std::move(merge_meta), &diag);
+        return chatwire::detail::initiate<std::string>(
+            std::forward<CompletionToken>(token), &detail::update_conversation, &detail::awaiting::update_conversation,
+            state_, std::move(id), std::move(fields), std::move(merge_meta), &diag);
     }
 
     /// POST /conversation/{id}/delete: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_delete_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::delete_conversation, state_,
-                                              std::move(id), &diag);
+        return chatwire::detail::initiate<std::string>(
+            std::forward<CompletionToken>(token), &detail::delete_conversation, &detail::awaiting::delete_conversation,
+            state_, std::move(id), &diag);
     }
 
     /// POST /conversation/{id}/message/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_message(std::string conversation_id, message m, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_message, state_,
-                                              std::move(conversation_id), std::move(m), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_message,
+                                                       &detail::awaiting::create_message, state_,
+                                                       std::move(conversation_id), std::move(m), &diag);
     }
 
     /// GET /conversation/list, page by page (or streamed) as items are needed.

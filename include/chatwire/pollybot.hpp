@@ -66,6 +66,11 @@ namespace detail {
 struct state;
 void chat(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_reply>);
 void stream(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_stream>);
+/// The same operations for a caller that awaits them (see detail::initiate).
+namespace awaiting {
+chatwire::detail::awaited<chat_reply> chat(std::shared_ptr<state>, chat_request, diagnostics*);
+chatwire::detail::awaited<chat_stream> stream(std::shared_ptr<state>, chat_request, diagnostics*);
+} // namespace awaiting
 } // namespace detail
 
 /// The PollyBot API. Runs on the executor given at construction and starts no
@@ -81,15 +86,15 @@ public:
     /// only when the request says so explicitly.
     template <class CompletionToken>
     auto async_chat(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::chat, state_,
-                                                      std::move(req), &diag);
+        return chatwire::detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::chat,
+                                                      &detail::awaiting::chat, state_, std::move(req), &diag);
     }
 
     /// A streamed reply: void(error_code, chat_stream) once the headers arrived.
     template <class CompletionToken>
     auto async_chat_stream(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::stream, state_,
-                                                       std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::stream,
+                                                       &detail::awaiting::stream, state_, std::move(req), &diag);
     }
 
     /// The rate-limit headers of the most recent response.

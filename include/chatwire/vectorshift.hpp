@@ -147,6 +147,20 @@ void fetch_chatbot(std::shared_ptr<state>, std::string id, std::string name, dia
 void upload(std::shared_ptr<state>, upload_request, diagnostics*, handler<upload_reply>);
 void terminate(std::shared_ptr<state>, std::string chatbot_id, std::string pipeline_run_id, diagnostics*,
                handler<std::string>);
+/// The same operations for a caller that awaits them (see detail::initiate).
+namespace awaiting {
+chatwire::detail::awaited<run_reply> run(std::shared_ptr<state>, run_request, diagnostics*);
+chatwire::detail::awaited<chat_stream> run_stream(std::shared_ptr<state>, run_request, diagnostics*);
+chatwire::detail::awaited<v1_run_reply> run_v1(std::shared_ptr<state>, v1_run_request, diagnostics*);
+chatwire::detail::awaited<chat_stream> run_v1_stream(std::shared_ptr<state>, v1_run_request, diagnostics*);
+chatwire::detail::awaited<chatbot_list> list_chatbots(std::shared_ptr<state>, bool include_shared, bool verbose,
+                                                      diagnostics*);
+chatwire::detail::awaited<boost::json::object> fetch_chatbot(std::shared_ptr<state>, std::string id, std::string name,
+                                                             diagnostics*);
+chatwire::detail::awaited<upload_reply> upload(std::shared_ptr<state>, upload_request, diagnostics*);
+chatwire::detail::awaited<std::string> terminate(std::shared_ptr<state>, std::string chatbot_id,
+                                                 std::string pipeline_run_id, diagnostics*);
+} // namespace awaiting
 } // namespace detail
 
 /// The VectorShift API. Runs on the executor given at construction and starts no
@@ -161,36 +175,37 @@ public:
     /// Legacy run, whole reply. `status:"failed"` is errc::run_failed even with HTTP 200.
     template <class CompletionToken>
     auto async_run(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<run_reply>(std::forward<CompletionToken>(token), &detail::run, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<run_reply>(std::forward<CompletionToken>(token), &detail::run,
+                                                     &detail::awaiting::run, state_, std::move(req), &diag);
     }
 
     /// Legacy run, streamed (SSE; cumulative or chunked `output`, both handled).
     template <class CompletionToken>
     auto async_run_stream(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_stream, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_stream,
+                                                       &detail::awaiting::run_stream, state_, std::move(req), &diag);
     }
 
     /// v1 run, whole reply.
     template <class CompletionToken>
     auto async_run_v1(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<v1_run_reply>(std::forward<CompletionToken>(token), &detail::run_v1, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<v1_run_reply>(std::forward<CompletionToken>(token), &detail::run_v1,
+                                                        &detail::awaiting::run_v1, state_, std::move(req), &diag);
     }
 
     /// v1 run, streamed (`output_value` chunks, then the final status event).
     template <class CompletionToken>
     auto async_run_v1_stream(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_v1_stream, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_v1_stream,
+                                                       &detail::awaiting::run_v1_stream, state_, std::move(req), &diag);
     }
 
     /// GET /v1/chatbots: void(error_code, chatbot_list).
     template <class CompletionToken>
     auto async_list_chatbots(bool include_shared, bool verbose, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chatbot_list>(std::forward<CompletionToken>(token), &detail::list_chatbots, state_,
-                                              include_shared, verbose, &diag);
+        return chatwire::detail::initiate<chatbot_list>(std::forward<CompletionToken>(token), &detail::list_chatbots,
+                                                        &detail::awaiting::list_chatbots, state_, include_shared,
+                                                        verbose, &diag);
     }
 
     /// GET /v1/chatbots as a pager of chatbots (cursor: the last chatbot id handed out).
@@ -207,23 +222,25 @@ public:
     /// GET /v1/chatbot?id=… (or ?name=… when `id` is empty): void(error_code, object).
     template <class CompletionToken>
     auto async_fetch_chatbot(std::string id, std::string name, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<boost::json::object>(std::forward<CompletionToken>(token), &detail::fetch_chatbot, state_,
-                                              std::move(id), std::move(name), &diag);
+        return chatwire::detail::initiate<boost::json::object>(std::forward<CompletionToken>(token),
+                                                               &detail::fetch_chatbot, &detail::awaiting::fetch_chatbot,
+                                                               state_, std::move(id), std::move(name), &diag);
     }
 
     /// POST /v1/chatbot/{id}/upload (files sent as base64): void(error_code, upload_reply).
     template <class CompletionToken>
     auto async_upload(upload_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<upload_reply>(std::forward<CompletionToken>(token), &detail::upload, state_,
-                                              std::move(req), &diag);
+        return chatwire::detail::initiate<upload_reply>(std::forward<CompletionToken>(token), &detail::upload,
+                                                        &detail::awaiting::upload, state_, std::move(req), &diag);
     }
 
     /// POST /v1/chatbot/{id}/terminate: void(error_code, std::string status).
     template <class CompletionToken>
     auto async_terminate(std::string chatbot_id, std::string pipeline_run_id, diagnostics& diag,
                          CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::terminate, state_,
-                                              std::move(chatbot_id), std::move(pipeline_run_id), &diag);
+        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::terminate,
+                                                       &detail::awaiting::terminate, state_, std::move(chatbot_id),
+                                                       std::move(pipeline_run_id), &diag);
     }
 
     /// The same client for a call with its own retry policy: the copy shares

@@ -166,9 +166,8 @@ struct whole_turn {
 };
 
 template <class Turn>
-asio::awaitable<std::pair<error_code, typename Turn::result>> run_turn(std::shared_ptr<chat_client_state> st,
-                                                                      std::string msg, std::string conv,
-                                                                      diagnostics& diag, Turn turn) {
+asio::awaitable<std::pair<error_code, typename Turn::result>>
+run_turn(std::shared_ptr<chat_client_state> st, std::string msg, std::string conv, Turn turn, diagnostics& diag) {
     const std::string given = conv;
     std::pair<error_code, typename Turn::result> r;
     switch (st->provider.index()) {
@@ -185,19 +184,31 @@ asio::awaitable<std::pair<error_code, typename Turn::result>> run_turn(std::shar
 
 void send_stream(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
                  diagnostics* diag, handler<chat_stream> h) {
-    diag->clear();
-    auto ex = st->executor;
-    launch<chat_stream>(ex, run_turn(std::move(st), std::move(message), std::move(conversation), *diag, streamed_turn{}),
-                        std::move(h));
+    start<chat_stream>(std::move(st), diag, std::move(h), &run_turn<streamed_turn>, std::move(message),
+                       std::move(conversation), streamed_turn{});
 }
 
 void send_whole(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
                 diagnostics* diag, handler<chat_reply> h) {
-    diag->clear();
-    auto ex = st->executor;
-    launch<chat_reply>(ex, run_turn(std::move(st), std::move(message), std::move(conversation), *diag, whole_turn{}),
-                       std::move(h));
+    start<chat_reply>(std::move(st), diag, std::move(h), &run_turn<whole_turn>, std::move(message),
+                      std::move(conversation), whole_turn{});
 }
+
+namespace awaiting {
+
+awaited<chat_stream> send_stream(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
+                                 diagnostics* diag) {
+    return await_start<chat_stream>(std::move(st), diag, &run_turn<streamed_turn>, std::move(message),
+                                    std::move(conversation), streamed_turn{});
+}
+
+awaited<chat_reply> send_whole(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
+                               diagnostics* diag) {
+    return await_start<chat_reply>(std::move(st), diag, &run_turn<whole_turn>, std::move(message),
+                                   std::move(conversation), whole_turn{});
+}
+
+} // namespace awaiting
 
 } // namespace detail
 

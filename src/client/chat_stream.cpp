@@ -150,28 +150,48 @@ chat_stream::chat_stream(boost::asio::any_io_executor ex, http::body_stream body
 
 chat_stream::~chat_stream() { close(); }
 
-bool chat_stream::try_next(error_code& ec, event& ev) {
-    if (!state_) throw std::logic_error("chat_stream::try_next on a stream that is not open");
-    auto& st = *state_;
+namespace detail {
+namespace {
+
+bool take_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
     ev = event{};
     if (st.busy) {
         ec = errc::invalid_argument;
         return true;
     }
     ec = {};
-    if (!detail::next_at_hand(st, ec, ev)) return false;
+    if (!next_at_hand(st, ec, ev)) return false;
     if (ec) ev = event{};  // as in async_next: an error closed the body, so no views
     return true;
 }
 
-// A plain member coroutine (no lambda captures: see the GCC 12 pitfall). When
-// the event is at hand it returns without suspending: the cost is the frame,
-// which Asio recycles per thread.
+} // namespace
+
+// A plain coroutine (no lambda captures: see the GCC 12 pitfall). When the
+// event is at hand it returns without suspending: the cost is the frame,
+// which Asio recycles per thread. The state rides in the frame, so the
+// event's views stay valid while the caller holds the stream.
+boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr<chat_stream_state> st) {
+    std::tuple<error_code, event> out;
+    if (take_at_hand(*st, std::get<0>(out), std::get<1>(out))) co_return out;
+    co_return co_await boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,
+                                                   void(error_code, event)>(
+        [](auto handler, const std::shared_ptr<chat_stream_state>& state) {
+            start_next(state, next_handler(std::move(handler)));
+        },
+        boost::asio::as_tuple(boost::asio::use_awaitable), st);
+}
+
+} // namespace detail
+
+bool chat_stream::try_next(error_code& ec, event& ev) {
+    if (!state_) throw std::logic_error("chat_stream::try_next on a stream that is not open");
+    return detail::take_at_hand(*state_, ec, ev);
+}
+
 boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() {
-    error_code ec;
-    event ev;
-    if (try_next(ec, ev)) co_return std::make_tuple(ec, ev);
-    co_return co_await async_next(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (!state_) throw std::logic_error("chat_stream::next on a stream that is not open");
+    return detail::await_next(state_);
 }
 
 std::string_view chat_stream::text_so_far() const noexcept {

@@ -174,6 +174,32 @@ asio::awaitable<std::pair<error_code, chat_stream>> complete_stream_op(std::shar
     co_return out;
 }
 
+asio::awaitable<std::pair<error_code, std::string>> update_conversation_op(std::shared_ptr<state> st, std::string id,
+                                                                           conversation_fields f,
+                                                                           std::optional<json::object> merge_meta,
+                                                                           diagnostics& diag) {
+    auto body = fields_to_json(f);
+    if (merge_meta) body["$update"] = std::move(*merge_meta);
+    if (auto ec = cd::check_not_empty("conversation id", id, diag)) return refused<std::string>(ec);
+    return post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), diag);
+}
+
+asio::awaitable<std::pair<error_code, std::string>> delete_conversation_op(std::shared_ptr<state> st, std::string id,
+                                                                           diagnostics& diag) {
+    if (auto ec = cd::check_not_empty("conversation id", id, diag)) return refused<std::string>(ec);
+    return post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), diag);
+}
+
+asio::awaitable<std::pair<error_code, std::string>>
+create_message_op(std::shared_ptr<state> st, std::string conversation_id, message m, diagnostics& diag) {
+    auto ec = cd::check_not_empty("conversation id", conversation_id, diag);
+    if (!ec) ec = cd::check_not_empty("message text", m.text, diag);
+    if (ec) return refused<std::string>(ec);
+    json::object body{{"type", m.type.empty() ? "user" : m.type}, {"text", m.text}};
+    return post_for_id(std::move(st), "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
+                       std::move(body), diag);
+}
+
 // The public edge: each operation is one coroutine, launched once.
 
 void create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag,
@@ -197,43 +223,55 @@ void fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* 
 
 void update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,
                          std::optional<json::object> merge_meta, diagnostics* diag, cd::handler<std::string> h) {
-    diag->clear();
-    auto body = fields_to_json(f);
-    if (merge_meta) body["$update"] = std::move(*merge_meta);
-    auto ec = cd::check_not_empty("conversation id", id, *diag);
-    auto ex = st->executor;
-    cd::launch<std::string>(
-        ex,
-        ec ? refused<std::string>(ec)
-           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/update", std::move(body), *diag),
-        std::move(h));
+    cd::start<std::string>(std::move(st), diag, std::move(h), &update_conversation_op, std::move(id), std::move(f),
+                           std::move(merge_meta));
 }
 
 void delete_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag, cd::handler<std::string> h) {
-    diag->clear();
-    auto ec = cd::check_not_empty("conversation id", id, *diag);
-    auto ex = st->executor;
-    cd::launch<std::string>(
-        ex,
-        ec ? refused<std::string>(ec)
-           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(id) + "/delete", json::object(), *diag),
-        std::move(h));
+    cd::start<std::string>(std::move(st), diag, std::move(h), &delete_conversation_op, std::move(id));
 }
 
 void create_message(std::shared_ptr<state> st, std::string conversation_id, message m, diagnostics* diag,
                     cd::handler<std::string> h) {
-    diag->clear();
-    auto ec = cd::check_not_empty("conversation id", conversation_id, *diag);
-    if (!ec) ec = cd::check_not_empty("message text", m.text, *diag);
-    json::object body{{"type", m.type.empty() ? "user" : m.type}, {"text", m.text}};
-    auto ex = st->executor;
-    cd::launch<std::string>(
-        ex,
-        ec ? refused<std::string>(ec)
-           : post_for_id(std::move(st), "/conversation/" + cd::encode_segment(conversation_id) + "/message/create",
-                         std::move(body), *diag),
-        std::move(h));
+    cd::start<std::string>(std::move(st), diag, std::move(h), &create_message_op, std::move(conversation_id),
+                           std::move(m));
 }
+
+namespace awaiting {
+
+cd::awaited<std::string> create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag) {
+    return cd::await_start<std::string>(std::move(st), diag, &create_conversation_op, std::move(f));
+}
+
+cd::awaited<completion> complete(std::shared_ptr<state> st, complete_request req, diagnostics* diag) {
+    return cd::await_start<completion>(std::move(st), diag, &complete_op, std::move(req));
+}
+
+cd::awaited<chat_stream> complete_stream(std::shared_ptr<state> st, complete_request req, diagnostics* diag) {
+    return cd::await_start<chat_stream>(std::move(st), diag, &complete_stream_op, std::move(req));
+}
+
+cd::awaited<conversation_record> fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag) {
+    return cd::await_start<conversation_record>(std::move(st), diag, &do_fetch, std::move(id));
+}
+
+cd::awaited<std::string> update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,
+                                             std::optional<json::object> merge_meta, diagnostics* diag) {
+    return cd::await_start<std::string>(std::move(st), diag, &update_conversation_op, std::move(id), std::move(f),
+                                        std::move(merge_meta));
+}
+
+cd::awaited<std::string> delete_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag) {
+    return cd::await_start<std::string>(std::move(st), diag, &delete_conversation_op, std::move(id));
+}
+
+cd::awaited<std::string> create_message(std::shared_ptr<state> st, std::string conversation_id, message m,
+                                        diagnostics* diag) {
+    return cd::await_start<std::string>(std::move(st), diag, &create_message_op, std::move(conversation_id),
+                                        std::move(m));
+}
+
+} // namespace awaiting
 
 std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::shared_ptr<const page_codec> codec,
                                          const pager_options& opts) {

@@ -3,8 +3,10 @@
 
 #include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
+#include "../stream/field_extractor.hpp"
+#include "json_body.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
 
@@ -57,15 +59,14 @@ void note_rate_limit(state& st, const http::fields& h) {
 error_code build(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
     if (auto ec = cd::check_not_empty("message", req.message, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    json::monotonic_resource arena(512);  // one allocation for the whole body
-    json::object body(&arena);
-    body["message"] = req.message;
-    if (!req.conversation_id.empty()) body["conversationId"] = req.conversation_id;
-    if (stream) body["stream"] = true;
-    else if (req.stream) body["stream"] = *req.stream;
-    if (!req.metadata.empty()) body["metadata"] = req.metadata;
+    cd::json_body body;
+    body.add("message", req.message);
+    if (!req.conversation_id.empty()) body.add("conversationId", req.conversation_id);
+    if (stream) body.add_bool("stream", true);
+    else if (req.stream) body.add_bool("stream", *req.stream);
+    if (!req.metadata.empty()) body.add_json("metadata", json::serialize(req.metadata));
     out.path = "/api/v1/chatbots/" + cd::encode_segment(req.chatbot_id) + "/chat";
-    out.body = cd::to_body(body);
+    out.body = std::move(body).take();
     out.fixed_lines = st.auth;
     out.stream = stream;
     if (stream) out.accept = cd::accept_sse;
@@ -91,19 +92,25 @@ asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state
     out.first = co_await cd::call(*st, r, diag, reply);
     if (reply.status != 0) note_rate_limit(*st, reply.headers);  // on errors too: a 429's headers matter most
     if (out.first) co_return out;
-    json::monotonic_resource arena(1024);  // one allocation for the whole reply
-    json::value v(&arena);
-    if ((out.first = cd::parse_object(reply.body, v, diag))) co_return out;
-    const auto* data = v.as_object().if_contains("data");
-    if (!data || !data->is_object()) {
+    // Read in one pass, without a DOM; the extractor is the thread's (a parse
+    // never suspends, so calls cannot interleave in it).
+    enum field : std::size_t { data, response, conversation_id, message_id };
+    thread_local stream::detail::field_extractor fields{
+        {"data"}, {"data", "response"}, {"data", "conversationId"}, {"data", "messageId"}};
+    if (fields.parse(reply.body) || !fields.is_object()) {
+        diag.detail = "the response is not a JSON object";
+        out.first = errc::bad_response;
+        co_return out;
+    }
+    if (fields[data].kind != stream::detail::field_value::type::object) {
         // A success status with an error body still is an error.
         out.first = provider_error(reply.status, reply.headers, reply.body, diag);
         if (out.first == errc::http_error) out.first = errc::bad_response;
         co_return out;
     }
-    out.second.response = cd::string_at(*data, "response");
-    out.second.conversation_id = cd::string_at(*data, "conversationId");
-    out.second.message_id = cd::string_at(*data, "messageId");
+    out.second.response = fields[response].text;
+    out.second.conversation_id = fields[conversation_id].text;
+    out.second.message_id = fields[message_id].text;
     co_return out;
 }
 
@@ -126,6 +133,18 @@ void chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::ha
 void stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_stream> h) {
     cd::start<chat_stream>(std::move(st), diag, std::move(h), &chat_stream_op, std::move(req));
 }
+
+namespace awaiting {
+
+cd::awaited<chat_reply> chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag) {
+    return cd::await_start<chat_reply>(std::move(st), diag, &chat_op, std::move(req));
+}
+
+cd::awaited<chat_stream> stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag) {
+    return cd::await_start<chat_stream>(std::move(st), diag, &chat_stream_op, std::move(req));
+}
+
+} // namespace awaiting
 
 } // namespace detail
 

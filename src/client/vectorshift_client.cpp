@@ -3,8 +3,9 @@
 
 #include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
+#include "../stream/field_extractor.hpp"
+#include "json_body.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -39,15 +40,16 @@ error_code build_legacy(const state& st, const run_request& req, bool stream, di
         diag.detail = "one of chatbot_id and chatbot_name is required";
         return errc::invalid_argument;
     }
-    json::monotonic_resource arena(512);  // one allocation for the whole body
-    json::object body(&arena);
-    body["input"] = req.input;
-    if (!req.chatbot_id.empty()) body["chatbot_id"] = req.chatbot_id;
-    else body["chatbot_name"] = req.chatbot_name;
-    if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
-    if (stream) body["stream"] = true;
+    cd::json_body body;
+    body.add("input", req.input);
+    if (!req.chatbot_id.empty())
+        body.add("chatbot_id", req.chatbot_id);
+    else
+        body.add("chatbot_name", req.chatbot_name);
+    if (!req.conversation_id.empty()) body.add("conversation_id", req.conversation_id);
+    if (stream) body.add_bool("stream", true);
     out.path = "/api/chatbots/run";
-    out.body = cd::to_body(body);
+    out.body = std::move(body).take();
     out.fixed_lines = st.legacy_auth;
     out.stream = stream;
     if (stream) out.accept = cd::accept_sse;
@@ -58,13 +60,12 @@ error_code build_v1(const state& st, const v1_run_request& req, bool stream, dia
                     cd::api_request& out) {
     if (auto ec = cd::check_not_empty("text", req.text, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
-    json::monotonic_resource arena(512);  // one allocation for the whole body
-    json::object body(&arena);
-    body["text"] = req.text;
-    if (!req.conversation_id.empty()) body["conversation_id"] = req.conversation_id;
-    if (stream) body["stream"] = true;
+    cd::json_body body;
+    body.add("text", req.text);
+    if (!req.conversation_id.empty()) body.add("conversation_id", req.conversation_id);
+    if (stream) body.add_bool("stream", true);
     out.path = "/v1/chatbot/" + cd::encode_segment(req.chatbot_id) + "/run";
-    out.body = cd::to_body(body);
+    out.body = std::move(body).take();
     out.fixed_lines = st.bearer_auth;
     out.stream = stream;
     if (stream) out.accept = cd::accept_sse;
@@ -96,6 +97,23 @@ asio::awaitable<error_code> call(state& st, const cd::api_request& r, diagnostic
     co_return checked_run(reply, out, diag);
 }
 
+// A legacy run's reply read in one pass, without a DOM (the common call's
+// whole cost of JSON); the extractor is reused by every call on the thread
+// (a parse never suspends, so calls cannot interleave in it).
+error_code read_run_reply(const cd::api_reply& reply, run_reply& out, diagnostics& diag) {
+    enum field : std::size_t { output, conversation_id, status };
+    thread_local stream::detail::field_extractor fields{{"output"}, {"conversation_id"}, {"status"}};
+    if (fields.parse(reply.body) || !fields.is_object()) {
+        diag.detail = "the response is not a JSON object";
+        return errc::bad_response;
+    }
+    if (fields[status].is_string() && fields[status].text == "failed")
+        return provider_error(200, reply.headers, reply.body, diag);
+    out.output = fields[output].text;
+    out.conversation_id = fields[conversation_id].text;
+    return {};
+}
+
 } // namespace
 
 asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> st, run_request req,
@@ -105,11 +123,7 @@ asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<state> 
     if ((out.first = build_legacy(*st, req, false, diag, r))) co_return out;
     cd::api_reply reply;
     if ((out.first = co_await cd::call(*st, r, diag, reply))) co_return out;
-    json::monotonic_resource arena(1024);  // one allocation for the whole reply
-    json::value v(&arena);
-    if ((out.first = checked_run(reply, v, diag))) co_return out;
-    out.second.output = cd::string_at(v, "output");
-    out.second.conversation_id = cd::string_at(v, "conversation_id");
+    out.first = read_run_reply(reply, out.second, diag);
     co_return out;
 }
 
@@ -298,6 +312,44 @@ void terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string ru
     cd::start<std::string>(std::move(st), diag, std::move(h), &do_terminate, std::move(chatbot_id),
                            std::move(run_id));
 }
+
+namespace awaiting {
+
+cd::awaited<run_reply> run(std::shared_ptr<state> st, run_request req, diagnostics* diag) {
+    return cd::await_start<run_reply>(std::move(st), diag, &run_op, std::move(req));
+}
+
+cd::awaited<chat_stream> run_stream(std::shared_ptr<state> st, run_request req, diagnostics* diag) {
+    return cd::await_start<chat_stream>(std::move(st), diag, &run_stream_op, std::move(req));
+}
+
+cd::awaited<v1_run_reply> run_v1(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag) {
+    return cd::await_start<v1_run_reply>(std::move(st), diag, &do_run_v1, std::move(req));
+}
+
+cd::awaited<chat_stream> run_v1_stream(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag) {
+    return cd::await_start<chat_stream>(std::move(st), diag, &run_v1_stream_op, std::move(req));
+}
+
+cd::awaited<chatbot_list> list_chatbots(std::shared_ptr<state> st, bool shared, bool verbose, diagnostics* diag) {
+    return cd::await_start<chatbot_list>(std::move(st), diag, &do_list, shared, verbose);
+}
+
+cd::awaited<json::object> fetch_chatbot(std::shared_ptr<state> st, std::string id, std::string name,
+                                        diagnostics* diag) {
+    return cd::await_start<json::object>(std::move(st), diag, &do_fetch, std::move(id), std::move(name));
+}
+
+cd::awaited<upload_reply> upload(std::shared_ptr<state> st, upload_request req, diagnostics* diag) {
+    return cd::await_start<upload_reply>(std::move(st), diag, &do_upload, std::move(req));
+}
+
+cd::awaited<std::string> terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string run_id,
+                                   diagnostics* diag) {
+    return cd::await_start<std::string>(std::move(st), diag, &do_terminate, std::move(chatbot_id), std::move(run_id));
+}
+
+} // namespace awaiting
 
 state::state(asio::any_io_executor ex, options o)
     : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry,

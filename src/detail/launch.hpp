@@ -2,17 +2,22 @@
 // Private to the library: runs one operation's coroutine and completes the
 // caller's type-erased handler with its result, on the handler's own
 // executor, with its cancellation slot wired through. Every public async_*
-// ends here: one co_spawn per public call.
+// ends here: one co_spawn per public call, or none when the caller awaits it
+// from a coroutine on the client's executor (await_start).
 #include <chatwire/detail/initiate.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
 #include <new>
+#include <tuple>
 #include <utility>
 
 namespace chatwire::detail {
@@ -53,6 +58,43 @@ void start(std::shared_ptr<State> st, diagnostics* diag, handler<T> h, Op op, Ar
     diag->clear();
     auto ex = st->executor;
     launch<T>(ex, op(std::move(st), std::forward<Args>(args)..., *diag), std::move(h));
+}
+
+/// The fast path of a public async_* awaited with `use_awaitable` or
+/// `as_tuple(use_awaitable)`: when the caller's coroutine runs on the
+/// client's executor, the operation's coroutine is awaited right there, as a
+/// plain awaitable (no co_spawn, no erased handler, no post, no second
+/// coroutine thread); a caller elsewhere (a strand, another context, a
+/// thread-safe client's strand) has it run on the client's executor as the
+/// handler-based path would, and resumes on its own. Exceptions and
+/// cancellation end as they do there: errc::cancelled, an error code.
+template <class T>
+boost::asio::awaitable<std::tuple<error_code, T>> await_op(boost::asio::any_io_executor io,
+                                                           boost::asio::awaitable<std::pair<error_code, T>> op) {
+    if ((co_await boost::asio::this_coro::executor) == io) {
+        std::tuple<error_code, T> out;
+        try {
+            auto r = co_await std::move(op);
+            std::get<0>(out) = r.first;
+            std::get<1>(out) = std::move(r.second);
+        } catch (...) {
+            std::get<0>(out) = error_from(std::current_exception());
+        }
+        co_return out;
+    }
+    co_return co_await boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,
+                                                   void(error_code, T)>(
+        [&io, &op](auto h) { launch<T>(io, std::move(op), handler<T>(std::move(h))); },
+        boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
+/// start()'s twin for the fast path: the call's diagnostics start afresh,
+/// then `op(state, args..., diag)` is awaited by the caller.
+template <class T, class State, class Op, class... Args>
+awaited<T> await_start(std::shared_ptr<State> st, diagnostics* diag, Op op, Args&&... args) {
+    diag->clear();
+    auto ex = st->executor;
+    return await_op<T>(std::move(ex), op(std::move(st), std::forward<Args>(args)..., *diag));
 }
 
 } // namespace chatwire::detail

@@ -43,7 +43,6 @@ error_code to_outgoing(const request& req, endpoint& to, std::string& target, st
 
 template <class Result>
 asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state> st, request req, diagnostics& diag) {
-    diag.clear();
     diag.attempts = 1;
     std::pair<error_code, Result> r;
     endpoint to;
@@ -64,15 +63,25 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
 
 void start_request(std::shared_ptr<client_state> st, request req, diagnostics* diag,
                    chatwire::detail::handler<response> h) {
-    auto ex = st->executor;
-    chatwire::detail::launch<response>(ex, run<response>(std::move(st), std::move(req), *diag), std::move(h));
+    chatwire::detail::start<response>(std::move(st), diag, std::move(h), &run<response>, std::move(req));
 }
 
 void start_open(std::shared_ptr<client_state> st, request req, diagnostics* diag,
                 chatwire::detail::handler<body_stream> h) {
-    auto ex = st->executor;
-    chatwire::detail::launch<body_stream>(ex, run<body_stream>(std::move(st), std::move(req), *diag), std::move(h));
+    chatwire::detail::start<body_stream>(std::move(st), diag, std::move(h), &run<body_stream>, std::move(req));
 }
+
+namespace awaiting {
+
+chatwire::detail::awaited<response> start_request(std::shared_ptr<client_state> st, request req, diagnostics* diag) {
+    return chatwire::detail::await_start<response>(std::move(st), diag, &run<response>, std::move(req));
+}
+
+chatwire::detail::awaited<body_stream> start_open(std::shared_ptr<client_state> st, request req, diagnostics* diag) {
+    return chatwire::detail::await_start<body_stream>(std::move(st), diag, &run<body_stream>, std::move(req));
+}
+
+} // namespace awaiting
 
 void start_request_throwing(std::shared_ptr<client_state> st, request req,
                             asio::any_completion_handler<void(std::exception_ptr, response)> h) {

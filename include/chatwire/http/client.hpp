@@ -30,6 +30,11 @@ void start_request(std::shared_ptr<client_state> state, request req, diagnostics
                    chatwire::detail::handler<response> handler);
 void start_open(std::shared_ptr<client_state> state, request req, diagnostics* diag,
                 chatwire::detail::handler<body_stream> handler);
+/// The same operations for a caller that awaits them (see detail::initiate).
+namespace awaiting {
+chatwire::detail::awaited<response> start_request(std::shared_ptr<client_state> state, request req, diagnostics* diag);
+chatwire::detail::awaited<body_stream> start_open(std::shared_ptr<client_state> state, request req, diagnostics* diag);
+} // namespace awaiting
 void start_request_throwing(std::shared_ptr<client_state> state, request req,
                             boost::asio::any_completion_handler<void(std::exception_ptr, response)> handler);
 } // namespace detail
@@ -62,7 +67,7 @@ public:
     template <class CompletionToken>
     auto async_request(request req, diagnostics& diag, CompletionToken&& token) {
         return chatwire::detail::initiate<response>(std::forward<CompletionToken>(token), &detail::start_request,
-                                                    state_, std::move(req), &diag);
+                                                    &detail::awaiting::start_request, state_, std::move(req), &diag);
     }
 
     /// Throwing overload: void(std::exception_ptr, response); the exception is
@@ -82,7 +87,7 @@ public:
     template <class CompletionToken>
     auto async_open(request req, diagnostics& diag, CompletionToken&& token) {
         return chatwire::detail::initiate<body_stream>(std::forward<CompletionToken>(token), &detail::start_open,
-                                                       state_, std::move(req), &diag);
+                                                       &detail::awaiting::start_open, state_, std::move(req), &diag);
     }
 
     /// Closes idle pooled connections; connections in use close when released.

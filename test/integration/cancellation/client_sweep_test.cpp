@@ -132,16 +132,50 @@ asio::awaitable<void> open_reply(chat_client& c, chat_stream& out) {
     out = std::move(s);
 }
 
+/// A co_spawn completion for the sweep: an exception the coroutine ended with
+/// is an error code, as the library's own calls report it.
+auto spawn_done(std::function<void(error_code)> done) {
+    return [done = std::move(done)](std::exception_ptr x, error_code ec) {
+        if (x) {
+            try {
+                std::rethrow_exception(x);
+            } catch (const boost::system::system_error& se) {
+                // A cancelled coroutine throws at its next co_await of an operation.
+                ec = se.code() == asio::error::operation_aborted ? error_code(errc::cancelled) : se.code();
+            } catch (...) {
+                ec = errc::bad_response;
+            }
+        }
+        done(ec);
+    };
+}
+
 // ---- async_send and async_send_whole --------------------------------------------
 
-void sweep_send(api_kind api, bool whole, bool pooled) {
+/// How a call is made: with a callback, or awaited in a coroutine that runs on
+/// the client's executor (the operation then runs inside that coroutine, and
+/// the cancel reaches it through the coroutine's co_spawn).
+enum class caller { callback, coroutine };
+
+asio::awaitable<error_code> send_awaited(chat_client& c, bool whole, chatwire::diagnostics& diag) {
+    if (whole) {
+        auto [ec, r] = co_await c.async_send_whole("Where is my order?", "", diag, tuple_awaitable);
+        co_return !ec && r.text.empty() ? error_code(errc::bad_response) : ec;
+    }
+    auto [ec, s] = co_await c.async_send("Where is my order?", "", diag, tuple_awaitable);
+    co_return !ec && !s.is_open() ? error_code(errc::bad_response) : ec;
+}
+
+void sweep_send(api_kind api, bool whole, bool pooled, caller how = caller::callback) {
     emulated e;
     std::optional<chat_client> c;
     chatwire::diagnostics diag;
     auto start = [&](asio::cancellation_slot slot, std::function<void(error_code)> done) {
         c.emplace(e.io.get_executor(), e.options_for(api));
         if (pooled) BOOST_TEST(chat_succeeds(e, *c));  // leaves a connection in the pool
-        if (whole) {
+        if (how == caller::coroutine) {
+            asio::co_spawn(e.io, send_awaited(*c, whole, diag), asio::bind_cancellation_slot(slot, spawn_done(done)));
+        } else if (whole) {
             c->async_send_whole("Where is my order?", "", diag,
                                 asio::bind_cancellation_slot(slot, [done](error_code ec, chatwire::chat_reply r) {
                                     if (!ec && r.text.empty()) ec = errc::bad_response;
@@ -162,7 +196,7 @@ void sweep_send(api_kind api, bool whole, bool pooled) {
         return e.fds_at_baseline() && fresh;
     };
     auto name = std::string("chat_client::") + (whole ? "async_send_whole " : "async_send ") + name_of(api) +
-                (pooled ? " pooled" : " new connection");
+                (pooled ? " pooled" : " new connection") + (how == caller::coroutine ? " awaited" : "");
     BOOST_TEST(sweep(e.io, name, start, check).ok);
 }
 
@@ -225,21 +259,7 @@ void sweep_events(api_kind api, bool awaitable_next, asio::cancellation_type typ
             return;
         }
         stream = std::move(s);
-        asio::co_spawn(e.io, next_loop(stream, stop),
-                       asio::bind_cancellation_slot(slot, [done](std::exception_ptr x, error_code ec) {
-                           if (x) {
-                               try {
-                                   std::rethrow_exception(x);
-                               } catch (const boost::system::system_error& se) {
-                                   // A cancelled coroutine throws at its next co_await of an operation.
-                                   ec = se.code() == asio::error::operation_aborted ? error_code(errc::cancelled)
-                                                                                    : se.code();
-                               } catch (...) {
-                                   ec = errc::bad_response;
-                               }
-                           }
-                           done(ec);
-                       }));
+        asio::co_spawn(e.io, next_loop(stream, stop), asio::bind_cancellation_slot(slot, spawn_done(std::move(done))));
     };
     auto check = [&](int) {
         reader.reset();
@@ -364,6 +384,15 @@ BOOST_AUTO_TEST_CASE(chat_client_async_send_at_every_suspension_point) {
 BOOST_AUTO_TEST_CASE(chat_client_async_send_whole_at_every_suspension_point) {
     for (auto api : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) sweep_send(api, true, false);
     sweep_send(api_kind::vectorshift, true, true);
+}
+
+// Awaited on the client's executor, the call runs inside the caller's coroutine
+// (no co_spawn of its own): the cancel must meet it at the same points.
+BOOST_AUTO_TEST_CASE(awaited_calls_at_every_suspension_point) {
+    for (auto api : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot})
+        sweep_send(api, true, false, caller::coroutine);
+    sweep_send(api_kind::pollybot, false, false, caller::coroutine);
+    sweep_send(api_kind::vectorshift, true, true, caller::coroutine);
 }
 
 // Paced (1 ms between events), every event is a read of its own, so the
