@@ -1,5 +1,6 @@
 // `chatwire chat`: one message to a chatbot, the reply streamed to stdout.
 // Without --base-url it talks to an emulator started in-process on 127.0.0.1.
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "outcome.hpp"
 #include "terminal.hpp"
@@ -14,14 +15,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -183,14 +183,6 @@ std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
     return ms;
 }
 
-bool read_key_file(const std::string& path, std::string& key) {
-    std::ifstream in(path);
-    if (!in) return false;
-    std::getline(in, key);
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    return true;
-}
-
 // Each wait before a retry, on stderr: what failed and why it is sent again.
 void report_retry(const attempt_report& r) {
     if (!r.will_retry) return;
@@ -226,22 +218,10 @@ int run_chat(int argc, char** argv) {
         ("json", "print one JSON object per event");
     po::options_description hidden;
     hidden.add_options()("message", po::value(&words));
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::positional_options_description pos;
     pos.add("message", -1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "chatwire chat: " << e.what() << "\n" << desc;
-        return exit_usage;
-    }
-    if (vm.count("help")) {
-        std::cout << desc;
-        return exit_ok;
-    }
+    if (auto done = parse_command_line({"chat", desc, &hidden, &pos, ""}, argc, argv, vm)) return *done;
     settings s;
     auto a = api_from_string(api_name);
     if (!a) {

@@ -1,5 +1,6 @@
 // `chatwire decode sse|jsonl [--api NAME] [--chunk-size N]`: decodes a captured
 // body from stdin and prints one compact JSON object per event.
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "terminal.hpp"
 
@@ -8,7 +9,7 @@
 #include <chatwire/stream/sse_decoder.hpp>
 
 #include <boost/json.hpp>
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -281,14 +282,12 @@ int decode_stdin(Session& session, std::size_t chunk) {
     return session.exit_code();
 }
 
-void usage(std::ostream& os, const po::options_description& options) {
-    os << "usage: chatwire decode sse|jsonl [--api vectorshift|chatbotkit|pollybot] [--chunk-size N]\n\n"
-          "Decodes a captured response body from stdin and prints one JSON object per event:\n"
-          "raw SSE as {\"event\",\"data\",\"id\"}, raw JSON lines compacted, or with --api the\n"
-          "mapped chat events as {\"kind\",\"text\",...}. Exit: 0 ok, 1 limit, parse error or\n"
-          "truncated stream, 2 usage, 3 an error reported by the API inside the stream.\n\n"
-       << options;
-}
+constexpr std::string_view preamble =
+    "usage: chatwire decode sse|jsonl [--api vectorshift|chatbotkit|pollybot] [--chunk-size N]\n\n"
+    "Decodes a captured response body from stdin and prints one JSON object per event:\n"
+    "raw SSE as {\"event\",\"data\",\"id\"}, raw JSON lines compacted, or with --api the\n"
+    "mapped chat events as {\"kind\",\"text\",...}. Exit: 0 ok, 1 limit, parse error or\n"
+    "truncated stream, 2 usage, 3 an error reported by the API inside the stream.\n\n";
 
 } // namespace
 
@@ -300,28 +299,16 @@ int run_decode(int argc, char** argv) {
         ("chunk-size", po::value<std::size_t>()->default_value(0), "feed the decoder N-byte pieces (0: as read)");
     po::options_description hidden;
     hidden.add_options()("format", po::value<std::string>());
-    po::options_description all;
-    all.add(options).add(hidden);
     po::positional_options_description positional;
     positional.add("format", 1);
+    const command_line cl{"decode", options, &hidden, &positional, preamble};
 
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "chatwire decode: " << e.what() << "\n";
-        usage(std::cerr, options);
-        return exit_usage;
-    }
-    if (vm.count("help")) {
-        usage(std::cout, options);
-        return exit_ok;
-    }
+    if (auto done = parse_command_line(cl, argc, argv, vm)) return *done;
     const std::string framing_name = vm.count("format") ? vm["format"].as<std::string>() : "";
     if (framing_name != "sse" && framing_name != "jsonl") {
         std::cerr << "chatwire decode: the format must be 'sse' or 'jsonl'\n";
-        usage(std::cerr, options);
+        print_usage(std::cerr, cl);
         return exit_usage;
     }
     const std::string api = vm["api"].as<std::string>();
@@ -334,7 +321,7 @@ int run_decode(int argc, char** argv) {
     if (chunk > max_chunk_size) {
         // Pieces are cut from one buffer of that size: refuse rather than fail to allocate it.
         std::cerr << "chatwire decode: --chunk-size must be at most " << max_chunk_size << " (64 MiB)\n";
-        usage(std::cerr, options);
+        print_usage(std::cerr, cl);
         return exit_usage;
     }
 

@@ -1,11 +1,12 @@
 // `chatwire emulate`: runs the emulator of all three APIs until SIGINT/SIGTERM.
+#include "command_line.hpp"
 #include "commands.hpp"
 
 #include <chatwire/emulator/server.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -75,17 +76,7 @@ int run_emulate(int argc, char** argv) {
         ("max-conversations", po::value(&max_conversations)->default_value(max_conversations),
          "conversations (and chatbots made on first use) kept per API; a new one beyond this forgets the oldest");
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        std::cerr << "chatwire emulate: " << e.what() << "\n" << desc;
-        return 2;
-    }
-    if (vm.count("help")) {
-        std::cout << desc;
-        return 0;
-    }
+    if (auto done = parse_command_line({"emulate", desc, nullptr, nullptr, ""}, argc, argv, vm)) return *done;
 
     emulator::options opts;
     if (!split_listen(listen, opts.host, opts.port)) {

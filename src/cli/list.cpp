@@ -1,6 +1,7 @@
 // `chatwire list`: every item of a list, one JSON object a line on stdout, and
 // at the end (or at a failure) the cursor to resume from on stderr, for
 // `--after`. Without --base-url it lists an emulator started in-process.
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "outcome.hpp"
 #include "terminal.hpp"
@@ -15,11 +16,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -126,14 +126,6 @@ int run(settings s, const std::string& ca_file) {
     return code;
 }
 
-bool read_key_file(const std::string& path, std::string& key) {
-    std::ifstream in(path);
-    if (!in) return false;
-    std::getline(in, key);
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    return true;
-}
-
 } // namespace
 
 int run_list(int argc, char** argv) {
@@ -157,22 +149,10 @@ int run_list(int argc, char** argv) {
         ("max-retries", po::value<int>()->default_value(2), "resend a failed page at most N times; 0: never");
     po::options_description hidden;
     hidden.add_options()("what", po::value(&what));
-    po::options_description all;
-    all.add(desc).add(hidden);
     po::positional_options_description pos;
     pos.add("what", 1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << "chatwire list: " << e.what() << "\n" << desc;
-        return exit_usage;
-    }
-    if (vm.count("help")) {
-        std::cout << desc;
-        return exit_ok;
-    }
+    if (auto done = parse_command_line({"list", desc, &hidden, &pos, ""}, argc, argv, vm)) return *done;
     settings s;
     s.what = what;
     const bool vs_list = what == "chatbots";

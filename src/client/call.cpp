@@ -1,4 +1,5 @@
 #include "call.hpp"
+#include "../detail/serial_executor.hpp"
 
 #include <chatwire/retry/pacing.hpp>
 #include <chatwire/retry/schedule.hpp>
@@ -22,8 +23,8 @@ constexpr std::size_t max_error_body = 64 * 1024;
 provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url,
                              const http::client_options& http_opts, const retry_policy& retry_opts,
                              attempt_observer observer, error_mapper map, std::shared_ptr<retry_store> shared)
-    : executor(ex),
-      http(ex, http_opts),
+    : executor(serial_executor(std::move(ex), http_opts.thread_safe)),
+      http(executor, http_opts),
       map_error(map),
       retry(retry_opts),
       store(shared ? std::move(shared) : std::make_shared<local_retry_store>()),

@@ -29,9 +29,17 @@ using error_mapper = error_code (*)(unsigned status, const http::fields& headers
 /// What every provider client holds: a transport of its own, where its API
 /// lives (the base URL, parsed once), and how to read its errors.
 struct provider_core {
+    /// Runs on `ex`, or on a strand over it when `http.thread_safe` (see
+    /// serial_executor). An empty `store`: one of the client's own.
     provider_core(boost::asio::any_io_executor ex, std::string_view base_url, const http::client_options& http,
                   const retry_policy& retry, attempt_observer on_attempt, error_mapper map_error,
                   std::shared_ptr<retry_store> store = nullptr);
+
+    /// From the settings every provider's `options` has: base_url, http,
+    /// retry, on_attempt and retry_store.
+    template <class ProviderOptions>
+    provider_core(boost::asio::any_io_executor ex, const ProviderOptions& o, error_mapper map_error)
+        : provider_core(std::move(ex), o.base_url, o.http, o.retry, o.on_attempt, map_error, o.retry_store) {}
 
     /// Renders a header line the client sends with every request of a kind
     /// (its key, say); a CR or LF in it makes every such request fail.

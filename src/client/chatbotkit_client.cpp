@@ -281,8 +281,7 @@ std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::
 }
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry,
-                    o.on_attempt, &provider_error, o.retry_store),
+    : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
     auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
                         "secret");

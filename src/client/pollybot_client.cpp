@@ -76,8 +76,7 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
 } // namespace
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry,
-                    o.on_attempt, &provider_error, o.retry_store),
+    : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
     auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
     set_rate_key(opts.api_key);  // PollyBot announces each key's window: pace by it

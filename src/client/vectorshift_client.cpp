@@ -352,8 +352,7 @@ cd::awaited<std::string> terminate(std::shared_ptr<state> st, std::string chatbo
 } // namespace awaiting
 
 state::state(asio::any_io_executor ex, options o)
-    : provider_core(chatwire::detail::serial_executor(std::move(ex), o.http.thread_safe), o.base_url, o.http, o.retry,
-                    o.on_attempt, &provider_error, o.retry_store),
+    : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
     legacy_auth = fixed_header("Api-Key", opts.api_key, "api key");
     bearer_auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");

@@ -3,6 +3,7 @@
 // stream's async_next and next() mid-stream, and a ChatBotKit pager.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 #include "sweep.hpp"
 
@@ -49,9 +50,8 @@ chatwire::emulator::options paced(std::chrono::milliseconds token_delay) {
     return o;
 }
 
-struct emulated {
-    explicit emulated(chatwire::emulator::options o = {}) : server(io.get_executor(), std::move(o)) {
-        server.start();
+struct emulated : chatwire::testing::emulated {
+    explicit emulated(chatwire::emulator::options o = {}) : chatwire::testing::emulated(std::move(o)) {
         baseline = open_fds();
     }
     ~emulated() {
@@ -60,13 +60,7 @@ struct emulated {
     }
 
     chatwire::chat_options options_for(api_kind a) const {
-        chatwire::chat_options o;
-        o.api = a;
-        o.base_url = server.base_url() + (a == api_kind::chatbotkit ? "/api/v1" : "");
-        o.api_key = "test-key";
-        o.chatbot_id = "support-bot";
-        o.http.tls.extra_ca_pem = server.certificate_pem();
-        return o;  // the default retry policy: a cancel must not be retried
+        return chat_options_for(a);  // the default retry policy: a cancel must not be retried
     }
 
     /// Every descriptor of either side gone (the client was destroyed).
@@ -76,8 +70,6 @@ struct emulated {
         return ok;
     }
 
-    asio::io_context io;
-    chatwire::emulator::server server;
     std::size_t baseline = 0;
 };
 

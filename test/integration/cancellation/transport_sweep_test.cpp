@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE integration_cancellation
 #include <boost/test/unit_test.hpp>
 
+#include "http_fetch.hpp"
 #include "sweep.hpp"
 #include "test_server.hpp"
 
@@ -21,28 +22,23 @@ using chatwire::error_code;
 using chatwire::http::body_stream;
 using chatwire::http::client;
 using chatwire::http::response;
+using chatwire::testing::get;
 using chatwire::testing::open_fds;
 using chatwire::testing::run_until;
 using chatwire::testing::sweep;
 using chatwire::testing::test_server;
+using chatwire::testing::trusting;
 
 using chatwire::testing::summary_printer;
 BOOST_TEST_GLOBAL_FIXTURE(summary_printer);
 
 namespace {
 
-chatwire::http::request get(std::string url) {
-    chatwire::http::request r;
-    r.url = std::move(url);
-    return r;
-}
-
 struct transport {
     explicit transport(bool tls, bool stall_handshake = false)
         : server(io, {.tls = tls, .stall_handshake = stall_handshake, .certificate = {}}) {
         baseline = open_fds();
-        chatwire::http::client_options o;
-        o.tls.extra_ca_pem = server.certificate_pem();
+        auto o = trusting(server);
         o.timeouts.connect = 6s;
         c.emplace(io.get_executor(), o);
     }

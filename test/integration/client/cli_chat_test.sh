@@ -2,20 +2,7 @@
 # chatwire chat end to end: output, conversation continuity and exit codes.
 set -uo pipefail
 cli="$1"
-work="$(mktemp -d)"
-pids=()  # servers this script started, stopped by PID on exit
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
-failures=0; passes=0
-check() {  # description, expected, actual
-  if [ "$2" = "$3" ]; then passes=$((passes + 1)); else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
-# Waits for a server's "listening on URL" (emulator) or "PORT" (responder) line in $1.
-wait_line() {
-  for _ in $(seq 100); do [ -s "$1" ] && grep -q "$2" "$1" && return 0; sleep 0.1; done
-  return 1
-}
+source "$(dirname "$0")/../../support/cli_script.sh"
 
 # Embedded emulator: streamed text, conversation id on stderr, exit 0.
 out="$(timeout 60 "$cli" chat --api pollybot hello there 2>"$work/err")"; rc=$?
@@ -41,10 +28,8 @@ env -u POLLYBOT_API_KEY "$cli" chat --api pollybot --base-url https://127.0.0.1:
 check "missing key for a real service" 2 "$?"
 
 # A standalone emulator that checks keys: multi-turn, API error (3).
-"$cli" emulate --listen 127.0.0.1:0 --cert-out "$work/ca.pem" --api-key right-key >"$work/emu" 2>&1 &
-pids+=($!)
-wait_line "$work/emu" '^listening on '
-base="$(sed -n 's/^listening on //p' "$work/emu")"
+start_emulator emu --cert-out "$work/ca.pem" --api-key right-key || fail "emulator did not start: $(cat "$work/emu")"
+base="$emulator_url"
 POLLYBOT_API_KEY=right-key timeout 60 "$cli" chat --api pollybot --base-url "$base" --ca-file "$work/ca.pem" \
   --chatbot support first turn >"$work/t1" 2>"$work/e1"; check "turn 1" 0 "$?"
 conv="$(sed -n 's/^conversation: //p' "$work/e1")"
@@ -81,10 +66,8 @@ cat >"$work/faults.json" <<'JSON'
 [{"api":"pollybot","kind":"status","status":400,"code":"BAD_\u001b[31mINPUT",
   "message":"\u001b]0;pwned\u0007\nforged line \u009b2J\u007f"}]
 JSON
-"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/faults.json" >"$work/emu2" 2>&1 &
-pids+=($!)
-wait_line "$work/emu2" '^listening on ' || fail "faulty emulator did not start: $(cat "$work/emu2")"
-base2="$(sed -n 's/^listening on //p' "$work/emu2")"
+start_emulator emu2 --plain --faults "$work/faults.json" || fail "faulty emulator did not start: $(cat "$work/emu2")"
+base2="$emulator_url"
 POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$base2" --chatbot b hi >/dev/null 2>"$work/e7"
 check "provider error with controls" 3 "$?"
 LC_ALL=C grep -q $'[\x1b\x07\x7f]' "$work/e7" && fail "raw ESC, BEL or DEL on stderr: $(cat -v "$work/e7")" || pass
@@ -122,10 +105,8 @@ check_deadline() {  # description, rc, started (ns)
   [ "$ms" -ge 900 ] && [ "$ms" -lt 5000 ] && pass || fail "$1: ended after $ms ms, wanted about 1000"
 }
 echo '[{"kind":"stall","stall_ms":30000}]' >"$work/stall.json"
-"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/stall.json" >"$work/emu3" 2>&1 &
-pids+=($!)
-wait_line "$work/emu3" '^listening on ' || fail "stalling emulator did not start"
-base3="$(sed -n 's/^listening on //p' "$work/emu3")"
+start_emulator emu3 --plain --faults "$work/stall.json" || fail "stalling emulator did not start"
+base3="$emulator_url"
 t0="$(date +%s%N)"
 POLLYBOT_API_KEY=k timeout 30 "$cli" chat --api pollybot --base-url "$base3" --chatbot b --timeout 1 hi \
   >/dev/null 2>"$work/e8"
@@ -134,18 +115,14 @@ check_deadline "stalled reply with --timeout 1" "$?" "$t0"
 # Retries: a 503 is sent again by default, and the wait is reported; with
 # --max-retries 0 it is the answer.
 echo '[{"api":"pollybot","times":1,"kind":"status","status":503}]' >"$work/unavailable.json"
-"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/unavailable.json" >"$work/emu4" 2>&1 &
-pids+=($!)
-wait_line "$work/emu4" '^listening on ' || fail "emulator with a 503 did not start"
-base4="$(sed -n 's/^listening on //p' "$work/emu4")"
+start_emulator emu4 --plain --faults "$work/unavailable.json" || fail "emulator with a 503 did not start"
+base4="$emulator_url"
 POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$base4" --chatbot b hi >/dev/null 2>"$work/e9"
 check "a 503 retried" 0 "$?"
 grep -qE '^chatwire chat: retrying in [0-9]+\.[0-9] s after 503 \(unavailable\)$' "$work/e9" && pass || fail "no retry line: $(cat "$work/e9")"
 echo '[{"api":"pollybot","kind":"status","status":503}]' >"$work/down.json"
-"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/down.json" >"$work/emu5" 2>&1 &
-pids+=($!)
-wait_line "$work/emu5" '^listening on ' || fail "emulator always 503 did not start"
-base5="$(sed -n 's/^listening on //p' "$work/emu5")"
+start_emulator emu5 --plain --faults "$work/down.json" || fail "emulator always 503 did not start"
+base5="$emulator_url"
 POLLYBOT_API_KEY=k timeout 60 "$cli" chat --api pollybot --base-url "$base5" --chatbot b --max-retries 0 hi \
   >/dev/null 2>"$work/e10"
 check "--max-retries 0" 3 "$?"

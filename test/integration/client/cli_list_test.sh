@@ -3,19 +3,7 @@
 # with --after, every list, and the exit codes of chatwire chat.
 set -uo pipefail
 cli="$1"
-work="$(mktemp -d)"
-pids=()  # servers this script started, stopped by PID on exit
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
-failures=0; passes=0
-check() {  # description, expected, actual
-  if [ "$2" = "$3" ]; then passes=$((passes + 1)); else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
-wait_line() {
-  for _ in $(seq 100); do [ -s "$1" ] && grep -q "$2" "$1" && return 0; sleep 0.1; done
-  return 1
-}
+source "$(dirname "$0")/../../support/cli_script.sh"
 ids() { sed -n "s/^{\"$1\":\"\\([^\"]*\\)\".*/\\1/p" "$2"; }  # key, file: the key's value on each line
 
 # The embedded emulator starts empty: nothing listed, exit 0.
@@ -24,10 +12,8 @@ check "embedded list is empty" 0 "$(wc -l <"$work/empty")"
 grep -q '^items: 0$' "$work/empty.err" && pass || fail "no item count: $(cat "$work/empty.err")"
 
 # A standalone emulator that checks keys, filled through its own API.
-"$cli" emulate --listen 127.0.0.1:0 --cert-out "$work/ca.pem" --api-key right-key >"$work/emu" 2>&1 &
-pids+=($!)
-wait_line "$work/emu" '^listening on ' || fail "emulator did not start: $(cat "$work/emu")"
-base="$(sed -n 's/^listening on //p' "$work/emu")"
+start_emulator emu --cert-out "$work/ca.pem" --api-key right-key || fail "emulator did not start: $(cat "$work/emu")"
+base="$emulator_url"
 post() {  # path, body: the answer
   curl -sS --cacert "$work/ca.pem" -H 'Authorization: Bearer right-key' -H 'Content-Type: application/json' \
     -X POST -d "$2" "$base/api/v1$1"
@@ -96,10 +82,8 @@ check "closed port" 4 "$?"
 
 # A service that keeps answering 503: retried, then exit 3 with the cursor to resume from.
 echo '[{"api":"chatbotkit","kind":"status","status":503}]' >"$work/down.json"
-"$cli" emulate --plain --listen 127.0.0.1:0 --faults "$work/down.json" >"$work/emu2" 2>&1 &
-pids+=($!)
-wait_line "$work/emu2" '^listening on ' || fail "emulator always 503 did not start"
-base2="$(sed -n 's/^listening on //p' "$work/emu2")"
+start_emulator emu2 --plain --faults "$work/down.json" || fail "emulator always 503 did not start"
+base2="$emulator_url"
 CHATBOTKIT_SECRET=k timeout 60 "$cli" list conversations --base-url "$base2/api/v1" --max-retries 1 --after cnv_x \
   >/dev/null 2>"$work/e503"; check "503 throughout" 3 "$?"
 grep -q 'retrying in' "$work/e503" && pass || fail "no retry line: $(cat "$work/e503")"

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE integration_client
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -25,18 +26,12 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-struct emulated {
-    explicit emulated(chatwire::emulator::options o = {}) : server(io.get_executor(), std::move(o)) { server.start(); }
-    asio::io_context io;
-    chatwire::emulator::server server;
+struct emulated : chatwire::testing::emulated {
+    using chatwire::testing::emulated::emulated;
 
     chatwire::chat_options options_for(api_kind a, std::string key = "test-key") const {
-        chatwire::chat_options o;
-        o.api = a;
-        o.base_url = server.base_url() + (a == api_kind::chatbotkit ? "/api/v1" : "");
+        auto o = chat_options_for(a);
         o.api_key = std::move(key);
-        o.chatbot_id = "support-bot";
-        o.http.tls.extra_ca_pem = server.certificate_pem();
         o.retry = chatwire::retry_policy::none();  // these tests see one attempt; retries have their own
         return o;
     }

@@ -5,6 +5,7 @@
 // pager has never seen, read by a codec written here.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -80,16 +81,7 @@ namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t many = 1003;  // not a multiple of any page size used
 
-struct emulated {
-    emulated() : server(io.get_executor(), {}) { server.start(); }
-    asio::io_context io;
-    chatwire::emulator::server server;
-
-    chatwire::http::client_options http() const {
-        chatwire::http::client_options o;
-        o.tls.extra_ca_pem = server.certificate_pem();
-        return o;
-    }
+struct emulated : chatwire::testing::emulated {
     cbk::options chatbotkit(chatwire::retry_policy retry = fast_retries()) const {
         cbk::options o;
         o.base_url = server.base_url() + "/api/v1";

@@ -1,6 +1,7 @@
 // Every non-chat endpoint of the clients against the emulator.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 
 #include <chatwire/chatbotkit.hpp>
@@ -41,16 +42,7 @@ cbk::list_options listing(std::size_t take, cbk::list_order order, bool stream =
 }
 vs::upload_file binary_file() { return vs::upload_file{"notes.txt", std::string("binary\0data\xff", 12)}; }
 
-struct emulated {
-    emulated() : server(io.get_executor(), {}) { server.start(); }
-    asio::io_context io;
-    chatwire::emulator::server server;
-    chatwire::http::client_options http() const {
-        chatwire::http::client_options o;
-        o.tls.extra_ca_pem = server.certificate_pem();
-        return o;
-    }
-};
+using chatwire::testing::emulated;
 
 asio::awaitable<std::string> create(cbk::client& c, std::string name) {
     chatwire::diagnostics diag;

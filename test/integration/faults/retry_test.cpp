@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE integration_retry
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "emulator_stats.hpp"
 #include "run_coro.hpp"
 #include "support.hpp"
@@ -51,18 +52,11 @@ std::string route(api_kind a) {
     return {};
 }
 
-struct emulated {
-    explicit emulated(chatwire::emulator::options o = {}) : server(io.get_executor(), std::move(o)) { server.start(); }
-    asio::io_context io;
-    chatwire::emulator::server server;
+struct emulated : chatwire::testing::emulated {
+    using chatwire::testing::emulated::emulated;
 
     chatwire::chat_options options_for(api_kind a) const {
-        chatwire::chat_options o;
-        o.api = a;
-        o.base_url = server.base_url() + (a == api_kind::chatbotkit ? "/api/v1" : "");
-        o.api_key = "test-key";
-        o.chatbot_id = "support-bot";
-        o.http.tls.extra_ca_pem = server.certificate_pem();
+        auto o = chat_options_for(a);
         o.http.timeouts.first_byte = 500ms;
         o.retry.base_delay = 10ms;  // backoffs short; the servers' hints are honoured in full
         o.retry.max_delay = 40ms;

@@ -5,6 +5,7 @@
 // server that acted: only an idempotent request is sent again.
 #include <boost/test/unit_test.hpp>
 
+#include "http_fetch.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -22,6 +23,7 @@ using chatwire::http::request;
 using chatwire::http::verb;
 using chatwire::testing::run_coro;
 using chatwire::testing::test_server;
+using chatwire::testing::tuple_awaitable;
 
 namespace {
 
@@ -33,7 +35,6 @@ struct outcome {
 
 // Arms the connection with `arm` (it goes back to the pool), then sends `method` on it.
 asio::awaitable<void> race(client& c, test_server& server, std::string arm, verb method, outcome& out) {
-    constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
     request first;
     first.url = server.url(arm);
     auto [ec1, res1] = co_await c.async_request(std::move(first), out.diag, tuple_awaitable);

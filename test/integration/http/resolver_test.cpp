@@ -3,6 +3,7 @@
 // Name servers are played by UDP sockets on 127.0.0.1: nothing leaves the machine.
 #include <boost/test/unit_test.hpp>
 
+#include "http_fetch.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -24,24 +25,15 @@ using chatwire::http::client;
 using chatwire::http::client_options;
 using chatwire::http::request;
 using chatwire::http::response;
+using chatwire::testing::fetch;
+using chatwire::testing::get;
 using chatwire::testing::run_coro;
 using chatwire::testing::test_server;
+using chatwire::testing::trusting;
+using chatwire::testing::tuple_awaitable;
 using udp = asio::ip::udp;
 
 namespace {
-
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-request get(std::string url) {
-    request r;
-    r.url = std::move(url);
-    return r;
-}
-
-asio::awaitable<std::pair<error_code, response>> fetch(client& c, std::string url, chatwire::diagnostics& diag) {
-    auto [ec, res] = co_await c.async_request(get(std::move(url)), diag, tuple_awaitable);
-    co_return std::pair{ec, std::move(res)};
-}
 
 /// A name server on 127.0.0.1 that counts the queries it gets and answers
 /// each "no such name" (NXDOMAIN), or, when silent, never answers.
@@ -78,7 +70,7 @@ private:
 
 asio::awaitable<void> expect_echo(client& c, std::string url, std::string host_header) {
     chatwire::diagnostics diag;
-    auto [ec, res] = co_await fetch(c, std::move(url), diag);
+    auto [ec, res] = co_await fetch(c, get(std::move(url)), diag);
     BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
     BOOST_TEST(res.body == "GET /echo host=" + host_header + " body=");
 }
@@ -92,8 +84,7 @@ BOOST_AUTO_TEST_SUITE(resolver)
 BOOST_AUTO_TEST_CASE(localhost_is_resolved_and_reaches_the_server) {
     asio::io_context io;
     test_server server(io);
-    client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
+    auto o = trusting(server);
     client c(io.get_executor(), o);
     const auto authority = "localhost:" + std::to_string(server.port());
     run_coro(io, expect_echo(c, "https://" + authority + "/echo", authority));
@@ -108,8 +99,7 @@ BOOST_AUTO_TEST_CASE(a_name_given_in_advance_connects_to_its_addresses) {
     so.certificate = chatwire::emulator::make_self_signed({"api.example.test"});
     test_server server(io, so);
     fake_name_server dns(io, false);
-    client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
+    auto o = trusting(server);
     o.resolve = {{"API.example.test", {"127.0.0.1"}}};
     o.name_servers = {dns.address()};
     client c(io.get_executor(), o);
@@ -123,7 +113,7 @@ namespace {
 
 asio::awaitable<void> expect_not_found(client& c, std::string host, std::uint16_t port) {
     chatwire::diagnostics diag;
-    auto [ec, res] = co_await fetch(c, "http://" + host + ":" + std::to_string(port) + "/echo", diag);
+    auto [ec, res] = co_await fetch(c, get("http://" + host + ":" + std::to_string(port) + "/echo"), diag);
     BOOST_TEST(ec == error_code(asio::error::host_not_found), "got " << ec.message());
     BOOST_TEST(diag.detail.find(host) != std::string::npos, diag.detail);
 }
@@ -192,7 +182,7 @@ asio::awaitable<void> cancel_mid_lookup(client& c, fake_name_server& dns) {
 // The connect stage's limit bounds the lookup too.
 asio::awaitable<void> lookup_times_out(client& c) {
     chatwire::diagnostics diag;
-    auto [ec, res] = co_await fetch(c, "http://slow.example.test:80/", diag);
+    auto [ec, res] = co_await fetch(c, get("http://slow.example.test:80/"), diag);
     BOOST_TEST(ec == error_code(errc::connect_timeout), ec.message());
 }
 

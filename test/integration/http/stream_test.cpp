@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "http_fetch.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -20,13 +21,14 @@ using chatwire::error_code;
 using chatwire::http::body_stream;
 using chatwire::http::client;
 using chatwire::http::request;
+using chatwire::testing::get;
 using chatwire::testing::run_coro;
 using chatwire::testing::sleep_for;
 using chatwire::testing::test_server;
+using chatwire::testing::trusting;
+using chatwire::testing::tuple_awaitable;
 
 namespace {
-
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 struct drained {
     std::string body;
@@ -36,9 +38,7 @@ struct drained {
 
 asio::awaitable<body_stream> open(client& c, std::string url) {
     chatwire::diagnostics diag;
-    request r;
-    r.url = std::move(url);
-    auto [ec, s] = co_await c.async_open(std::move(r), diag, tuple_awaitable);
+    auto [ec, s] = co_await c.async_open(get(std::move(url)), diag, tuple_awaitable);
     BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
     BOOST_TEST(diag.http_status == 200);
     co_return std::move(s);
@@ -275,8 +275,7 @@ BOOST_AUTO_TEST_CASE(a_compressed_body_is_refused) {
 BOOST_AUTO_TEST_CASE(chunked_body_streams_in_pieces_and_returns_to_pool) {
     asio::io_context io;
     test_server server(io);
-    chatwire::http::client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
+    auto o = trusting(server);
     client c(io.get_executor(), o);
     run_coro(io, chunked_stream(server, c));
 }
@@ -293,8 +292,7 @@ BOOST_AUTO_TEST_CASE(content_length_and_close_delimited_bodies_stream) {
 BOOST_AUTO_TEST_CASE(long_bodies_stream_over_tls) {
     asio::io_context io;
     test_server server(io);
-    chatwire::http::client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
+    auto o = trusting(server);
     client c(io.get_executor(), o);
     run_coro(io, length_and_close_delimited(server, c));
 }
@@ -322,8 +320,7 @@ BOOST_AUTO_TEST_CASE(endless_chunk_framing_is_bounded) {
 BOOST_AUTO_TEST_CASE(abandoned_stream_closes_its_connection) {
     asio::io_context io;
     test_server server(io);
-    chatwire::http::client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
+    auto o = trusting(server);
     client c(io.get_executor(), o);
     run_coro(io, abandoned(server, c));
 }

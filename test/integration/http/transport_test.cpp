@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE integration_http
 #include <boost/test/unit_test.hpp>
 
+#include "http_fetch.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -23,30 +24,15 @@ using chatwire::http::client;
 using chatwire::http::client_options;
 using chatwire::http::request;
 using chatwire::http::response;
+using chatwire::testing::fetch;
+using chatwire::testing::get;
 using chatwire::testing::run_coro;
 using chatwire::testing::sleep_for;
 using chatwire::testing::test_server;
+using chatwire::testing::trusting;
+using chatwire::testing::tuple_awaitable;
 
 namespace {
-
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-client_options trusting(const test_server& server) {
-    client_options o;
-    o.tls.extra_ca_pem = server.certificate_pem();
-    return o;
-}
-
-request get(std::string url) {
-    request r;
-    r.url = std::move(url);
-    return r;
-}
-
-asio::awaitable<std::pair<error_code, response>> fetch(client& c, request req, chatwire::diagnostics& diag) {
-    auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
-    co_return std::pair{ec, std::move(res)};
-}
 
 /// Polls until `pred` holds or a second passes (the peer's side of a close is asynchronous).
 template <class Pred>

@@ -1,0 +1,46 @@
+#include "command_line.hpp"
+#include "commands.hpp"
+
+#include <boost/program_options/errors.hpp>
+#include <boost/program_options/parsers.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace chatwire::cli {
+
+namespace po = boost::program_options;
+
+std::optional<int> parse_command_line(const command_line& cl, int argc, char** argv, po::variables_map& vm) {
+    po::options_description all;
+    all.add(cl.options);
+    if (cl.hidden) all.add(*cl.hidden);
+    po::command_line_parser parser(argc, argv);
+    parser.options(all);
+    if (cl.positional) parser.positional(*cl.positional);
+    try {
+        po::store(parser.run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "chatwire " << cl.command << ": " << e.what() << "\n";
+        print_usage(std::cerr, cl);
+        return exit_usage;
+    }
+    if (vm.count("help")) {
+        print_usage(std::cout, cl);
+        return exit_ok;
+    }
+    return std::nullopt;
+}
+
+void print_usage(std::ostream& os, const command_line& cl) { os << cl.preamble << cl.options; }
+
+bool read_key_file(const std::string& path, std::string& key) {
+    std::ifstream in(path);
+    if (!in) return false;
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return true;
+}
+
+} // namespace chatwire::cli
