@@ -3,9 +3,12 @@
 // (so every stream is open and mid-reply), holds them all open, samples the
 // process's resident set and heap, then drains every stream to its end.
 //
-//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]
+//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M] [--exit-when-held 1]
 //
 // --max-opening (256): streams being opened at once; the rest wait their turn.
+// --exit-when-held 1: print the figures and exit as soon as every stream is
+// held, without draining or freeing them: under a heap profiler (heaptrack)
+// what the open streams hold then shows as "leaked", call site by call site.
 //
 // The baseline is taken after the client exists and one warm-up stream ran to
 // its end (TLS context, OpenSSL's lazy init, the pool and the emulator's
@@ -84,6 +87,7 @@ struct run_state {
     asio::steady_timer* gate = nullptr;
     asio::steady_timer* slot = nullptr;  ///< wakes the launcher when a stream is open
     asio::steady_timer* deadline = nullptr;
+    bool exit_when_held = false;
 
     void fail(const char* where, const chatwire::error_code& ec, const chatwire::diagnostics* d) {
         if (++failed <= 3) {
@@ -98,6 +102,11 @@ struct run_state {
         if (++arrived < want) return false;
         t_open = clock_type::now();
         held = sample();
+        if (exit_when_held) {
+            std::printf("held_rss_kib %ld\nheld_heap_kib %.1f\n", held.rss_kib, held.heap_kib);
+            std::fflush(stdout);
+            std::exit(0);  // no destructors: the streams stay allocated for the profiler's report
+        }
         gate->cancel();
         return true;
     }
@@ -172,7 +181,8 @@ void raise_fd_limit(std::size_t need) {
 }
 
 int usage() {
-    std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]\n";
+    std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M] "
+                 "[--exit-when-held 1]\n";
     return 2;
 }
 
@@ -183,6 +193,7 @@ int main(int argc, char** argv) {
     std::size_t n = 2000;
     std::size_t max_opening = 256;
     long timeout_s = 120;
+    bool exit_when_held = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (i + 1 >= argc) return usage();
@@ -190,6 +201,7 @@ int main(int argc, char** argv) {
         else if (a == "--ca") ca = argv[++i];
         else if (a == "--streams") n = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--timeout-s") timeout_s = std::strtol(argv[++i], nullptr, 10);
+        else if (a == "--exit-when-held") exit_when_held = std::strtol(argv[++i], nullptr, 10) != 0;
         else if (a == "--max-opening") max_opening = std::max<std::size_t>(1, std::strtoul(argv[++i], nullptr, 10));
         else return usage();
     }
@@ -240,6 +252,7 @@ int main(int argc, char** argv) {
     st.want = n;
     st.gate = &gate;
     st.deadline = &deadline;
+    st.exit_when_held = exit_when_held;
     st.t0 = clock_type::now();
     asio::steady_timer slot(io);
     st.slot = &slot;

@@ -118,24 +118,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_emulator() {  # $1: plain|tls; sets url
-  local mode="$1" out="$work/emulate-$1.out" flags=(--plain)
-  [ "$mode" = tls ] && flags=(--cert-out "$work/emulator-cert.pem")
-  : > "$out"
-  "$cli" emulate --listen 127.0.0.1:0 "${flags[@]}" > "$out" 2>&1 &
-  pids+=($!)
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^listening on //p' "$out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "bench.sh: the $mode emulator did not start" >&2
-  cat "$out" >&2
-  exit 1
-}
-start_emulator plain; plain_url="$url"
-start_emulator tls; tls_url="$url"
+. "$here/scripts/lib/emulator.sh"
+emulator_start "$cli" "$work/emulate-plain.out" --plain || exit 1
+plain_url="$emulator_url"
+emulator_start "$cli" "$work/emulate-tls.out" --cert-out "$work/emulator-cert.pem" || exit 1
+tls_url="$emulator_url"
 cert="$work/emulator-cert.pem"
 reset() { curl -sf -X POST --cacert "$cert" "$1/_emulator/reset" -o /dev/null || true; }
 

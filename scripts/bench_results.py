@@ -122,6 +122,7 @@ def gather(results_dir):
         fig["rss_kib_per_stream"] = mem["memory_kib_per_stream_tls"]
         fig["rss_kib_per_stream_plain"] = mem.get("memory_kib_per_stream_plain")
         fig["heap_kib_per_stream"] = mem.get("heap_kib_per_stream_tls")
+        fig["peak_rss_kib_per_stream"] = mem.get("peak_rss_kib_per_stream_tls")
         fig["concurrent_streams"] = mem.get("opened_tls")
         if mem.get("failed_tls"):
             flags["concurrent_streams"] = f"{mem['failed_tls']} streams failed"
@@ -166,9 +167,14 @@ def rows(fig):
             out.append((pre + "instructions_per_request_" + c, f"instructions/request, {c} ({label})", "", None))
     for n in (1, 100, 1000, 10000):
         out.append((f"stream_tokens_per_s_{n}", f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}", "/s", None))
+    for n in (1, 100, 1000, 10000):
+        out.append((f"stream_tokens_per_s_emulator_{n}",
+                    f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}, emulator paced 1 ms", "/s", None))
     out += [
         ("concurrent_streams", "streams held by one thread (TLS)", "", (">=", 10000)),
         ("rss_kib_per_stream", "RSS per open TLS stream", "KiB", ("<=", 48)),
+        ("peak_rss_kib_per_stream", "peak RSS per open TLS stream", "KiB", ("<=", 48)),
+        ("heap_kib_per_stream", "heap per open TLS stream", "KiB", None),
         ("await_event_us", "CPU per awaited event", "µs", None),
         ("token_latency_p50_us_chatwire", "token latency p50, chatwire", "µs", None),
         ("token_latency_p50_us_raw", "token latency p50, raw socket", "µs", None),
@@ -283,22 +289,30 @@ plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS', \\
     # 2. Tokens per second by concurrent streams.
     pts = [(n, fig.get(f"stream_tokens_per_s_{n}")) for n in (1, 100, 1000, 10000)]
     pts = [(n, v) for n, v in pts if v is not None]
+    emu = [(n, fig.get(f"stream_tokens_per_s_emulator_{n}")) for n in (1, 100, 1000, 10000)]
+    emu = [(n, v) for n, v in emu if v is not None]
     if pts:
         data = os.path.join(results_dir, "plot_stream_tokens.dat")
         with open(data, "w") as f:
             for n, v in pts:
                 f.write(f"{n} {v}\n")
+        emu_data = os.path.join(results_dir, "plot_stream_tokens_emulator.dat")
+        with open(emu_data, "w") as f:
+            for n, v in emu:
+                f.write(f"{n} {v}\n")
+        emu_plot = (f", '{emu_data}' using 1:2 with linespoints lw 2 pt 5 title 'chatwire, emulator paced 1 ms/token'"
+                    if emu else "")
         script = f"""{term}
 set output '{results_dir}/stream_tokens.png'
 set title "Tokens per second one thread delivers to user code (chat_client, PollyBot SSE)\\n{note}"
 set xlabel 'concurrent streams'
 set ylabel 'tokens/s'
-set logscale x
+set logscale x{' y' if emu else ''}
 set xrange [0.5:20000]
-set yrange [0:*]
+set yrange [{'100' if emu else '0'}:*]
 set grid
 set format y '%.1s%c'
-plot '{data}' using 1:2 with linespoints lw 2 pt 7 title 'chatwire', '' using 1:2:(sprintf('%.0fk', $2/1000)) with labels offset 0,1 notitle
+plot '{data}' using 1:2 with linespoints lw 2 pt 7 title 'chatwire, suite token server (whole replies)', '' using 1:2:(sprintf('%.0fk', $2/1000)) with labels offset 0,1 notitle{emu_plot}
 """
         if run_gnuplot(gp, script):
             made.append("stream_tokens.png")

@@ -26,24 +26,19 @@ mkdir -p "$results"
 echo '*' > "$results/.gitignore"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bench_retry.XXXXXX")"
-emu_pid=""
+pids=()
 cleanup() {
-  [ -z "$emu_pid" ] || { kill -TERM "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; }
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo '[{"api":"pollybot","kind":"status","status":429,"retry_after":0}]' > "$tmp/storm.json"
-"$cli" emulate --listen 127.0.0.1:0 --plain --faults "$tmp/storm.json" > "$tmp/emulate.out" 2>&1 &
-emu_pid=$!
-url=""
-for _ in $(seq 100); do
-  url="$(sed -n 's/^listening on //p' "$tmp/emulate.out")"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench_retry.sh: the emulator did not start" >&2; cat "$tmp/emulate.out" >&2; exit 1; }
+. "$here/scripts/lib/emulator.sh"
+emulator_start "$cli" "$tmp/emulate.out" --plain --faults "$tmp/storm.json" || exit 1
+url="$emulator_url"
 
 echo "== retry amplification: $calls calls, 10 at a time, every request answered 429 ($url) =="
 line="$(timeout 180 "$bench" --url "$url" --calls "$calls" --conc 10 --delay-ms 2 --timeout-s 150 | grep '^RESULT ' || true)"

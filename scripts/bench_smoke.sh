@@ -55,9 +55,9 @@ for m in latency raw; do
 done
 
 echo '[{"api":"pollybot","kind":"status","status":429,"retry_after":0}]' > "$tmp/storm.json"
-"$cli" emulate --listen 127.0.0.1:0 --plain --faults "$tmp/storm.json" > "$tmp/emulate.out" 2>&1 &
-pids+=($!)
-url="$(wait_line "$tmp/emulate.out" 's/^listening on //p')" || fail "emulator did not start"
+. "$here/scripts/lib/emulator.sh"
+emulator_start "$cli" "$tmp/emulate.out" --plain --faults "$tmp/storm.json" || fail "emulator did not start"
+url="$emulator_url"
 line="$(timeout 60 "$bin/bench_retry" --url "$url" --calls 300 --conc 5 --delay-ms 1 --timeout-s 50 | grep '^RESULT ')"
 echo "$line"
 hits="$(curl -sf "$url/_emulator/faults" | sed -n 's/.*"hits":\([0-9]*\).*/\1/p')"

@@ -36,27 +36,15 @@ trap cleanup EXIT
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # the emulator holds a socket per stream too
 
-start_emulator() {  # $1: plain|tls; sets url
-  local mode="$1" out="$work/emulate-$1.out" flags=(--plain)
-  [ "$mode" = tls ] && flags=(--cert-out "$work/cert.pem")
-  "$cli" emulate --listen 127.0.0.1:0 "${flags[@]}" --token-delay-ms "$delay_ms" \
-    --max-connections $(( streams + 100 )) > "$out" 2>&1 &
-  pids+=($!)
-  url=""
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^listening on //p' "$out")
-    [ -n "$url" ] && return 0
-    sleep 0.1
-  done
-  echo "bench_stream_memory.sh: the $mode emulator did not start" >&2
-  cat "$out" >&2
-  exit 1
-}
+. "$here/scripts/lib/emulator.sh"
 
 declare -A fig
 for mode in plain tls; do
-  start_emulator "$mode"
-  args=(--url "$url" --streams "$streams" --timeout-s "$timeout_s")
+  flags=(--plain)
+  [ "$mode" = tls ] && flags=(--cert-out "$work/cert.pem")
+  emulator_start "$cli" "$work/emulate-$mode.out" "${flags[@]}" --token-delay-ms "$delay_ms" \
+    --max-connections $(( streams + 100 )) || exit 1
+  args=(--url "$emulator_url" --streams "$streams" --timeout-s "$timeout_s")
   [ "$mode" = tls ] && args+=(--ca "$work/cert.pem")
   if ! "$bench" "${args[@]}" > "$work/$mode.txt"; then
     # Keep what it measured (the streams it opened) and go on to the next mode.
@@ -64,8 +52,7 @@ for mode in plain tls; do
     failed_modes="${failed_modes:-}$mode "
   fi
   while read -r k v; do fig["${mode}_$k"]="$v"; done < "$work/$mode.txt"
-  kill -TERM "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true
-  unset 'pids[-1]'
+  emulator_stop
 done
 
 results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"

@@ -4,6 +4,9 @@
 #   - tokens/s delivered to user code across 1, 100, 1,000 and 10,000
 #     concurrent chat_client streams (PollyBot SSE, 200-token replies written
 #     at once, each stream asking for its next reply when one ends);
+#   - the same against `chatwire emulate` with paced tokens (one event a
+#     millisecond per stream, `--token-delay-ms 1`), 1, 100 and 1,000 streams
+#     (and 10,000 in the full run): keys stream_tokens_per_s_emulator_<n>;
 #   - the latency a token gains between the server's write and user code,
 #     p50 and p99, for chatwire (`co_await stream.next()`) and for a raw
 #     blocking-socket reader (paced: one token a millisecond, one stream).
@@ -20,7 +23,8 @@ for a in "$@"; do
 done
 server="$build_dir/benchmarks/bench_token_server"
 client="$build_dir/benchmarks/bench_stream_fanout"
-for f in "$server" "$client"; do
+cli="$build_dir/src/cli/chatwire"
+for f in "$server" "$client" "$cli"; do
   [ -x "$f" ] || { echo "bench_streams.sh: $f is not built" >&2; exit 1; }
 done
 results="${CHATWIRE_BENCH_RESULTS:-$here/bench-results}"
@@ -32,6 +36,9 @@ tokens_per_reply=200
 interval_us=1000       # paced: one token a millisecond
 latency_tokens=100     # tokens per paced reply
 if [ "$quick" = 1 ]; then rounds=1; seconds=1; lat_seconds=1; else rounds=3; seconds=2; lat_seconds=2; fi
+emulator_levels=(1 100 1000)
+[ "$quick" = 1 ] || emulator_levels+=(10000)
+emulator_delay_ms=1   # the emulator's pause between events of a stream
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bench_streams.XXXXXX")"
 pids=()
@@ -61,6 +68,9 @@ start_server() {  # $1 name, then the server's arguments; sets port_<name> and p
 }
 start_server whole --tokens "$tokens_per_reply"
 start_server paced --tokens "$latency_tokens" --interval-us "$interval_us"
+. "$here/scripts/lib/emulator.sh"
+emulator_start "$cli" "$tmp/emulate.out" --plain --token-delay-ms "$emulator_delay_ms" \
+  --max-connections $(( ${emulator_levels[-1]} + 100 )) --max-conversations $(( ${emulator_levels[-1]} * 2 )) || exit 1
 
 raw_out="$tmp/results.txt"
 : > "$raw_out"
@@ -75,6 +85,13 @@ for r in $(seq "$rounds"); do
     echo "round=$r $line" >> "$raw_out"
     echo "   $line"
   done
+  for n in "${emulator_levels[@]}"; do
+    line="$(timeout $((120 + n / 50)) "$client" --mode throughput --url "$emulator_url" --streams "$n" \
+              --seconds "$seconds" --server-pid "$emulator_pid" | grep '^RESULT ' || true)"
+    [ -n "$line" ] || { echo "   emulator throughput $n streams: no result" >&2; continue; }
+    echo "round=$r peer=emulator $line" >> "$raw_out"
+    echo "   emulator: $line"
+  done
   lat_order=(latency raw)
   [ $((r % 2)) = 0 ] && lat_order=(raw latency)
   for m in "${lat_order[@]}"; do
@@ -87,7 +104,7 @@ for r in $(seq "$rounds"); do
 done
 
 json="$results/streams.json"
-awk -v json="$json" -v tpr="$tokens_per_reply" -v iv="$interval_us" -v rounds="$rounds" '
+awk -v json="$json" -v edelay="$emulator_delay_ms" -v tpr="$tokens_per_reply" -v iv="$interval_us" -v rounds="$rounds" '
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")
   for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -101,7 +118,7 @@ function put(name, v, fmt) { if (v == "" || v < 0) return; out[++m] = sprintf(" 
   for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
   if (f["errors"] > 0) next
   if (f["mode"] == "throughput" && f["tokens"] > 0) {
-    n = f["streams"]; seen[n] = 1
+    n = (f["peer"] == "emulator" ? "emulator_" : "") f["streams"]; seen[n] = 1
     add(n SUBSEP "rate", f["tokens"] / f["seconds"])
     add(n SUBSEP "cpu", (f["user_s"] + f["sys_s"]) * 1e6 / f["tokens"])
     add(n SUBSEP "client", (f["user_s"] + f["sys_s"]) / f["seconds"] * 100)
@@ -113,20 +130,22 @@ function put(name, v, fmt) { if (v == "" || v < 0) return; out[++m] = sprintf(" 
 }
 END {
   put("stream_tokens_per_reply", tpr, "%d"); put("stream_rounds", rounds, "%d"); put("token_interval_us", iv, "%d")
-  printf "\n   %-8s %14s %12s %8s %8s  %s\n", "streams", "tokens/s", "cpu ns/token", "client%", "server%", "flags"
-  split("1 100 1000 10000", lv, " ")
-  for (i = 1; i <= 4; i++) {
+  put("stream_emulator_token_delay_ms", edelay, "%d")
+  printf "\n   %-15s %14s %12s %8s %8s  %s\n", "streams", "tokens/s", "cpu ns/token", "client%", "server%", "flags"
+  nl = split("1 100 1000 10000 emulator_1 emulator_100 emulator_1000 emulator_10000", lv, " ")
+  for (i = 1; i <= nl; i++) {
     n = lv[i]; if (!(n in seen)) continue
     rate = median(vals[n SUBSEP "rate"]); cpu = median(vals[n SUBSEP "cpu"])
     cl = median(vals[n SUBSEP "client"]); sv = median(vals[n SUBSEP "server"])
     flags = ""
-    if (cl < 90) flags = flags sprintf("client %.0f%% of a core; ", cl)
+    # Paced by the emulator, the client waits by design: only a saturated server flags those.
+    if (cl < 90 && n !~ /^emulator_/) flags = flags sprintf("client %.0f%% of a core; ", cl)
     if (sv > 90) flags = flags sprintf("server saturated (%.0f%%); ", sv)
     sub(/; $/, "", flags)
     put("stream_tokens_per_s_" n, rate, "%.0f"); put("stream_cpu_ns_per_token_" n, cpu * 1000, "%.1f")
     put("stream_client_cpu_percent_" n, cl, "%.1f"); put("stream_server_cpu_percent_" n, sv, "%.1f")
     if (flags != "") out[++m] = sprintf("  \"stream_flag_%s\": \"%s\"", n, flags)
-    printf "   %-8s %14.0f %12.1f %8.0f %8.0f  %s\n", n, rate, cpu * 1000, cl, sv, flags
+    printf "   %-15s %14.0f %12.1f %8.0f %8.0f  %s\n", n, rate, cpu * 1000, cl, sv, flags
   }
   for (w = 1; w <= 2; w++) {
     who = (w == 1) ? "chatwire" : "raw"

@@ -7,7 +7,11 @@
 // tokens. Here OpenSSL reads ciphertext from a small staging buffer through a
 // BIO of our own and writes into a string sized by what it sends, and with
 // SSL_MODE_RELEASE_BUFFERS its record buffers are freed between records. The
-// bytes also take one copy less on the way in and out.
+// bytes also take one copy less on the way in and out. After every read that
+// returned data the record buffers are freed too, since the reader may stop
+// reading for long (a stream held between tokens): OpenSSL keeps its 17 KiB
+// read buffer while a record is only partly taken, so the rest of such a
+// record is first moved into a buffer of its own size.
 //
 // Reads and writes go through the tcp_stream, so its expiry (the transport's
 // timeouts) and per-operation cancellation apply as to a plain connection.
@@ -170,10 +174,18 @@ private:
         bool filled = false;  ///< the last socket read filled the room
     };
 
+    /// Takes what is left of a record a short read did not take, so that
+    /// OpenSSL can free its record buffer (17 KiB) at once.
+    void keep_rest_of_record();
+
     boost::beast::tcp_stream tcp_;
     SSL* ssl_ = nullptr;
     staging in_;
     std::string out_;  ///< ciphertext OpenSSL produced, sent before the operation goes on
+    /// Plaintext of a record the reader's buffer was too small for; read
+    /// before OpenSSL is asked again, and freed once taken.
+    std::string rest_;
+    std::size_t rest_taken_ = 0;
 };
 
 } // namespace chatwire::http::detail
