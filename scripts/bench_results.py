@@ -307,7 +307,7 @@ set output '{results_dir}/stream_tokens.png'
 set title "Tokens per second one thread delivers to user code (chat_client, PollyBot SSE)\\n{note}"
 set xlabel 'concurrent streams'
 set ylabel 'tokens/s'
-set logscale x{' y' if emu else ''}
+set logscale x{'y' if emu else ''}
 set xrange [0.5:20000]
 set yrange [{'100' if emu else '0'}:*]
 set grid

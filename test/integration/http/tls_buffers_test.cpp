@@ -79,8 +79,12 @@ void* counted_realloc(void* q, std::size_t n, const char* f, int l) {
     return r + header;
 }
 
-// Before main, so before OpenSSL allocates anything.
-const bool counting = CRYPTO_set_mem_functions(&counted_malloc, &counted_realloc, &counted_free) == 1;
+// Before main and before other static initialisers (priority 101), so
+// before OpenSSL allocates anything.
+bool counting = false;
+__attribute__((constructor(101))) void count_openssl_allocations() {
+    counting = CRYPTO_set_mem_functions(&counted_malloc, &counted_realloc, &counted_free) == 1;
+}
 
 /// The emulator in a child process: its URL and certificate; stopped by its PID.
 struct child_server {
