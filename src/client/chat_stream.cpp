@@ -169,9 +169,11 @@ bool take_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
 
 // A plain coroutine (no lambda captures: see the GCC 12 pitfall). When the
 // event is at hand it returns without suspending: the cost is the frame,
-// which Asio recycles per thread. The state rides in the frame, so the
-// event's views stay valid while the caller holds the stream.
+// which Asio recycles per thread. The event's views point into the state,
+// which the stream holds.
 boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr<chat_stream_state> st) {
+    // Thrown where a handler-based call would throw it: when awaited.
+    if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
     std::tuple<error_code, event> out;
     if (take_at_hand(*st, std::get<0>(out), std::get<1>(out))) co_return out;
     co_return co_await boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,
@@ -189,10 +191,7 @@ bool chat_stream::try_next(error_code& ec, event& ev) {
     return detail::take_at_hand(*state_, ec, ev);
 }
 
-boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() {
-    if (!state_) throw std::logic_error("chat_stream::next on a stream that is not open");
-    return detail::await_next(state_);
-}
+boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() { return detail::await_next(state_); }
 
 std::string_view chat_stream::text_so_far() const noexcept {
     return state_ ? state_->decoder.text_so_far() : std::string_view{};

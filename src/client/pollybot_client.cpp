@@ -73,6 +73,29 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
     return {};
 }
 
+// A chat reply read in one pass, without a DOM. The extractor is the
+// thread's: a plain function, so no suspension point lies between the
+// thread_local's lookup and its use (a coroutine resumed on another thread
+// could keep using the first thread's), and a parse never calls out.
+error_code read_chat_reply(const cd::api_reply& reply, chat_reply& out, diagnostics& diag) {
+    enum field : std::size_t { data, response, conversation_id, message_id };
+    thread_local stream::detail::field_extractor fields{
+        {"data"}, {"data", "response"}, {"data", "conversationId"}, {"data", "messageId"}};
+    if (fields.parse(reply.body) || !fields.is_object()) {
+        diag.detail = "the response is not a JSON object";
+        return errc::bad_response;
+    }
+    if (fields[data].kind != stream::detail::field_value::type::object) {
+        // A success status with an error body still is an error.
+        auto ec = provider_error(reply.status, reply.headers, reply.body, diag);
+        return ec == errc::http_error ? make_error_code(errc::bad_response) : ec;
+    }
+    out.response = fields[response].text;
+    out.conversation_id = fields[conversation_id].text;
+    out.message_id = fields[message_id].text;
+    return {};
+}
+
 } // namespace
 
 state::state(asio::any_io_executor ex, options o)
@@ -91,25 +114,7 @@ asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state
     out.first = co_await cd::call(*st, r, diag, reply);
     if (reply.status != 0) note_rate_limit(*st, reply.headers);  // on errors too: a 429's headers matter most
     if (out.first) co_return out;
-    // Read in one pass, without a DOM; the extractor is the thread's (a parse
-    // never suspends, so calls cannot interleave in it).
-    enum field : std::size_t { data, response, conversation_id, message_id };
-    thread_local stream::detail::field_extractor fields{
-        {"data"}, {"data", "response"}, {"data", "conversationId"}, {"data", "messageId"}};
-    if (fields.parse(reply.body) || !fields.is_object()) {
-        diag.detail = "the response is not a JSON object";
-        out.first = errc::bad_response;
-        co_return out;
-    }
-    if (fields[data].kind != stream::detail::field_value::type::object) {
-        // A success status with an error body still is an error.
-        out.first = provider_error(reply.status, reply.headers, reply.body, diag);
-        if (out.first == errc::http_error) out.first = errc::bad_response;
-        co_return out;
-    }
-    out.second.response = fields[response].text;
-    out.second.conversation_id = fields[conversation_id].text;
-    out.second.message_id = fields[message_id].text;
+    if ((out.first = read_chat_reply(reply, out.second, diag))) co_return out;
     co_return out;
 }
 

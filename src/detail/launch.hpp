@@ -64,14 +64,26 @@ void start(std::shared_ptr<State> st, diagnostics* diag, handler<T> h, Op op, Ar
 /// `as_tuple(use_awaitable)`: when the caller's coroutine runs on the
 /// client's executor, the operation's coroutine is awaited right there, as a
 /// plain awaitable (no co_spawn, no erased handler, no post, no second
-/// coroutine thread); a caller elsewhere (a strand, another context, a
-/// thread-safe client's strand) has it run on the client's executor as the
-/// handler-based path would, and resumes on its own. Exceptions and
-/// cancellation end as they do there: errc::cancelled, an error code.
+/// coroutine thread). It then shares the caller's cancellation state: what
+/// cancels the caller, through the caller's filter (terminal only unless the
+/// caller changed it), cancels the call, which ends with errc::cancelled.
+/// The caller's throw_if_cancelled setting is as it was when the call ends.
+/// A caller elsewhere (a strand, another context, a thread-safe client's
+/// strand), or one whose state is cancelled already (a coroutine that chose
+/// not to throw on cancellation and goes on calling), has the operation run
+/// on the client's executor with a fresh state, as the handler path would,
+/// and resumes on its own executor. Exceptions become error codes either way.
 template <class T>
 boost::asio::awaitable<std::tuple<error_code, T>> await_op(boost::asio::any_io_executor io,
                                                            boost::asio::awaitable<std::pair<error_code, T>> op) {
-    if ((co_await boost::asio::this_coro::executor) == io) {
+    namespace this_coro = boost::asio::this_coro;
+    // Each co_await on a line of its own: GCC 12 can destroy a temporary
+    // awaited inside a call's arguments twice (a strand's count with it).
+    const auto here = co_await this_coro::executor;
+    const auto state = co_await this_coro::cancellation_state;
+    if (here == io && state.cancelled() == boost::asio::cancellation_type::none) {
+        const bool caller_throws = co_await this_coro::throw_if_cancelled();
+        co_await this_coro::throw_if_cancelled(true);  // as in a coroutine of its own
         std::tuple<error_code, T> out;
         try {
             auto r = co_await std::move(op);
@@ -80,6 +92,7 @@ boost::asio::awaitable<std::tuple<error_code, T>> await_op(boost::asio::any_io_e
         } catch (...) {
             std::get<0>(out) = error_from(std::current_exception());
         }
+        co_await this_coro::throw_if_cancelled(caller_throws);
         co_return out;
     }
     co_return co_await boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,

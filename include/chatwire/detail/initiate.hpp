@@ -2,7 +2,9 @@
 // The one way a public async_* starts its operation: the completion handler is
 // type-erased once, here, and handed with the arguments to a compiled function
 // of the library, which runs the whole operation (one coroutine) and completes
-// it. Keeps templates out of users' translation units.
+// it; a caller that awaits the operation gets the library's compiled
+// coroutine itself. Users' translation units instantiate only these small
+// shims (and, for use_awaitable, value_or_throw's coroutine).
 #include <chatwire/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -50,7 +52,8 @@ boost::asio::awaitable<T> value_or_throw(awaited<T> op) {
 /// are coroutines (`use_awaitable` and `as_tuple(use_awaitable)`): the
 /// library's operation is then awaited in the caller's coroutine (no
 /// co_spawn, no erased handler, no post), and every other token goes
-/// through `start`. Same results, cancellation and errors either way.
+/// through `start`. Same results and errors either way; for cancellation
+/// see await_op in the library.
 template <class T, class CompletionToken, class Start, class Await, class... Args>
 requires std::is_invocable_v<Await&, Args&&...>
 auto initiate(CompletionToken&& token, Start start, Await await, Args&&... args) {

@@ -12,6 +12,10 @@
 #include <chatwire/vectorshift.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/strand.hpp>
@@ -188,4 +192,82 @@ BOOST_AUTO_TEST_CASE(a_caller_elsewhere_resumes_where_it_runs) {
     }
     BOOST_TEST(finished);
     BOOST_TEST(done == 1);
+}
+
+namespace {
+
+asio::awaitable<void> on_other_context(vs::client& c, asio::io_context& mine, std::string& output) {
+    chatwire::diagnostics diag;
+    auto [ec, r] = co_await c.async_run(question(), diag, tuple_awaitable);
+    BOOST_TEST(!ec, ec.message());
+    BOOST_TEST(mine.get_executor().running_in_this_thread());
+    output = r.output;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_caller_on_another_io_context_resumes_on_its_own) {
+    emulated e;
+    vs::client c(e.io.get_executor(), e.options());
+    auto work = asio::make_work_guard(e.io);
+    std::thread client_loop([&] { e.io.run(); });  // the client and the emulator
+    asio::io_context mine;
+    std::string output;
+    run_coro(mine, on_other_context(c, mine, output));
+    work.reset();
+    e.io.stop();
+    client_loop.join();
+    BOOST_TEST(!output.empty());
+}
+
+namespace {
+
+namespace this_coro = asio::this_coro;
+
+// An awaited call leaves the caller's throw_if_cancelled as it found it
+// (the transport turns it off for itself while it runs).
+asio::awaitable<void> keeps_throw_setting(vs::client& c) {
+    chatwire::diagnostics diag;
+    for (bool setting : {false, true, false}) {
+        co_await this_coro::throw_if_cancelled(setting);
+        auto [ec, r] = co_await c.async_run(question(), diag, tuple_awaitable);
+        BOOST_TEST(!ec, ec.message());
+        const bool now = co_await this_coro::throw_if_cancelled();
+        BOOST_TEST(now == setting);
+    }
+}
+
+// A coroutine that does not throw on cancellation and goes on calling after
+// a cancel: its calls run on a fresh state, as a handler-based call would.
+asio::awaitable<void> calls_after_a_cancel(vs::client& c, asio::steady_timer& gate, error_code& waited,
+                                           error_code& called, bool& done) {
+    co_await this_coro::throw_if_cancelled(false);
+    auto [gate_ec] = co_await gate.async_wait(tuple_awaitable);
+    waited = gate_ec;
+    chatwire::diagnostics diag;
+    auto [ec, r] = co_await c.async_run(question(), diag, tuple_awaitable);
+    called = ec;
+    done = true;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(awaited_calls_leave_the_callers_cancellation_settings) {
+    emulated e;
+    vs::client c(e.io.get_executor(), e.options());
+    run_coro(e.io, keeps_throw_setting(c));
+
+    asio::steady_timer gate(e.io, std::chrono::seconds(30));
+    asio::cancellation_signal cancel;
+    error_code waited, called;
+    bool done = false;
+    asio::co_spawn(e.io, calls_after_a_cancel(c, gate, waited, called, done),
+                   asio::bind_cancellation_slot(cancel.slot(), [](std::exception_ptr x) { BOOST_TEST(!x); }));
+    e.io.restart();
+    e.io.poll();  // the coroutine now waits on the gate
+    cancel.emit(asio::cancellation_type::terminal);
+    while (!done && e.io.run_one_for(std::chrono::seconds(5))) {}
+    BOOST_TEST(done);
+    BOOST_TEST((waited == asio::error::operation_aborted), waited.message());
+    BOOST_TEST(!called, "the call after the cancel: " << called.message());
 }
