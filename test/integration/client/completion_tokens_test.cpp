@@ -6,9 +6,9 @@
 // caller where it runs.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 
-#include <chatwire/emulator/server.hpp>
 #include <chatwire/vectorshift.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -34,22 +34,22 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-chatwire::emulator::options keyed() {
-    chatwire::emulator::options o;
-    o.api_key = "test-key";  // any other key is refused
-    return o;
-}
+/// The shared emulator fixture, refusing every key but "test-key", with the
+/// options of a VectorShift client that reaches it.
+struct emulated : chatwire::testing::emulated {
+    emulated() : chatwire::testing::emulated(keyed()) {}
 
-struct emulated {
-    emulated() : server(io.get_executor(), keyed()) { server.start(); }
-    asio::io_context io;
-    chatwire::emulator::server server;
+    static chatwire::emulator::options keyed() {
+        chatwire::emulator::options o;
+        o.api_key = "test-key";
+        return o;
+    }
 
     vs::options options(std::string key = "test-key", bool thread_safe = false) const {
         vs::options o;
         o.base_url = server.base_url();
         o.api_key = std::move(key);
-        o.http.tls.extra_ca_pem = server.certificate_pem();
+        o.http = http();
         o.http.thread_safe = thread_safe;
         o.retry = chatwire::retry_policy::none();
         return o;
