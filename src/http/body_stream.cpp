@@ -110,11 +110,15 @@ error_code begin_fill(stream_state& s, asio::mutable_buffer& buffer) noexcept {
     } catch (const std::exception&) {  // out of memory, or past the buffer's maximum size
         return fail(s, make_error_code(boost::system::errc::not_enough_memory));
     }
-    c.tcp().expires_at(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
+    c.bound_io(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
     return {};
 }
 
 error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
+    if (s.conn) {
+        s.conn->io_limit.release();  // the reader may wait before asking for more
+        ec = s.conn->io_result(ec);
+    }
     if (s.closed || ec == asio::error::operation_aborted) return fail(s, errc::cancelled);
     if (is_clean_close(ec)) {
         // The close ends a body delimited by it; over TLS only with the

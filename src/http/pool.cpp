@@ -146,6 +146,8 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         }
         if (SSL_session_reused(conn->tls()->native_handle())) ++st->counters.tls_sessions_resumed;
     }
+    // From here the connection's own watchdog bounds its I/O, not Beast's per-operation timer.
+    conn->tcp().expires_never();
     out = std::move(conn);
     co_return error_code{};
 }
@@ -198,6 +200,7 @@ void client_state::put_idle(std::unique_ptr<connection> conn) {
     auto& pool = pools[conn->pool_key];
     keep_session(pool, *conn);
     conn->idle_since = std::chrono::steady_clock::now();
+    conn->io_limit.release();
     conn->reused = true;
     pool.idle.push_back(std::move(conn));
     wake_one(pool);

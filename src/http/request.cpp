@@ -216,11 +216,11 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         // exchange would run on to its end.
         error_code ec;
         if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
-        c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+        c.bound_io(dl.arm(opts.timeouts.idle, errc::idle_timeout));
         c.request_written = false;
         bool interim_seen = false;  // an answer began, even if the final one never came
         auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
-        ec = wec;
+        ec = c.io_result(wec);
         // A request head far larger than usual (a big body) does not stay
         // with the pooled connection for its life.
         if (c.head.capacity() > max_kept_head) std::string().swap(c.head);
@@ -234,9 +234,9 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                     ec = asio::error::operation_aborted;
                     break;
                 }
-                c.tcp().expires_at(dl.arm_until(first_byte_end, errc::first_byte_timeout));
+                c.bound_io(dl.arm_until(first_byte_end, errc::first_byte_timeout));
                 auto [hec, n] = co_await async_read_header(c, parser_now(), as_tuple_awaitable);
-                if ((ec = hec) || !is_interim(parser_now().get().result_int())) break;
+                if ((ec = c.io_result(hec)) || !is_interim(parser_now().get().result_int())) break;
                 interim_seen = true;
                 if (interim == max_interim_answers) {
                     ec = errc::bad_response;
@@ -253,9 +253,9 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                     ec = asio::error::operation_aborted;
                     break;
                 }
-                c.tcp().expires_at(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+                c.bound_io(dl.arm(opts.timeouts.idle, errc::idle_timeout));
                 auto [rec, n] = co_await async_read_some(c, parser_now(), as_tuple_awaitable);
-                ec = rec;
+                ec = c.io_result(rec);
             }
         }
         info.request_written = c.request_written;
@@ -272,6 +272,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
             co_return classify(ec, dl, cancelled);
         }
+        c.io_limit.release();  // a stream's body reads bound themselves
         auto& msg = parser_now().get();
         note_response(diag, msg.result_int(), msg.base());
         if constexpr (whole) {

@@ -9,9 +9,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <thread>
 #include <tuple>
 
 namespace asio = boost::asio;
@@ -270,6 +273,66 @@ BOOST_AUTO_TEST_CASE(a_compressed_body_is_refused) {
     test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
     client c(io.get_executor());
     run_coro(io, compressed_body(server, c));
+}
+
+// The idle limit counts while a read waits, not while the reader does: a
+// stream its reader leaves alone for longer than the limit reads on after.
+namespace {
+
+asio::awaitable<void> reader_pauses_past_the_idle_limit(test_server& server, client& c) {
+    auto s = co_await open(c, server.url("/chunks?n=50"));
+    co_await sleep_for(400ms);
+    auto d = co_await drain(s);
+    BOOST_TEST(d.end == error_code(errc::end_of_stream), d.end.message());
+    BOOST_TEST(d.body == numbered("chunk-", 50));
+    co_await sleep_for(400ms);  // and back in the pool, nothing closes it
+    auto again = co_await open(c, server.url("/chunks?n=3"));
+    BOOST_TEST((co_await drain(again)).body == numbered("chunk-", 3));
+    BOOST_TEST(c.stats().connections_opened == 1u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_reader_may_pause_longer_than_the_idle_limit) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 150ms;
+    o.timeouts.first_byte = 150ms;
+    client c(io.get_executor(), o);
+    run_coro(io, reader_pauses_past_the_idle_limit(server, c));
+}
+
+// Timeouts keep no work pending once calls are done: io_context::run()
+// returns with a connection back in the pool, after a stream read to its end,
+// and with a stream still open whose reader stopped reading (the server runs
+// on a thread of its own, so only the client's work counts).
+BOOST_AUTO_TEST_CASE(the_event_loop_runs_out_of_work_when_calls_are_done) {
+    asio::io_context server_io;
+    test_server server(server_io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    std::thread server_thread([&server_io] { server_io.run(); });
+    asio::io_context io;
+    bool done = false;
+    {
+        client c(io.get_executor());  // the default limits: idle and first byte 60 s
+        body_stream held;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            chatwire::diagnostics diag;
+            auto [ec, res] = co_await chatwire::testing::fetch(c, get(server.url("/echo")), diag);
+            BOOST_TEST(!ec, ec.message());
+            auto whole = co_await open(c, server.url("/chunks?n=20"));
+            BOOST_TEST((co_await drain(whole)).end == error_code(errc::end_of_stream));
+            held = co_await open(c, server.url("/drip?bytes=100&ms=20"));
+            auto [rec, piece] = co_await held.async_read_some(tuple_awaitable);
+            BOOST_TEST(!rec, rec.message());
+            done = true;
+        }, asio::detached);
+        io.run_for(20s);  // returns at once when it runs out of work
+        BOOST_TEST(done);
+        BOOST_TEST(io.stopped());
+    }
+    server_io.stop();
+    server_thread.join();
 }
 
 BOOST_AUTO_TEST_CASE(chunked_body_streams_in_pieces_and_returns_to_pool) {

@@ -425,6 +425,42 @@ BOOST_AUTO_TEST_CASE(total_timeout_bounds_a_steady_drip) {
     run_coro(io, expect_error(c, server.url("/drip?bytes=50&ms=50"), errc::total_timeout));
 }
 
+// The idle limit is one timer per connection that is re-armed only when it
+// fires: a body whose gaps are each shorter than the limit, but which lasts
+// several limits, must not be cut when the first expiry passes.
+BOOST_AUTO_TEST_CASE(a_slow_body_within_the_idle_limit_outlasts_several_limits) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 300ms;
+    client c(io.get_executor(), o);
+    run_coro(io, expect_ok(c, server.url("/drip?bytes=12&ms=100")));  // 1.2 s, gaps of 100 ms
+}
+
+// A connection back in the pool is bounded by nothing: the limit of its last
+// request, still armed, must not close it while it waits for the next one.
+namespace {
+
+asio::awaitable<void> reuse_after_the_last_limit_passed(test_server& server, client& c) {
+    co_await expect_ok(c, server.url("/echo"));
+    co_await sleep_for(450ms);  // past the idle and first-byte limits of the first request
+    co_await expect_ok(c, server.url("/echo"));
+    BOOST_TEST(c.stats().connections_opened == 1u);
+    BOOST_TEST(c.stats().connections_reused == 1u);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_pooled_connection_outlives_the_limits_of_its_last_request) {
+    asio::io_context io;
+    test_server server(io);
+    auto o = trusting(server);
+    o.timeouts.idle = 150ms;
+    o.timeouts.first_byte = 150ms;
+    client c(io.get_executor(), o);
+    run_coro(io, reuse_after_the_last_limit_passed(server, c));
+}
+
 BOOST_AUTO_TEST_CASE(interim_answers_neither_restart_the_first_byte_limit_nor_go_on_for_ever) {
     asio::io_context io;
     test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
