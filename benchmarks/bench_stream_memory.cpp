@@ -3,9 +3,12 @@
 // (so every stream is open and mid-reply), holds them all open, samples the
 // process's resident set and heap, then drains every stream to its end.
 //
-//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M] [--exit-when-held 1]
+//   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]
+//                       [--max-handshakes H] [--exit-when-held 1]
 //
 // --max-opening (256): streams being opened at once; the rest wait their turn.
+// --max-handshakes: the client's max_concurrent_handshakes (default: the
+// library's; 0: no limit).
 // --exit-when-held 1: print the figures and exit as soon as every stream is
 // held, without draining or freeing them: under a heap profiler (heaptrack)
 // what the open streams hold then shows as "leaked", call site by call site.
@@ -32,6 +35,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -182,7 +186,7 @@ void raise_fd_limit(std::size_t need) {
 
 int usage() {
     std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M] "
-                 "[--exit-when-held 1]\n";
+                 "[--max-handshakes H] [--exit-when-held 1]\n";
     return 2;
 }
 
@@ -194,6 +198,7 @@ int main(int argc, char** argv) {
     std::size_t max_opening = 256;
     long timeout_s = 120;
     bool exit_when_held = false;
+    std::optional<std::size_t> max_handshakes;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (i + 1 >= argc) return usage();
@@ -202,6 +207,7 @@ int main(int argc, char** argv) {
         else if (a == "--streams") n = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--timeout-s") timeout_s = std::strtol(argv[++i], nullptr, 10);
         else if (a == "--exit-when-held") exit_when_held = std::strtol(argv[++i], nullptr, 10) != 0;
+        else if (a == "--max-handshakes") max_handshakes = std::strtoul(argv[++i], nullptr, 10);
         else if (a == "--max-opening") max_opening = std::max<std::size_t>(1, std::strtoul(argv[++i], nullptr, 10));
         else return usage();
     }
@@ -215,6 +221,7 @@ int main(int argc, char** argv) {
     o.api_key = "x";
     o.chatbot_id = chatbot_id;
     o.http.max_connections_per_origin = n + 1;
+    if (max_handshakes) o.http.max_concurrent_handshakes = *max_handshakes;
     if (!ca.empty()) {
         o.http.tls.use_system_ca = false;  // start-up only: the emulator's certificate is the one trusted
         o.http.tls.extra_ca_file = ca;

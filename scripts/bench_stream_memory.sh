@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Memory per open stream: bench_stream_memory against `chatwire emulate`, plain
 # HTTP and TLS, N PollyBot streams held open at once on one client thread.
-#   scripts/bench_stream_memory.sh BUILD_DIR [--quick] [--streams N]
+#   scripts/bench_stream_memory.sh BUILD_DIR [--quick] [--streams N] [-- BENCH_ARGS...]
+# BENCH_ARGS go to bench_stream_memory as they are (e.g. --max-opening 2000).
 # Writes bench-results/stream_memory.json (flat) and prints a table. Builds
 # nothing: needs BUILD_DIR/benchmarks/bench_stream_memory and
 # BUILD_DIR/src/cli/chatwire. 127.0.0.1 only; every process it starts is
@@ -9,12 +10,13 @@
 set -euo pipefail
 build_dir="$(cd "$1" && pwd)"; shift || true
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-streams=2000; quick=0
+streams=2000; quick=0; bench_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; streams=500 ;;
     --streams) streams="$2"; shift ;;
-    *) echo "usage: $0 BUILD_DIR [--quick] [--streams N]" >&2; exit 2 ;;
+    --) shift; bench_args=("$@"); break ;;
+    *) echo "usage: $0 BUILD_DIR [--quick] [--streams N] [-- BENCH_ARGS...]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -46,6 +48,7 @@ for mode in plain tls; do
     --max-connections $(( streams + 100 )) || exit 1
   args=(--url "$emulator_url" --streams "$streams" --timeout-s "$timeout_s")
   [ "$mode" = tls ] && args+=(--ca "$work/cert.pem")
+  args+=("${bench_args[@]}")
   if ! "$bench" "${args[@]}" > "$work/$mode.txt"; then
     # Keep what it measured (the streams it opened) and go on to the next mode.
     echo "bench_stream_memory.sh: the $mode run failed" >&2

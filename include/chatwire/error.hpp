@@ -99,7 +99,8 @@ struct diagnostics {
     std::optional<std::chrono::milliseconds> retry_after;  ///< the server's hint
     int attempts = 0;                       ///< requests the call sent (its retries included)
     /// How long the call waited for a free connection (the pool was at
-    /// max_connections_per_origin), over all its attempts.
+    /// max_connections_per_origin) or for a TLS handshake slot
+    /// (max_concurrent_handshakes), over all its attempts.
     std::chrono::microseconds connection_wait{0};
     /// Every failed attempt of the call, oldest first (empty when the first
     /// attempt succeeded).

@@ -3,6 +3,7 @@
 #include "connection.hpp"
 #include "deadline.hpp"
 #include "exchange.hpp"
+#include "handshake_gate.hpp"
 
 #include <chatwire/http/client.hpp>
 
@@ -75,6 +76,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::string user_agent;
     std::unordered_map<std::string, origin_pool> pools;
     pool_stats counters;
+    handshake_gate handshakes;  // max_concurrent_handshakes, all origins together
 
     void put_idle(std::unique_ptr<connection> conn);
     void drop(std::unique_ptr<connection> conn) noexcept;

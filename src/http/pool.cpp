@@ -118,6 +118,18 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         endpoints = std::move(results);
     }
 
+    // A TLS connection takes its handshake slot before the TCP connect, not
+    // after: the handshake is what costs memory, but a socket connected and
+    // then left waiting for a slot would sit silent at the server, which may
+    // close it (its own handshake timeout) or count it against its limits;
+    // the price is one round trip more per slot. The wait is part of the
+    // connect stage: the same limit bounds it.
+    handshake_slot handshake;
+    if (o.tls) {
+        auto wait_ec = co_await take_handshake_slot(st, dl, stage_end, diag, handshake);
+        if (wait_ec) co_return wait_ec;
+    }
+
     beast::tcp_stream tcp(st->executor);
     tcp.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
     auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
