@@ -101,6 +101,25 @@ const char* plain_string_end(const char* document, const char* p, const char* en
     }
 }
 
+
+// Whether [p, end) is the text of a plain string: no quote, backslash or
+// control character, and good UTF-8. `document` is where the document starts:
+// a short text is read as the last 16 bytes before `end` when it has them.
+bool is_plain_text(const char* document, const char* p, const char* end) noexcept {
+#if CHATWIRE_STREAM_X86_SCAN
+    if (end - p <= 16 && end - document >= 16) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16));
+        const __m128i stops = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"')), _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))),
+            _mm_cmplt_epi8(chunk, _mm_set1_epi8(0x20)));
+        const auto skip = static_cast<unsigned>(16 - (end - p));
+        if ((static_cast<unsigned>(_mm_movemask_epi8(stops)) >> skip) == 0) return true;
+    }
+#endif
+    // A quote inside would end the string early; plain_string_end() checks the rest.
+    return plain_string_end(document, p, end + 1) == end;
+}
+
 } // namespace
 
 field_path::field_path(std::initializer_list<std::string_view> path) : depth(path.size()) {
@@ -315,8 +334,7 @@ bool field_extractor::parse_same_shape(std::string_view json) noexcept {
     if (std::memcmp(begin, shape_prefix_.data(), prefix) != 0 ||
         std::memcmp(end - suffix, shape_suffix_.data(), suffix) != 0)
         return false;
-    // The first stop past the prefix must be the suffix's opening quote.
-    if (plain_string_end(begin, begin + prefix, end) != end - suffix) return false;
+    if (!is_plain_text(begin, begin + prefix, end - suffix)) return false;
     const auto old_begin = reinterpret_cast<std::uintptr_t>(document_.data());
     for (mask m = stored_; m != 0; m &= m - 1) {
         field_value& value = values_[static_cast<std::size_t>(std::countr_zero(m))];
