@@ -36,7 +36,7 @@ error_code pollybot_mapper::map(std::string_view data, event& out, bool& produce
     produced = false;
     const std::string_view trimmed = detail::trim_json_space(data);
     if (trimmed.empty()) return {};
-    out = event{};
+    detail::clear_event(out);
     out.raw = data;
     if (trimmed.front() == '[' && trimmed == "[DONE]") {
         out.kind = event_kind::done;
