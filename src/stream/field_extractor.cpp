@@ -330,7 +330,7 @@ void field_extractor::remember_shape(std::string_view json) {
     shape_known_ = false;
     // No string value to swap, or a large document: not kept (its copy would
     // cost more than it saves, and stay allocated).
-    constexpr std::size_t max_shape_size = 1024;
+    constexpr std::size_t max_shape_size = 256;
     if (last_string_ == nullptr) return;
     if (json.size() - static_cast<std::size_t>(last_string_end_ - last_string_) > max_shape_size) return;
     shape_prefix_.assign(json.data(), static_cast<std::size_t>(last_string_ - json.data()));
