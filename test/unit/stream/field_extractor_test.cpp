@@ -22,9 +22,10 @@ field_extractor make_extractor() {
         {"data", "response"}, {"data", "conversationId"}, {"data", "messageId"}, {"error"},
         {"message"},        {"code"},            {"data", "token"},  {"data", "usage", "token"},
         {"data"},           {"n"},               {"ok"},             {"list"},
+        {"outputTokensUsed"}, {"aKeyOfSeventeen18"}, {"data", "outputTokensUsed"},
     };
 }
-constexpr std::size_t field_count = 16;
+constexpr std::size_t field_count = 19;
 
 struct outcome {
     bool ok = false;
@@ -89,6 +90,10 @@ const std::vector<std::string> samples = {
     R"({"n":1234567890123456789})",
     R"({"n":-5,"ok":1.5,"code":2e3})",
     R"({"list":[[[[[[[[[["deep"]]]]]]]]]],"type":"after"})",
+    R"({"outputTokensUsed":12,"aKeyOfSeventeen18":"long key","outputTokensUsex":1,"aKeyOfSeventeen19":2})",
+    R"({"data":{"outputTokensUsed":3},"k":{"aKeyOfSeventeen18":"nested"},"aKeyOfSeventeen18":"z"})",
+    R"({"aKeyOfSeventeen18":"at the end, less than 16 bytes follow the key","outputTokensUsed":7})",
+    R"({"type":"x","ok":true})",
     R"({})",
     R"([])",
     R"("top")",
