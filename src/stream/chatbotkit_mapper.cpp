@@ -41,7 +41,7 @@ error_code chatbotkit_mapper::map(std::string_view line, event& out, bool& produ
     auto& f = impl_->fields;
     if (f.parse(line) || !f.is_object()) return detail::malformed(diag, "a ChatBotKit stream line is not a valid JSON object");
     const std::string_view kind = f[type].text;
-    out = event{};
+    detail::clear_event(out);
     out.raw = line;
     produced = true;
     if (kind == "token") {

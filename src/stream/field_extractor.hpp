@@ -2,7 +2,9 @@
 // Pulls a fixed set of fields out of one JSON document in a single pass with a
 // Boost.JSON basic_parser handler: no DOM. A string without escapes comes back
 // as a view into the document; an escaped one is unescaped into a buffer that
-// is reused from document to document.
+// is reused from document to document. Most streamed events are small objects
+// of plain strings and integers: a short scanner of its own reads those (into
+// the same handler) and leaves anything else to Boost.JSON.
 #include <chatwire/error.hpp>
 
 #include <boost/json/basic_parser.hpp>
@@ -47,6 +49,12 @@ public:
     /// Parses one whole document. errc::malformed_event when it is not JSON.
     /// The values refer to `json` and to this extractor until the next parse().
     error_code parse(std::string_view json);
+    /// parse() through Boost.JSON alone, never the plain scan (tests compare the two).
+    error_code parse_general(std::string_view json);
+    /// Whether the last parse() was read by the plain scan (or its shape cache).
+    bool read_plain() const noexcept { return read_plain_; }
+    /// Whether the last parse() only swapped the last string of the document before.
+    bool reused_shape() const noexcept { return reused_shape_; }
 
     const field_value& operator[](std::size_t field) const noexcept { return values_[field]; }
     /// Whether the document is a JSON object (mappers accept nothing else).
@@ -55,6 +63,7 @@ public:
 private:
     using mask = std::uint32_t;
     static constexpr std::size_t max_depth = 32;
+    static constexpr std::size_t max_plain_depth = 8;  // deeper documents go to Boost.JSON
 
     struct handler {
         static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
@@ -87,6 +96,11 @@ private:
         bool on_comment(std::string_view, error_code&) { return true; }
     };
 
+    void begin_document(std::string_view json) noexcept;
+    bool parse_plain(std::string_view json);
+    bool parse_same_shape(std::string_view json) noexcept;
+    void remember_shape(std::string_view json);
+    mask match_key(std::size_t level, const char* name, const char* name_end, const char* end) const noexcept;
     bool enter(field_value::type kind, error_code& ec);
     bool leave();
     bool key_part(std::string_view part);
@@ -103,6 +117,7 @@ private:
     struct level_key {
         std::string_view name;
         mask paths = 0;
+        std::uint64_t words[2] = {};  // the name's first 16 bytes, zero-padded
     };
     static constexpr std::size_t max_path_depth = 3;
 
@@ -117,6 +132,17 @@ private:
     bool string_in_parts_ = false;
     int string_field_ = -1;  // the field a string in parts goes to
     bool top_is_object_ = false;
+    bool read_plain_ = false;
+    bool reused_shape_ = false;
+    // The shape of the last document the plain scan read: its bytes up to the
+    // text of its last string value, and from that string's closing quote on.
+    // A document with the same bytes around a plain string of other text has
+    // the same fields, but for that string (streamed tokens look like this).
+    bool shape_known_ = false;
+    std::string shape_prefix_;
+    std::string shape_suffix_;
+    const char* last_string_ = nullptr;      // the last string value's text, during the plain scan
+    const char* last_string_end_ = nullptr;  // and its closing quote
     std::string_view document_;
     // Which paths still match at each nesting level, and for the pending value.
     std::array<mask, max_depth + 2> container_masks_{};

@@ -1,6 +1,7 @@
 #pragma once
 // Small pieces the three mappers share.
 #include <chatwire/error.hpp>
+#include <chatwire/stream/event.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -14,6 +15,24 @@ inline std::string_view trim_json_space(std::string_view s) noexcept {
     while (!s.empty() && space(s.front())) s.remove_prefix(1);
     while (!s.empty() && space(s.back())) s.remove_suffix(1);
     return s;
+}
+
+/// `out = event{}`, field by field: GCC turns the whole-object assignment into
+/// `rep stos`, whose start-up costs more than the rest of a token's mapping.
+inline void clear_event(event& out) noexcept {
+    out.kind = event_kind::token;
+    out.text = {};
+    out.raw = {};
+    out.conversation_id = {};
+    out.id = {};
+    out.message_type = {};
+    out.model = {};
+    out.end_reason = {};
+    out.error_code = {};
+    out.function_name = {};
+    out.input_tokens.reset();
+    out.output_tokens.reset();
+    out.total_tokens.reset();
 }
 
 /// The `[DONE]` end marker some SSE APIs send after their last event.

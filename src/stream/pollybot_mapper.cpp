@@ -34,10 +34,11 @@ pollybot_mapper& pollybot_mapper::operator=(pollybot_mapper&&) noexcept = defaul
 
 error_code pollybot_mapper::map(std::string_view data, event& out, bool& produced, diagnostics& diag) {
     produced = false;
-    if (detail::trim_json_space(data).empty()) return {};
-    out = event{};
+    const std::string_view trimmed = detail::trim_json_space(data);
+    if (trimmed.empty()) return {};
+    detail::clear_event(out);
     out.raw = data;
-    if (detail::is_done_marker(data)) {
+    if (trimmed.front() == '[' && trimmed == "[DONE]") {
         out.kind = event_kind::done;
         impl_->terminal = produced = true;
         return {};

@@ -96,7 +96,7 @@ vectorshift_mapper& vectorshift_mapper::operator=(vectorshift_mapper&&) noexcept
 error_code vectorshift_mapper::map(std::string_view payload, event& out, bool& produced, diagnostics& diag) {
     produced = false;
     if (detail::trim_json_space(payload).empty()) return {};
-    out = event{};
+    detail::clear_event(out);
     out.raw = payload;
     if (detail::is_done_marker(payload)) {
         out.kind = event_kind::done;

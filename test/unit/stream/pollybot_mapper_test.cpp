@@ -77,4 +77,42 @@ BOOST_AUTO_TEST_CASE(unknown_types_and_empty_data_are_skipped) {
     BOOST_TEST(kinds_of(s) == (strings{"done"}), boost::test_tools::per_element());
 }
 
+// Token events of one shape in a row take the field extractor's shape cache;
+// escaped ones, other shapes and CRLF line ends interleave, at every split.
+BOOST_AUTO_TEST_CASE(tokens_in_a_row_at_every_split) {
+    const std::vector<std::pair<std::string, std::string>> tokens = {  // as sent, as decoded
+        {"Hello", "Hello"},         {" world", " world"},          {"", ""},
+        {" caf\xC3\xA9", " caf\xC3\xA9"}, {"\\n", "\n"},             {" \\\"q\\\"", " \"q\""},
+        {" \xF0\x9F\x98\x80", " \xF0\x9F\x98\x80"}, {" sixteen bytes!!", " sixteen bytes!!"}, {" end", " end"},
+    };
+    std::string body = "data: {\"type\":\"start\",\"conversationId\":\"c1\"}\n\n";
+    strings expected_texts;
+    std::string expected_reply;
+    for (int round = 0; round < 2; ++round) {
+        for (const auto& [sent, decoded] : tokens) {
+            body += "data: {\"type\":\"token\",\"content\":\"" + sent + "\"}" + (round == 1 ? "\r\n\r\n" : "\n\n");
+            expected_texts.push_back(decoded);
+            expected_reply += decoded;
+        }
+        body += "data: {\"type\":\"token\",\"token\":\"t\",\"content\":\"x\"}\n\n";  // another shape
+        expected_texts.push_back("x");
+        expected_reply += "x";
+    }
+    body += "data: {\"type\":\"done\",\"data\":{\"response\":\"r\",\"conversationId\":\"c1\",\"messageId\":\"m\"}}\n\n"
+            "data: [DONE]\n\n";
+    for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+        pollybot_mapper mapper;
+        const mapped_stream s = map_sse(mapper, split_at(body, {cut}));
+        BOOST_TEST_CONTEXT("cut at " << cut) {
+            BOOST_TEST(!s.error);
+            BOOST_TEST(s.text_so_far == expected_reply);
+            strings texts;
+            for (const auto& ev : s.events)
+                if (ev.kind == event_kind::token) texts.push_back(ev.text);
+            BOOST_TEST(texts == expected_texts, boost::test_tools::per_element());
+            BOOST_TEST(s.terminal_seen);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
