@@ -6,6 +6,8 @@
 // handler. body_stream's own: readers use its try_read_some and async_read_some.
 #include "stream_state.hpp"
 
+#include "../detail/serial_executor.hpp"
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -36,6 +38,15 @@ error_code after_fill(stream_state& s, error_code ec, std::size_t bytes);
 /// executor, never inside this call.
 template <class Done>
 void async_fill(std::shared_ptr<stream_state> s, boost::asio::cancellation_slot slot, Done done) {
+    // With thread_safe the read starts on the client's strand, where the
+    // connection's timeout watchdog runs.
+    if (chatwire::detail::outside_strand(s->client->executor)) {
+        auto ex = s->client->executor;
+        boost::asio::post(ex, [s = std::move(s), slot, done = std::move(done)]() mutable {
+            async_fill(std::move(s), slot, std::move(done));
+        });
+        return;
+    }
     boost::asio::mutable_buffer buffer;
     if (const error_code ec = begin_fill(*s, buffer)) {
         boost::asio::post(s->client->executor, [done = std::move(done), ec]() mutable { std::move(done)(ec); });

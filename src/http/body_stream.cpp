@@ -110,7 +110,11 @@ error_code begin_fill(stream_state& s, asio::mutable_buffer& buffer) noexcept {
     } catch (const std::exception&) {  // out of memory, or past the buffer's maximum size
         return fail(s, make_error_code(boost::system::errc::not_enough_memory));
     }
-    c.bound_io(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
+    try {
+        c.bound_io(s.dl.arm(s.client->options.timeouts.idle, errc::idle_timeout));
+    } catch (const std::exception&) {  // no memory for the timer
+        return fail(s, make_error_code(boost::system::errc::not_enough_memory));
+    }
     return {};
 }
 

@@ -23,16 +23,28 @@ void io_watchdog::wait(const std::shared_ptr<watch>& w, clock::time_point at) {
 }
 
 // Deferred, not posted: it runs after the handlers at hand, with no wake-up of
-// the event loop (a post from a handler may cost an epoll_ctl).
-void io_watchdog::settle_later(const std::shared_ptr<watch>& w) {
-    w->settling = true;
-    boost::asio::defer(w->timer.get_executor(), [w] {
-        w->settling = false;
-        if (!w->socket || w->limit != clock::time_point::max() || w->armed == clock::time_point::max()) return;
+// the event loop (a post from a handler may cost an epoll_ctl). Without memory
+// for the deferred check the timer is cancelled at once.
+void io_watchdog::settle_later(const std::shared_ptr<watch>& w) noexcept {
+    auto settle = [](const std::shared_ptr<watch>& w) {
         ++w->generation;  // the cancelled wait's handler is not the one that counts
         w->armed = clock::time_point::max();
-        w->timer.cancel();
-    });
+        try {
+            w->timer.cancel();
+        } catch (const boost::system::system_error&) {  // Asio's reactors do not fail a cancel
+        }
+    };
+    try {
+        w->settling = true;
+        boost::asio::defer(w->timer.get_executor(), [w, settle] {
+            w->settling = false;
+            if (!w->socket || w->limit != clock::time_point::max() || w->armed == clock::time_point::max()) return;
+            settle(w);
+        });
+    } catch (...) {
+        w->settling = false;
+        settle(w);
+    }
 }
 
 void io_watchdog::fired(const std::shared_ptr<watch>& w, std::uint32_t generation, boost::system::error_code ec) {

@@ -38,7 +38,7 @@ public:
     /// reader has not asked for more). A waiting timer is kept for a next
     /// bound that follows at once, in the same run of handlers; if none does,
     /// it is cancelled, so that an event loop with nothing else to do returns.
-    void release() {
+    void release() noexcept {
         if (!watch_) return;
         watch_->limit = clock::time_point::max();
         if (watch_->armed != clock::time_point::max() && !watch_->settling) settle_later(watch_);
@@ -59,7 +59,7 @@ private:
         bool expired = false;
         bool settling = false;  // a check whether to cancel the timer is queued
     };
-    static void settle_later(const std::shared_ptr<watch>& w);
+    static void settle_later(const std::shared_ptr<watch>& w) noexcept;
     static void wait(const std::shared_ptr<watch>& w, clock::time_point at);
     static void fired(const std::shared_ptr<watch>& w, std::uint32_t generation, boost::system::error_code ec);
     void arm(boost::asio::ip::tcp::socket& socket, clock::time_point until);
