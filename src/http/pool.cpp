@@ -118,18 +118,6 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         endpoints = std::move(results);
     }
 
-    // A TLS connection takes its handshake slot before the TCP connect, not
-    // after: the handshake is what costs memory, but a socket connected and
-    // then left waiting for a slot would sit silent at the server, which may
-    // close it (its own handshake timeout) or count it against its limits;
-    // the price is one round trip more per slot. The wait is part of the
-    // connect stage: the same limit bounds it.
-    handshake_slot handshake;
-    if (o.tls) {
-        auto wait_ec = co_await take_handshake_slot(st, dl, stage_end, diag, handshake);
-        if (wait_ec) co_return wait_ec;
-    }
-
     beast::tcp_stream tcp(st->executor);
     tcp.expires_at(dl.arm_until(stage_end, errc::connect_timeout));
     auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
@@ -140,6 +128,17 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     error_code nodelay_ec;  // best effort; the connection works without it
     tcp.socket().set_option(tcp::no_delay(true), nodelay_ec);
     ++st->counters.connections_opened;
+
+    // A TLS connection takes its handshake slot once connected: the handshake
+    // is what costs memory, and the slots are shared by all origins, so a
+    // host that drops SYNs must not hold them for its whole connect timeout
+    // while healthy origins wait. The wait is part of the connect stage: the
+    // same limit bounds it (the server sees a connection quiet for as long).
+    handshake_slot handshake;
+    if (o.tls) {
+        auto wait_ec = co_await take_handshake_slot(st, dl, stage_end, diag, handshake);
+        if (wait_ec) co_return wait_ec;
+    }
 
     auto conn = o.tls ? std::make_unique<connection>(std::move(tcp), st->tls_context.native_handle())
                       : std::make_unique<connection>(std::move(tcp));

@@ -62,8 +62,8 @@ struct client_options {
     /// An HTTP/1.1 stream holds its connection to the end: the cap must not be
     /// what limits a service (requests beyond it wait, see diagnostics::connection_wait).
     std::size_t max_connections_per_origin = 1000;
-    /// TLS connections one client opens at once, all origins together (0 = no
-    /// limit). A handshake in flight holds OpenSSL's handshake buffers and
+    /// TLS handshakes one client runs at once, all origins together (0 = no
+    /// limit); a connection takes its slot once its TCP connect succeeded. A handshake in flight holds OpenSSL's handshake buffers and
     /// key-exchange state, about 10 KiB, and thousands at once leave that much
     /// freed heap resident: past the limit a new connection waits its turn,
     /// first come first served, within the connect timeout (the wait counts in
