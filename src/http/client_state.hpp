@@ -102,6 +102,9 @@ struct access {
     static const std::shared_ptr<client_state>& state(const client& c) noexcept { return c.state_; }
 };
 
+/// Whether the calling coroutine's cancellation state has seen a cancel.
+boost::asio::awaitable<bool> is_cancelled();
+
 /// Maps a transport error to the library's codes (timeouts by the stage that
 /// was armed, parser limits, cancellation); leaves others as they are.
 error_code classify(error_code ec, const deadline& dl, bool cancelled);

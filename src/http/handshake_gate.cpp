@@ -4,7 +4,6 @@
 #include "client_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -34,11 +33,6 @@ void handshake_slot::reset() noexcept {
 }
 
 namespace {
-
-asio::awaitable<bool> is_cancelled() {
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != asio::cancellation_type::none;
-}
 
 /// Leaves the line when the wait ends on any path, the coroutine's frame being
 /// destroyed included: a slot handed over to nobody would be lost for good.

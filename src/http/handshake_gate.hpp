@@ -1,5 +1,5 @@
 #pragma once
-// The client's bound on TLS connections being opened at once
+// The client's bound on TLS handshakes run at once
 // (client_options::max_concurrent_handshakes): those past it wait their turn,
 // first come first served, on the client's executor.
 #include "deadline.hpp"

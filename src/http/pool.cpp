@@ -27,6 +27,11 @@ using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
+asio::awaitable<bool> is_cancelled() {
+    auto cs = co_await asio::this_coro::cancellation_state;
+    co_return cs.cancelled() != asio::cancellation_type::none;
+}
+
 namespace {
 
 // A connection idle for a while may have been closed by the server (its idle
@@ -69,11 +74,6 @@ std::string tls_failure_detail(connection& c) {
     long result = SSL_get_verify_result(c.tls()->native_handle());
     if (result != X509_V_OK) return std::string("certificate verification failed: ") + X509_verify_cert_error_string(result);
     return "TLS handshake failed";
-}
-
-asio::awaitable<bool> is_cancelled() {
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != asio::cancellation_type::none;
 }
 
 asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, const origin& o,

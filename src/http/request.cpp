@@ -272,7 +272,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
             co_return classify(ec, dl, cancelled);
         }
-        c.io_limit.release();  // a stream's body reads bound themselves
+        if constexpr (!whole) c.io_limit.release();  // its body reads bound themselves (a whole one's lease does it)
         auto& msg = parser_now().get();
         note_response(diag, msg.result_int(), msg.base());
         if constexpr (whole) {
