@@ -51,7 +51,8 @@ enum class errc {
     invalid_argument,        ///< a request field failed validation before anything was sent
     retry_budget_exhausted,  ///< retries stopped because the shared budget ran dry
     reply_too_large,         ///< a streamed reply's text outgrew the configured maximum
-    unsupported_encoding,    ///< the response body has a Content-Encoding this client does not decode
+    unsupported_encoding,    ///< the response body has a Content-Encoding or Transfer-Encoding this client does not decode
+    pagination_loop,         ///< a list walk met a cursor it had already followed (the cursor is in diagnostics::detail)
 };
 
 const boost::system::error_category& error_category() noexcept;

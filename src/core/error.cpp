@@ -45,7 +45,8 @@ public:
         case errc::invalid_argument: return "invalid argument";
         case errc::retry_budget_exhausted: return "retry budget exhausted";
         case errc::reply_too_large: return "reply text exceeds the configured maximum size";
-        case errc::unsupported_encoding: return "response body has an unsupported Content-Encoding";
+        case errc::unsupported_encoding: return "response body has an unsupported Content-Encoding or Transfer-Encoding";
+        case errc::pagination_loop: return "a list returned a cursor it had returned before";
         }
         return "unknown chatwire error " + std::to_string(ev);
     }
@@ -173,7 +174,7 @@ std::string_view errc_name(errc e) noexcept {
     CHATWIRE_ERRC_NAME(end_of_stream) CHATWIRE_ERRC_NAME(truncated_stream) CHATWIRE_ERRC_NAME(event_too_large)
     CHATWIRE_ERRC_NAME(malformed_event) CHATWIRE_ERRC_NAME(stream_error) CHATWIRE_ERRC_NAME(invalid_argument)
     CHATWIRE_ERRC_NAME(retry_budget_exhausted) CHATWIRE_ERRC_NAME(reply_too_large)
-    CHATWIRE_ERRC_NAME(unsupported_encoding)
+    CHATWIRE_ERRC_NAME(unsupported_encoding) CHATWIRE_ERRC_NAME(pagination_loop)
 #undef CHATWIRE_ERRC_NAME
     }
     return "unknown";
