@@ -1,6 +1,7 @@
 // Reading a streamed body in place: the parser runs over the connection's own
 // buffer, and each body piece is handed out as a view into it.
 #include "body_reader.hpp"
+#include "framing.hpp"
 
 #include "../detail/serial_executor.hpp"
 
@@ -41,7 +42,8 @@ error_code fail(stream_state& s, error_code ec) {
 error_code end(stream_state& s) {
     s.finished = true;
     // Bytes past the response would be read as the next caller's answer.
-    if (s.parser->keep_alive() && s.conn->buffer.size() == s.parsed_bytes) s.conn.give_back();
+    if (s.parser->keep_alive() && s.conn->buffer.size() == s.parsed_bytes && !s.conn->holds_unread_input())
+        s.conn.give_back();
     else s.conn.discard();
     return errc::end_of_stream;
 }
@@ -79,7 +81,7 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexce
         }
         if (pec == bhttp::error::need_more) pec = {};
         if (pec) {
-            ec = fail(s, pec);
+            ec = fail(s, is_framing_error(pec) ? make_error_code(errc::bad_response) : pec);
             return true;
         }
         if (!s.pieces.empty()) {
@@ -95,9 +97,10 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexce
         return true;
     }
     // Body bytes never stay in the buffer; what does is framing the parser
-    // could not finish (a chunk-size line): bound it like a header.
+    // could not finish (a chunk-size line and its extensions, or trailers):
+    // bounded like a header, and beyond that the framing is not trusted.
     if (c.buffer.size() > s.client->options.limits.max_header_bytes) {
-        ec = fail(s, errc::header_limit_exceeded);
+        ec = fail(s, errc::bad_response);
         return true;
     }
     return false;
@@ -231,7 +234,9 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
 
 body_stream::body_stream(std::shared_ptr<detail::stream_state> state) : state_(std::move(state)) {
     if (!state_ || state_->finished || state_->closed) return;
-    if (detail::unsupported_coding(state_->headers).empty()) return;
+    if (detail::unsupported_coding(state_->headers).empty() &&
+        detail::check_framing(state_->headers).refusal != errc::unsupported_encoding)
+        return;
     state_->refused = errc::unsupported_encoding;
     state_->closed = true;
     state_->conn.discard();  // its body is never read

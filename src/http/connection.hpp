@@ -42,6 +42,14 @@ struct connection {
         return ec && io_limit.expired() ? make_error_code(boost::beast::error::timeout) : ec;
     }
 
+    /// Whether bytes the last read took from the socket wait unread below the
+    /// connection's buffer (TLS records already received, or plaintext of a
+    /// record only partly handed on): nothing may when it is reused.
+    bool holds_unread_input() const noexcept {
+        const auto* t = std::get_if<tls_stream>(&stream);
+        return t && t->holds_unread_input();
+    }
+
     void close() noexcept {
         boost::system::error_code ignored;
         tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);

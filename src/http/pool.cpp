@@ -1,5 +1,6 @@
 // The connection pool: acquiring (reuse, connect, wait) and releasing.
 #include "client_state.hpp"
+#include "framing.hpp"
 #include "resolver.hpp"
 
 #include "../detail/serial_executor.hpp"
@@ -34,18 +35,19 @@ asio::awaitable<bool> is_cancelled() {
 
 namespace {
 
-// A connection idle for a while may have been closed by the server (its idle
-// timeout): it is probed before reuse, a non-blocking peek. One reused at
-// once, the common case under load, is not: that would cost a syscall per
-// request. A closed one that slips through fails before any byte of an answer.
+// A pooled connection is reused only when nothing arrived on it since its
+// last answer: a byte there is a server's close, or an answer nobody asked
+// for that the next request would take as its own (a server that sends a
+// second response after a 503 would answer the retry with it). The check is
+// one non-blocking peek, made before every reuse, as a server may send such
+// bytes at any moment; what a TLS stream already took from the socket is
+// looked at without a syscall.
 bool still_usable(connection& c, const client_options& opts) {
     auto& sock = c.tcp().socket();
-    if (!sock.is_open()) return false;
-    const auto idle = std::chrono::steady_clock::now() - c.idle_since;
-    if (idle > opts.max_idle_age) return false;
-    if (idle < opts.probe_idle_after) return true;
+    if (!sock.is_open() || c.buffer.size() != 0 || c.holds_unread_input()) return false;
+    if (std::chrono::steady_clock::now() - c.idle_since > opts.max_idle_age) return false;
     char byte;
-    auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -268,6 +270,7 @@ error_code classify(error_code ec, const deadline& dl, bool cancelled) {
     if (ec == beast::error::timeout) return dl.timeout_error();
     if (ec == beast::http::error::header_limit) return errc::header_limit_exceeded;
     if (ec == beast::http::error::body_limit) return errc::body_limit_exceeded;
+    if (is_framing_error(ec)) return errc::bad_response;
     return ec;
 }
 

@@ -2,6 +2,7 @@
 // The head is written by hand into the connection's own buffer (reused from
 // one request to the next), so a request is one write of one buffer.
 #include "exchange.hpp"
+#include "framing.hpp"
 #include "stream_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <charconv>
+#include <limits>
 #include <optional>
 
 namespace chatwire::http::detail {
@@ -75,6 +77,24 @@ bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled(
 bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
 constexpr int max_interim_answers = 8;
 constexpr std::size_t max_kept_head = 64 * 1024;
+
+// A whole answer's body goes into its string as it is parsed: what stays in
+// the connection's buffer is the head, a chunk-size line or the trailers,
+// each bounded by the header limit, plus one read. Beast reads on until the
+// parser can move, so only the buffer's own maximum stops a chunk-size line or
+// a trailer section that never ends (Beast's buffer_overflow, then
+// errc::bad_response). A streamed body bounds what stays itself (take_piece).
+constexpr std::size_t whole_read_room = 16 * 1024;
+
+void bound_buffer(connection& c, const client_options& opts, bool whole) {
+    c.buffer.max_size(whole ? opts.limits.max_header_bytes + whole_read_room
+                            : std::numeric_limits<std::size_t>::max());
+}
+
+// Whether a final answer to `method` has a body whose framing matters.
+bool has_response_body(verb method, unsigned status) {
+    return method != verb::head && status != 204 && status != 304 && !(status >= 100 && status < 200);
+}
 
 template <class Parser>
 void limit(Parser& p, const client_options& opts) {
@@ -217,6 +237,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         error_code ec;
         if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
         c.bound_io(dl.arm(opts.timeouts.idle, errc::idle_timeout));
+        bound_buffer(c, opts, whole);
         c.request_written = false;
         bool interim_seen = false;  // an answer began, even if the final one never came
         auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
@@ -247,6 +268,20 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 if (req.method == verb::head) parser_now_skip(holder);
             }
         }
+        // A body framed two ways, or by codings this client does not undo, is
+        // refused before any of it is read; the connection is closed with the lease.
+        if (!ec && has_response_body(req.method, parser_now().get().result_int())) {
+            const framing_check framing = check_framing(parser_now().get().base());
+            if (framing.refusal == errc::bad_response) {
+                ec = framing.refusal;
+                diag.detail = "ambiguous response framing (Transfer-Encoding: " +
+                              std::string(framing.transfer_encoding) + " with Content-Length, or an empty coding list)";
+            } else if (framing.refusal && whole) {
+                ec = framing.refusal;
+                diag.detail = "Transfer-Encoding: " + std::string(framing.transfer_encoding);
+            }
+            // A streamed body with such a coding is refused by its reads, as a Content-Encoding is (body_stream).
+        }
         if constexpr (whole) {
             while (!ec && !parser_now().is_done()) {
                 if (cancel_requested(co_await asio::this_coro::cancellation_state)) {
@@ -268,7 +303,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 stale = ec;
                 continue;  // the lease (or the stream's state) closes the connection
             }
-            if (whole && parser_now().is_header_done())
+            if (parser_now().is_header_done())
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
             co_return classify(ec, dl, cancelled);
         }
@@ -280,7 +315,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             out.body = std::move(msg.body());
             // Bytes past the response (a stray or interim answer) would
             // desynchronise the next request on this connection: it is closed.
-            const bool keep = msg.keep_alive() && c.buffer.size() == 0;
+            const bool keep = msg.keep_alive() && c.buffer.size() == 0 && !c.holds_unread_input();
             out.headers = std::move(msg.base());
             if (keep) conn.give_back();
         } else {

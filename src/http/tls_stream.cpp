@@ -25,6 +25,10 @@ constexpr std::size_t max_input_room = 64 * 1024;
 
 } // namespace
 
+bool tls_stream::holds_unread_input() const noexcept {
+    return in_.end > in_.begin || rest_taken_ < rest_.size() || SSL_has_pending(ssl_) == 1;
+}
+
 // The BIO between OpenSSL and the stream: reads take staged ciphertext (none:
 // "retry", which OpenSSL reports as SSL_ERROR_WANT_READ); writes append to
 // the output string and never block.

@@ -49,6 +49,10 @@ public:
     boost::beast::tcp_stream& next_layer() noexcept { return tcp_; }
     executor_type get_executor() noexcept { return tcp_.get_executor(); }
 
+    /// Whether received bytes wait in this stream, ciphertext not yet taken by
+    /// OpenSSL or plaintext not yet read; no I/O.
+    bool holds_unread_input() const noexcept;
+
     /// void(error_code): the client handshake.
     template <class Token>
     auto async_handshake(Token&& token) {

@@ -25,7 +25,8 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
 class body_stream {
 public:
     body_stream() = default;
-    /// A body with a Content-Encoding other than identity is refused: every
+    /// A body with a Content-Encoding other than identity, or a
+    /// Transfer-Encoding other than chunked (identity aside), is refused: every
     /// read reports errc::unsupported_encoding (the connection is closed).
     explicit body_stream(std::shared_ptr<detail::stream_state> state);
     /// Moves the stream; the moved-from one is closed.

@@ -71,9 +71,9 @@ struct client_options {
     std::size_t max_concurrent_handshakes = 64;
     /// An idle pooled connection older than this is closed instead of reused.
     std::chrono::milliseconds max_idle_age{std::chrono::seconds(30)};
-    /// A pooled connection idle at least this long is checked (one
-    /// non-blocking peek) before reuse, as the server may have closed it;
-    /// one reused sooner is not, sparing a syscall per request under load.
+    /// Deprecated and ignored: every pooled connection is now checked before
+    /// each reuse (one non-blocking peek), as a byte that arrived on it since
+    /// its last answer, however soon, is a close or an answer to no request.
     std::chrono::milliseconds probe_idle_after{std::chrono::seconds(1)};
     std::string user_agent;  ///< empty: "chatwire/<version>"
     /// Names not to look up (their addresses given here). Any other name is

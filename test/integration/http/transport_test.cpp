@@ -135,9 +135,9 @@ BOOST_AUTO_TEST_CASE(interim_1xx_answers_are_skipped) {
 
 namespace {
 
-// The second request takes the pooled connection the server has closed
-// since: it fails before any byte of an answer, and goes out again on a new
-// connection (nothing probes a pooled socket before reuse).
+// The second request finds the pooled connection closed by the server
+// since: the check before reuse sees the close, and the request goes out on
+// a new connection, never on the closed one.
 asio::awaitable<void> reuse_after_server_close(test_server& server, client& c) {
     chatwire::diagnostics diag;
     auto [ec1, res1] = co_await fetch(c, get(server.url("/then-close")), diag);
@@ -155,9 +155,7 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_the_server_closed_is_replaced_without_f
     for (bool tls : {false, true}) {
         asio::io_context io;
         test_server server(io, {.tls = tls, .stall_handshake = false, .certificate = {}});
-        auto o = trusting(server);
-        o.probe_idle_after = 10s;  // no probe: the GET fails on the closed connection and is sent again
-        client c(io.get_executor(), o);
+        client c(io.get_executor(), trusting(server));  // the check before reuse sees the close
         run_coro(io, reuse_after_server_close(server, c));
         BOOST_TEST(server.counters().accepted == 2);
         BOOST_TEST(server.counters().requests == 2);  // the request on the closed connection never arrived
@@ -200,7 +198,7 @@ namespace {
 
 // A POST on a pooled connection the server closed cleanly (its FIN came
 // before the request) is sent again on a new connection: the server never saw
-// it. Probed first when idle long enough, it does not even fail once. (A reset
+// it. Checked before reuse, it does not even fail once. (A reset
 // after the request went out is not resent: see the fault matrix.)
 asio::awaitable<void> post_after_server_close(test_server& server, client& c) {
     chatwire::diagnostics diag;
@@ -218,16 +216,12 @@ asio::awaitable<void> post_after_server_close(test_server& server, client& c) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_post_on_a_connection_the_server_closed_is_sent_once) {
-    for (bool probe : {false, true}) {
-        asio::io_context io;
-        test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
-        client_options o;
-        o.probe_idle_after = probe ? 0ms : 10s;
-        client c(io.get_executor(), o);
-        run_coro(io, post_after_server_close(server, c));
-        BOOST_TEST(server.counters().requests == 2);
-        BOOST_TEST(c.stats().connections_opened == 2u);
-    }
+    asio::io_context io;
+    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    client c(io.get_executor());
+    run_coro(io, post_after_server_close(server, c));
+    BOOST_TEST(server.counters().requests == 2);
+    BOOST_TEST(c.stats().connections_opened == 2u);
 }
 
 namespace {
