@@ -81,6 +81,9 @@ public:
     int requests() const { return st_->requests; }
     /// Bytes of `repeated` the client took (writes that completed).
     std::uint64_t repeated_bytes_written() const { return st_->repeated_written; }
+    /// Unsolicited writes that completed: over loopback, their bytes are then
+    /// in the client's socket.
+    int unsolicited_written() const { return st_->unsolicited_written; }
 
 private:
     using tcp = boost::asio::ip::tcp;
@@ -96,6 +99,7 @@ private:
         int accepted = 0;
         int requests = 0;
         std::uint64_t repeated_written = 0;
+        int unsolicited_written = 0;
     };
 
     static constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
@@ -146,6 +150,7 @@ private:
                 co_await pause.async_wait(tuple);
                 auto [wec, wn] = co_await asio::async_write(s, asio::buffer(reply.unsolicited), tuple);
                 if (wec) co_return;
+                ++st->unsolicited_written;
             }
             if (reply.close_after) co_return;
             if (reply.hold_open) {
