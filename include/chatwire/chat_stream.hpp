@@ -64,7 +64,12 @@ public:
     boost::asio::awaitable<std::tuple<error_code, event>> next();
 
     /// The next event: void(error_code, event). The normal end is
-    /// errc::end_of_stream; a body that ends before the API's terminal event is
+    /// errc::end_of_stream, right after the API's terminal event (a `result`,
+    /// PollyBot's `done`, VectorShift's final status event or `[DONE]`) or,
+    /// for a stream without one, at the body's end. Nothing after the terminal
+    /// event is delivered or waited for: a body already received to its end
+    /// gives its connection back to the pool, one still open is closed. A
+    /// body that ends before the API's terminal event is
     /// errc::truncated_stream; an error event inside the stream is
     /// errc::stream_error (or errc::run_failed) with the provider's code and
     /// message in diagnostics(); a reply text longer than the options allow is
@@ -113,6 +118,8 @@ public:
     /// Filled when the stream failed.
     const diagnostics& get_diagnostics() const noexcept;
     /// Closes the connection; a pending async_next completes with errc::cancelled.
+    /// Right after the terminal event the connection goes back to the pool
+    /// instead when the body's end was already received.
     void close() noexcept;
 
 private:

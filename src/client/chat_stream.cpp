@@ -46,6 +46,19 @@ void on_piece(chat_stream_state& st, error_code ec, std::string_view piece) {
     st.decoder.finish(ec, detail);
 }
 
+// The reply ended at its terminal event: whatever the body still holds
+// belongs to no event. Pieces already received are dropped, so that a body
+// whose end came with them gives its connection back to the pool; one that
+// would need another read is closed rather than waited for, as a server may
+// leave it open. Never a socket read, so the reply ends at once.
+void release_after_reply(http::body_stream& body) noexcept {
+    error_code ec;
+    std::string_view piece;
+    while (body.try_read_some(ec, piece))
+        if (ec) return;  // the body's end (pooled) or a failure (already closed)
+    body.close();
+}
+
 // An event or a final code from the decoder's bytes and then from the body
 // pieces already received; false when a read is needed. Runs inside
 // completions too, so running out of memory is a final code rather than an
@@ -60,7 +73,8 @@ bool next_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
             if (st.decoder.next(ec, ev)) {
                 if (ec) {
                     st.final_ec = ec;
-                    if (ec != errc::end_of_stream) st.body.close();
+                    if (ec == errc::end_of_stream) release_after_reply(st.body);
+                    else st.body.close();
                 }
                 return true;
             }
@@ -207,7 +221,10 @@ const diagnostics& chat_stream::get_diagnostics() const noexcept {
 void chat_stream::close() noexcept {
     if (state_ && !state_->final_ec) {
         state_->final_ec = errc::cancelled;
-        state_->body.close();
+        // Closed right after the terminal event: the reply is whole, so the
+        // connection may still go back to the pool (no read can be pending).
+        if (state_->decoder.reply_complete() && !state_->busy) detail::release_after_reply(state_->body);
+        else state_->body.close();
     }
 }
 

@@ -36,6 +36,13 @@ std::string_view without_leading_blanks(std::string_view head) noexcept {
     return at == std::string_view::npos ? std::string_view{} : head.substr(at);
 }
 
+// A final reply (ChatBotKit `result`, PollyBot `done`, VectorShift's v1
+// status event) or the `[DONE]` marker: every API's stream ends at the first
+// of them. PollyBot's `[DONE]` after its `done` is then never read.
+constexpr bool ends_reply(event_kind kind) noexcept {
+    return kind == event_kind::result || kind == event_kind::done;
+}
+
 // Past this many leading blanks a body is taken as SSE, so that a peer cannot
 // make the decoder hold an endless run of them.
 constexpr std::size_t max_sniffed = 64 * 1024;
@@ -157,6 +164,10 @@ bool reply_decoder::next(error_code& ec, event& ev) {
             if (!produced) continue;
             if (!ev.conversation_id.empty() && ev.conversation_id != conversation_id_)
                 conversation_id_.assign(ev.conversation_id);
+            // The API's last event: whatever follows it belongs to no reply,
+            // and a body left open after it must not hold the reader.
+            if (ends_reply(ev.kind)) [[unlikely]]
+                final_ = errc::end_of_stream;
             return true;
         }
     } catch (const std::bad_alloc&) {

@@ -42,7 +42,11 @@ public:
 
     /// True with an event (`ec` clear) or a final code, false when the bytes
     /// fed so far hold nothing more: feed() or finish() then. The final code is
-    /// errc::end_of_stream after the terminal event, errc::truncated_stream for
+    /// errc::end_of_stream right after the API's terminal event (a `result`,
+    /// PollyBot's `done`, VectorShift's final status event, or `[DONE]`:
+    /// whichever comes first), whether or not the body goes on, as nothing
+    /// after it belongs to the reply; without one (VectorShift's legacy
+    /// stream) when the body ends. errc::truncated_stream for
     /// a body that ended before it, errc::stream_error or errc::run_failed for
     /// the provider's error event (which is then in `ev`; otherwise `ev` is
     /// empty with a final code), errc::malformed_event, errc::event_too_large,
@@ -56,6 +60,9 @@ public:
     std::string_view conversation_id() const noexcept { return conversation_id_; }
     /// Whether the API's terminal event was seen: the body may end here.
     bool terminal_seen() const noexcept;
+    /// True once the reply ended whole: next() handed out its terminal event
+    /// (or the body ended after one). What the body still holds is not decoded.
+    bool reply_complete() const noexcept { return final_ == errc::end_of_stream; }
     /// The provider's code and message, or what went wrong, once it failed.
     const chatwire::diagnostics& diagnostics() const noexcept { return diag_; }
     /// SSE events or JSON lines decoded so far, mapped to an event or not.

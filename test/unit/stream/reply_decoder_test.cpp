@@ -84,7 +84,8 @@ outcome decode(format f, const std::vector<std::string>& pieces, error_code body
 }
 
 // The stream driver as it was before reply_decoder: a framing decoder and a
-// mapper driven by hand, VectorShift's bare JSON lines told by the first piece.
+// mapper driven by hand, VectorShift's bare JSON lines told by the first piece,
+// stopping at the API's terminal event.
 template <class Mapper>
 outcome reference(const std::vector<std::string>& pieces, bool json_lines, bool sniff) {
     Mapper mapper;
@@ -119,6 +120,11 @@ outcome reference(const std::vector<std::string>& pieces, bool json_lines, bool 
             }
             if (ec) {
                 out.end = ec;
+                return true;
+            }
+            // The reply ends at the first final reply or end marker.
+            if (produced && (ev.kind == event_kind::result || ev.kind == event_kind::done)) {
+                out.end = errc::end_of_stream;
                 return true;
             }
         }
@@ -177,6 +183,11 @@ std::vector<sample> samples() {
         {format::vectorshift_sse, "\xEF\xBB\xBF" "data: {\"output\":\"a\"}\r\n\r\ndata: {\"output\":\"ab\"}\r\n\r\n"},
         {format::chatbotkit_jsonl, "{\"type\":\"token\",\"data\":{\"token\":\"x\"}}\n\n"
                                    "{\"type\":\"result\",\"data\":{\"text\":\"x\"}}"},  // no final LF
+        // Lines after the terminal event, well-formed or not, are never decoded.
+        {format::chatbotkit_jsonl, "{\"type\":\"result\",\"data\":{\"text\":\"x\"}}\n"
+                                   "{\"type\":\"token\",\"data\":{\"token\":\"y\"}}\nnot json\n"},
+        {format::vectorshift_sse, "data: {\"type\":\"stream\",\"output_value\":\"a\"}\n\ndata: {\"status\":\"success\"}\n\n"
+                                  "data: {\"type\":\"stream\",\"output_value\":\"b\"}\n\n"},
     };
 }
 
@@ -313,4 +324,86 @@ BOOST_AUTO_TEST_CASE(forced_framing_and_a_known_conversation) {
     BOOST_TEST(o.end == error_code(errc::truncated_stream));
     reply_decoder d(format::pollybot_sse, {}, "known");
     BOOST_TEST(d.conversation_id() == "known");
+}
+
+namespace {
+
+struct ended_case {
+    format f;
+    std::string reply;             // up to and with the terminal event
+    std::vector<std::string> kinds;  // of the reply's events
+};
+
+} // namespace
+
+// The reply ends at the API's terminal event: what follows it (events, a
+// provider error, garbage, a `[DONE]` after PollyBot's `done`) is never
+// decoded, and the end comes without the body's end.
+BOOST_AUTO_TEST_CASE(the_reply_ends_at_its_terminal_event_whatever_follows) {
+    const std::string sse_after = "data: {\"type\":\"token\",\"content\":\"EXTRA\",\"output\":\"EXTRA\"}\n\n"
+                                  "data: {\"type\":\"error\",\"error\":\"EXTRA\",\"status\":\"failed\"}\n\ndata: {nope\n\n";
+    const std::string jsonl_after = "{\"type\":\"token\",\"data\":{\"token\":\"EXTRA\"},\"output\":\"EXTRA\"}\n"
+                                    "{\"type\":\"error\",\"data\":{\"message\":\"EXTRA\"}}\nnot json\n";
+    const std::vector<ended_case> cases = {
+        {format::pollybot_sse,
+         "data: {\"type\":\"token\",\"content\":\"Hi\"}\n\n"
+         "data: {\"type\":\"done\",\"data\":{\"response\":\"Hi\"}}\n\ndata: [DONE]\n\n",
+         {"token", "result"}},
+        {format::pollybot_sse, "data: {\"type\":\"token\",\"content\":\"Hi\"}\n\ndata: [DONE]\n\n", {"token", "done"}},
+        {format::chatbotkit_jsonl,
+         "{\"type\":\"token\",\"data\":{\"token\":\"Hi\"}}\n{\"type\":\"result\",\"data\":{\"text\":\"Hi\"}}\n",
+         {"token", "result"}},
+        {format::vectorshift_sse, "data: {\"output\":\"Hi\"}\n\ndata: [DONE]\n\n", {"token", "done"}},
+        {format::vectorshift_sse, "{\"output\":\"Hi\"}\n[DONE]\n", {"token", "done"}},
+        {format::vectorshift_sse,
+         "data: {\"type\":\"stream\",\"output_value\":\"Hi\"}\n\n"
+         "data: {\"status\":\"success\",\"output_message\":\"Hi\"}\n\n",
+         {"token", "result"}},
+    };
+    for (const auto& c : cases) {
+        const bool jsonl = c.f == format::chatbotkit_jsonl || c.reply.front() == '{';
+        const std::string body = c.reply + (jsonl ? jsonl_after : sse_after);
+        for (std::size_t piece : {std::size_t{1}, std::size_t{5}, body.size()}) {
+            BOOST_TEST_CONTEXT("piece " << piece << " body " << body) {
+                reply_decoder d(c.f);
+                outcome out;
+                bool ended = false;
+                for (const auto& p : split_every(body, piece)) {
+                    d.feed(p);
+                    if ((ended = drain(d, out))) break;
+                }
+                BOOST_TEST(ended);  // without finish(): the body may still be open
+                BOOST_TEST(out.end == error_code(errc::end_of_stream), out.end.message());
+                BOOST_TEST(d.reply_complete());
+                BOOST_TEST(d.text_so_far() == "Hi");
+                std::vector<std::string> kinds;
+                for (const auto& ev : out.events) kinds.emplace_back(to_string(ev.kind));
+                BOOST_TEST(kinds == c.kinds, boost::test_tools::per_element());
+                // More bytes and the body's end change nothing.
+                d.feed(body);
+                d.finish(errc::truncated_stream);
+                error_code ec;
+                event ev;
+                BOOST_TEST(d.next(ec, ev));
+                BOOST_TEST(ec == error_code(errc::end_of_stream));
+                BOOST_TEST(d.text_so_far() == "Hi");
+            }
+        }
+    }
+}
+
+// A stream without a terminal event (VectorShift's legacy endpoint) still
+// ends with its body; its reply is complete only then.
+BOOST_AUTO_TEST_CASE(a_stream_without_a_terminal_event_ends_with_its_body) {
+    reply_decoder d(format::vectorshift_sse);
+    d.feed("data: {\"output\":\"H\"}\n\ndata: {\"output\":\"Hi\"}\n\n");
+    outcome out;
+    BOOST_TEST(!drain(d, out));
+    BOOST_TEST(out.events.size() == 2u);
+    BOOST_TEST(!d.reply_complete());
+    d.finish(errc::end_of_stream);
+    BOOST_TEST(drain(d, out));
+    BOOST_TEST(out.end == error_code(errc::end_of_stream));
+    BOOST_TEST(d.reply_complete());
+    BOOST_TEST(d.text_so_far() == "Hi");
 }
