@@ -61,16 +61,16 @@ struct limits {
     ms first_byte{20s}, idle{5s}, total{50s}, stall{8s};
 };
 
-/// From `pace`, the time one fault-free reply took in the warm-up (all of it
-/// CPU, on this run's one thread): the load costs about `streams` x `pace`
-/// in all. A head may wait for most of that work, the gap between two events
-/// for a round over every other stream; both get a wide margin, and the
-/// fixed values of a fast machine stay the floor.
-limits scaled_limits(ms pace, std::size_t streams) {
-    const auto load = pace * static_cast<long>(streams);
+/// From `pace`, the warm-up's time per fault-free reply (many at once on this
+/// run's one thread): the load takes about `streams` x `pace` in all. A head
+/// may wait for most of that work, twice over for a margin; the gap between
+/// two events is a round over the other streams' next events, a fraction of
+/// it. The fixed values of a fast machine stay the floor.
+limits scaled_limits(std::chrono::microseconds pace, std::size_t streams) {
+    const auto load = std::chrono::ceil<ms>(pace * static_cast<long>(streams));
     limits l;
-    l.first_byte = std::max(l.first_byte, 4 * load);
-    l.idle = std::max(l.idle, load);
+    l.first_byte = std::max(l.first_byte, 2 * load);
+    l.idle = std::max(l.idle, load / 4);
     l.stall = std::max(l.stall, l.idle + l.idle / 2);  // a stalled stream still ends in an idle timeout
     l.total = std::max(l.total, l.first_byte + l.stall + 2 * load);
     return l;
@@ -190,7 +190,7 @@ void run_until(asio::io_context& io, const std::vector<stream_result>& results, 
 /// deterministic for a seed), and the time one of them took.
 struct reference_run {
     std::map<std::pair<api_kind, std::size_t>, std::vector<std::string>> tokens;
-    ms pace{0};
+    std::chrono::microseconds pace{0};  ///< the warm-up's time over its replies
 };
 
 reference_run references() {
@@ -201,27 +201,32 @@ reference_run references() {
     chatwire::emulator::server emu(io.get_executor(), o);
     emu.start();
     std::vector<std::unique_ptr<chatwire::chat_client>> clients;
-    std::vector<stream_result> results(std::size(apis) * prompt_count);
+    // Enough copies of each reply at once that the thread, not the latency
+    // of a few exchanges, sets the pace.
+    constexpr std::size_t copies = 8;
+    const auto per_client = prompt_count * copies;
+    std::vector<stream_result> results(std::size(apis) * per_client);
     // Limits no slow run reaches: nothing is known of the pace yet.
     const limits warm_up{120s, 120s, 240s, 0ms};
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t a = 0; a < std::size(apis); ++a) {
-        clients.push_back(
-            std::make_unique<chatwire::chat_client>(io.get_executor(), options_for(emu, apis[a], 16, warm_up)));
-        for (std::size_t p = 0; p < prompt_count; ++p)
-            asio::co_spawn(io, one_stream(*clients.back(), prompts[p], results[a * prompt_count + p]), asio::detached);
+        clients.push_back(std::make_unique<chatwire::chat_client>(io.get_executor(),
+                                                                  options_for(emu, apis[a], per_client, warm_up)));
+        for (std::size_t i = 0; i < per_client; ++i)
+            asio::co_spawn(io, one_stream(*clients.back(), prompts[i % prompt_count], results[a * per_client + i]),
+                           asio::detached);
     }
     run_until(io, results, start + warm_up.total);
     reference_run refs;
-    // Rounded up: the floor of the limits covers a fast machine anyway.
-    refs.pace = std::chrono::ceil<ms>((std::chrono::steady_clock::now() - start) / results.size());
+    refs.pace = std::chrono::ceil<std::chrono::microseconds>((std::chrono::steady_clock::now() - start) / results.size());
     for (std::size_t a = 0; a < std::size(apis); ++a)
-        for (std::size_t p = 0; p < prompt_count; ++p) {
-            auto& r = results[a * prompt_count + p];
+        for (std::size_t i = 0; i < per_client; ++i) {
+            auto& r = results[a * per_client + i];
             BOOST_TEST_REQUIRE(r.done);
             BOOST_TEST_REQUIRE(r.ec == error_code(errc::end_of_stream), ft::error_name(r.ec));
             BOOST_TEST_REQUIRE(r.tokens.size() > 5u);
-            refs.tokens[{apis[a], p}] = std::move(r.tokens);
+            const auto& ref = refs.tokens.try_emplace({apis[a], i % prompt_count}, r.tokens).first->second;
+            BOOST_TEST_REQUIRE(ref == r.tokens, "the emulator answers a prompt the same way every time");
         }
     clients.clear();
     emu.stop();
@@ -251,7 +256,7 @@ BOOST_AUTO_TEST_CASE(concurrent_streams_with_faults) {
     // A worker runs its streams one after the other.
     const auto rounds = static_cast<long>((n + at_once - 1) / at_once);
     const auto time_limit = rounds * l.total + 30s;
-    std::cout << "pace " << warm.pace.count() << " ms per warm-up reply: first byte " << l.first_byte.count()
+    std::cout << "pace " << warm.pace.count() << " us per warm-up reply: first byte " << l.first_byte.count()
               << " ms, idle " << l.idle.count() << " ms, total " << l.total.count() << " ms, stall "
               << l.stall.count() << " ms" << std::endl;
 
