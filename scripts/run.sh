@@ -6,6 +6,10 @@
 #                          runs the whole test suite (ctest)
 #   scripts/run.sh test --sanitize=address,undefined|thread
 #                          the suite under sanitizers, in build-asan/ or build-tsan/
+#   scripts/run.sh test --busy[=N]
+#                          the tests on a deliberately slowed machine: N busy
+#                          loops (default one per core) run beside them
+#                          (scripts/busy.sh); combines with --sanitize
 #   scripts/run.sh bench   the benchmark suite
 #   scripts/run.sh docs    the API reference (Doxygen) in build/docs/html; a
 #                          public name without documentation fails it
@@ -19,11 +23,18 @@ build_dir="${CHATWIRE_BUILD_DIR:-build}"
 cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 
 # test --sanitize=...: an instrumented build of its own (scripts/sanitize.sh).
+# test --busy[=N]: ctest runs under scripts/busy.sh (the build does not).
 sanitize=""
+test_runner=()
 if [ "$job" = test ]; then
   rest=()
   for a in "$@"; do
-    case "$a" in --sanitize=*) sanitize="${a#--sanitize=}" ;; *) rest+=("$a") ;; esac
+    case "$a" in
+      --sanitize=*) sanitize="${a#--sanitize=}" ;;
+      --busy) test_runner=(scripts/busy.sh) ;;
+      --busy=*) test_runner=(scripts/busy.sh --loops "${a#--busy=}") ;;
+      *) rest+=("$a") ;;
+    esac
   done
   set -- ${rest[@]+"${rest[@]}"}
   if [ -n "$sanitize" ]; then
@@ -108,7 +119,7 @@ case "$job" in
   build) ;;
   test)
     [ -z "$sanitize" ] || { sanitize_test "$@"; exit; }
-    ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+    ${test_runner[@]+"${test_runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
     ;;
   demo)
     exec scripts/demo.sh "$build_dir"

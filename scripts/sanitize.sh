@@ -34,6 +34,8 @@ sanitize_test() {  # extra ctest arguments
   #   and allocators (ASan's quarantine keeps freed blocks) make meaningless:
   #   its RSS checks fail under both, with no sanitizer report.
   exclude+=(-E '^stress_emulator_rss$')
+  # The other stress tests run: their limits follow the pace they measure,
+  # so TSan's slowdown makes them longer (minutes) but not flaky.
   case "$sanitize_mode" in
     thread)
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
@@ -50,7 +52,7 @@ sanitize_test() {  # extra ctest arguments
       ;;
   esac
   local rc=0
-  ${runner[@]+"${runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" \
+  ${test_runner[@]+"${test_runner[@]}"} ${runner[@]+"${runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" \
     "${exclude[@]}" "$@" || rc=$?
   if [ -n "$(ls -A "$logs")" ]; then
     echo "run.sh: sanitizer reports in $logs:" >&2

@@ -108,6 +108,9 @@ BOOST_AUTO_TEST_CASE(one_thread_safe_client_serves_chats_from_four_threads) {
         o.http.tls.extra_ca_pem = emu.certificate_pem();
         o.http.thread_safe = true;
         o.http.max_connections_per_origin = 16;  // some chats wait for a connection
+        // A wait for a free connection ends at the connect limit: as long as the
+        // whole run may take, so that a slow (TSan, busy) machine fails no chat.
+        o.http.timeouts.connect = 120s;
         o.on_attempt = overlap_detector(t, clients.size());
         clients.push_back(std::make_unique<chatwire::chat_client>(io.get_executor(), o));
     }

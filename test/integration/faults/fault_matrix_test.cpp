@@ -1,7 +1,9 @@
 // Every emulator fault kind against every client and both ways of receiving a
 // reply. Each cell must end, within its deadline, in success or in the typed
 // error the fault calls for, with no descriptor left open and the streamed
-// text equal to (or, cut short, a prefix of) the fault-free reply.
+// text equal to (or, cut short, a prefix of) the fault-free reply. The
+// limits are scaled to this run's pace, measured on the fault-free cells, so
+// that a sanitizer or a busy machine changes no cell's outcome.
 #define BOOST_TEST_MODULE integration_faults
 #include <boost/test/unit_test.hpp>
 
@@ -17,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -34,10 +37,30 @@ namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view prompt = "Where is my order?";
 constexpr std::uint64_t seed = 7;
-// Small stage timeouts, so that a stall ends in a timeout quickly.
-constexpr auto first_byte = 1000ms, idle = 1000ms, total = 5000ms;
-// The whole operation's limit plus room for the emulator's own pauses.
-constexpr auto cell_deadline = 6500ms;
+using ms = std::chrono::milliseconds;
+
+// Small stage limits, so that a stall ends in a timeout quickly: one `unit`
+// for the first byte and the gaps, the stalls three, the whole operation
+// five, and a cell must end within that plus room for the emulator's pauses.
+struct limits {
+    ms unit{1000};
+    ms first_byte() const { return unit; }
+    ms idle() const { return unit; }
+    ms stall() const { return 3 * unit; }
+    ms total() const { return 5 * unit; }
+    ms cell_deadline() const { return total() + 3 * unit / 2; }
+    ms connect() const { return 2 * unit; }
+};
+
+// The fault-free cells run before the pace is known: limits no slow run reaches.
+constexpr limits warm_up{ms(30'000)};
+
+// A fault-free cell typically took `typical` (the median: one scheduling
+// hiccup on a busy machine does not set the pace): a unit of a second on a
+// fast machine, and four times that where that is more.
+limits scaled_limits(ms typical) { return limits{std::max(ms(1000), 4 * typical)}; }
+
+limits now = warm_up;  // set from the fault-free cells, before the others run
 constexpr std::size_t small_event = 64 * 1024;
 constexpr std::size_t large_event = (std::size_t{16} << 20) + (1 << 20);  // past the 16 MiB event limit
 
@@ -90,8 +113,8 @@ std::string_view name(fault f) {
     case fault::reset_before_response: return "reset_before_response";
     case fault::reset_once_before_response: return "reset_before_response 1x";
     case fault::reset_after_events: return "reset_after_events 3";
-    case fault::stall_before_head: return "stall_ms 3000 (head)";
-    case fault::stall_mid_stream: return "stall_ms 3000 (3 ev)";
+    case fault::stall_before_head: return "stall 3 units (head)";
+    case fault::stall_mid_stream: return "stall 3 units (3 ev)";
     case fault::truncate_after_events: return "truncate_after_events 3";
     case fault::drip: return "drip 32 B / 1 ms";
     case fault::malformed_event: return "malformed_event 2";
@@ -116,8 +139,10 @@ std::string script(fault f, target t) {
     // Once: a request the transport sends again would get through.
     case fault::reset_once_before_response: rule = R"("kind":"reset_before_response","times":1)"; break;
     case fault::reset_after_events: rule = R"("kind":"reset_after_events","reset_after_events":3)"; break;
-    case fault::stall_before_head: rule = R"("kind":"stall_ms","stall_ms":3000)"; break;
-    case fault::stall_mid_stream: rule = R"("kind":"stall_ms","stall_ms":3000,"events":3)"; break;
+    case fault::stall_before_head: rule = R"("kind":"stall_ms","stall_ms":)" + std::to_string(now.stall().count()); break;
+    case fault::stall_mid_stream:
+        rule = R"("kind":"stall_ms","stall_ms":)" + std::to_string(now.stall().count()) + R"(,"events":3)";
+        break;
     case fault::truncate_after_events: rule = R"("kind":"truncate_after_events","truncate_after_events":3)"; break;
     case fault::drip: rule = R"("kind":"drip","bytes":32,"delay_ms":1)"; break;
     case fault::malformed_event: rule = R"("kind":"malformed_event","events":2)"; break;
@@ -239,10 +264,10 @@ struct outcome {
 chatwire::http::client_options http_options(const std::string& pem) {
     chatwire::http::client_options h;
     h.tls.extra_ca_pem = pem;
-    h.timeouts.connect = 2000ms;
-    h.timeouts.first_byte = first_byte;
-    h.timeouts.idle = idle;
-    h.timeouts.total = total;
+    h.timeouts.connect = now.connect();
+    h.timeouts.first_byte = now.first_byte();
+    h.timeouts.idle = now.idle();
+    h.timeouts.total = now.total();
     return h;
 }
 
@@ -376,14 +401,14 @@ cell_report run(fault f, target t, bool streamed) {
         // The client lives in the coroutine's frame: it is gone once the cell ends.
         try {
             chatwire::testing::run_coro(io, run_cell(emu.base_url(), emu.certificate_pem(), t, streamed, r.out),
-                                        std::chrono::seconds(15));
+                                        std::chrono::ceil<std::chrono::seconds>(3 * now.total()));
         } catch (const std::exception& e) {
             r.out.diag.detail = std::string("escaped: ") + e.what();
         }
         r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         // Then the emulator's side: once stopped, nothing may be left to run.
         emu.stop();
-        io.run_for(3s);
+        io.run_for(std::max<ms>(3s, 3 * now.unit));
         r.work_left = !io.stopped();
         r.fds_after = ft::open_fds();
     }
@@ -412,7 +437,7 @@ std::vector<std::string> judge(const cell_report& r, const expectation& e, const
         problems.push_back("did not finish " + o.diag.detail);
         return problems;
     }
-    if (r.elapsed > cell_deadline) problems.push_back("took " + std::to_string(r.elapsed.count()) + " ms");
+    if (r.elapsed > now.cell_deadline()) problems.push_back("took " + std::to_string(r.elapsed.count()) + " ms");
     if (r.fds_after != r.fds_before)
         problems.push_back("descriptors " + std::to_string(r.fds_before) + " -> " + std::to_string(r.fds_after));
     if (r.work_left) problems.push_back("work left after stop");
@@ -492,15 +517,23 @@ std::optional<std::string_view> is_known(fault f, target t, bool streamed) {
 BOOST_AUTO_TEST_CASE(every_fault_against_every_client) {
     // The fault-free replies, from an emulator with the same seed.
     std::map<target, reference> refs;
+    now = warm_up;
+    std::vector<ms> fault_free;
     for (auto t : targets) {
         for (bool streamed : {true, false}) {
             auto r = run(fault::none, t, streamed);
+            fault_free.push_back(r.elapsed);
             BOOST_TEST_REQUIRE(r.out.finished);
             BOOST_TEST_REQUIRE(!r.out.text.empty(), name(t) << ": " << ft::error_name(r.out.ec));
             (streamed ? refs[t].streamed : refs[t].whole) = r.out.text;
         }
         BOOST_TEST(refs[t].streamed == refs[t].whole, name(t) << ": the streamed reply is the whole one");
     }
+    std::sort(fault_free.begin(), fault_free.end());
+    const auto typical = fault_free[fault_free.size() / 2];
+    now = scaled_limits(typical);
+    std::cout << "fault-free cells " << fault_free.front().count() << " to " << fault_free.back().count()
+              << " ms, median " << typical.count() << " ms: limits in units of " << now.unit.count() << " ms\n";
 
     std::ostringstream table, details;
     constexpr int first_width = 26, width = 21;
