@@ -6,6 +6,7 @@
 #include "outcome.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <cstdio>
 #include <cstdlib>
