@@ -1,6 +1,7 @@
 #pragma once
 // One chat interface over the three APIs: a service switches provider by
 // changing how it constructs the chat_client, nothing else.
+#include <chatwire/api_key.hpp>
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
@@ -31,7 +32,7 @@ struct chat_options {
     /// VectorShift: the host ("https://api.vectorshift.ai"); ChatBotKit: with
     /// its version prefix ("https://api.chatbotkit.com/v1"); PollyBot: your domain.
     std::string base_url;
-    std::string api_key;     ///< never logged
+    std::string api_key;     ///< never logged; see api_key_problem for what is refused
     std::string chatbot_id;  ///< VectorShift chatbot, ChatBotKit bot (optional), PollyBot chatbot
     /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;

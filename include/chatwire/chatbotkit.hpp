@@ -28,7 +28,7 @@ struct options {
     /// Includes the version prefix: "https://api.chatbotkit.com/v1", or
     /// "<emulator>/api/v1" (the emulator serves both /v1 and /api/v1).
     std::string base_url = "https://api.chatbotkit.com/v1";
-    std::string secret;                      ///< never logged
+    std::string secret;                      ///< never logged; see api_key_problem
     /// How the secret is sent: `Authorization: Bearer` or `Token`.
     auth_scheme scheme = auth_scheme::bearer;
     std::string run_as_user_id;              ///< X-RunAs-UserId when not empty

@@ -1,6 +1,7 @@
 #pragma once
 // The whole client API in one include (the emulator has its own headers,
 // under chatwire/emulator/, and its own library, chatwire::emulator).
+#include <chatwire/api_key.hpp>
 #include <chatwire/chat_client.hpp>
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/chatbotkit.hpp>

@@ -21,7 +21,7 @@ namespace chatwire::pollybot {
 /// How a PollyBot client reaches the API.
 struct options {
     std::string base_url;  ///< the customer's own domain, e.g. "https://bots.example.com"
-    std::string api_key;   ///< "sk-workspace_…"; sent as a Bearer token, never logged
+    std::string api_key;   ///< "sk-workspace_…"; sent as a Bearer token, never logged; see api_key_problem
     /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).

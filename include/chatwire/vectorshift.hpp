@@ -23,7 +23,7 @@ namespace chatwire::vectorshift {
 /// How a VectorShift client reaches the API.
 struct options {
     std::string base_url = "https://api.vectorshift.ai";  ///< the v1 API lives under {base_url}/v1
-    std::string api_key;                                   ///< never logged
+    std::string api_key;                                   ///< never logged; see api_key_problem
     /// Transport settings: TLS, timeouts, limits, name resolution, thread safety.
     http::client_options http;
     /// How failed calls are retried (retry_policy::none() turns it off).

@@ -5,6 +5,7 @@
 #include "outcome.hpp"
 #include "terminal.hpp"
 
+#include <chatwire/api_key.hpp>
 #include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
 #include <chatwire/http/origin.hpp>
@@ -65,14 +66,15 @@ int report(const error_code& ec, const diagnostics& diag) {
     return exit_code_for(ec);
 }
 
-// Boost.JSON escapes the controls but copies invalid UTF-8 through, which would
-// not be JSON: those bytes become U+FFFD first.
+// Boost.JSON escapes the C0 controls but copies invalid UTF-8 through, which
+// would not be JSON: those bytes become U+FFFD first, and DEL and C1 controls
+// are escaped after.
 void print_json_event(const event& ev) {
     boost::json::object o;
     o["kind"] = stream::to_string(ev.kind);
     if (!ev.text.empty()) o["text"] = valid_utf8(ev.text);
     if (!ev.conversation_id.empty()) o["conversation_id"] = valid_utf8(ev.conversation_id);
-    std::cout << boost::json::serialize(o) << "\n" << std::flush;
+    std::cout << escape_json_controls(boost::json::serialize(o)) << "\n" << std::flush;
 }
 
 asio::awaitable<int> converse(chat_client& client, settings s) {
@@ -89,7 +91,7 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
             boost::json::object o{{"kind", "reply"},
                                   {"text", valid_utf8(reply.text)},
                                   {"conversation_id", valid_utf8(reply.conversation_id)}};
-            std::cout << boost::json::serialize(o) << "\n";
+            std::cout << escape_json_controls(boost::json::serialize(o)) << "\n";
         } else if (s.stdout_is_terminal) {
             std::cout << escape_for_terminal(reply.text, line_breaks::keep) << "\n";
         } else {
@@ -235,13 +237,24 @@ int run_chat(int argc, char** argv) {
         return exit_usage;
     }
     const bool embedded = base_url.empty();
+    std::string key_source;
     if (!key_file.empty()) {
-        if (!read_key_file(key_file, s.chat.api_key)) {
-            std::cerr << "chatwire chat: cannot read --api-key-file\n";
+        std::string why;
+        if (!read_key_file(key_file, s.chat.api_key, &why)) {
+            std::cerr << "chatwire chat: --api-key-file " << escape_for_terminal(key_file) << ": " << why << "\n";
             return exit_usage;
         }
+        key_source = "the key in --api-key-file";
     } else if (const char* k = std::getenv(key_variable(*a))) {
         s.chat.api_key = k;
+        key_source = key_variable(*a);
+    }
+    // Refused here, before an emulator starts or a connection opens.
+    if (!s.chat.api_key.empty()) {
+        if (auto why = api_key_problem(s.chat.api_key); !why.empty()) {
+            std::cerr << "chatwire chat: " << key_source << " " << why << "\n";
+            return exit_usage;
+        }
     }
     if (s.chat.api_key.empty()) {
         if (!embedded) {

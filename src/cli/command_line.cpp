@@ -4,7 +4,6 @@
 #include <boost/program_options/errors.hpp>
 #include <boost/program_options/parsers.hpp>
 
-#include <fstream>
 #include <iostream>
 
 namespace chatwire::cli {
@@ -34,13 +33,5 @@ std::optional<int> parse_command_line(const command_line& cl, int argc, char** a
 }
 
 void print_usage(std::ostream& os, const command_line& cl) { os << cl.preamble << cl.options; }
-
-bool read_key_file(const std::string& path, std::string& key) {
-    std::ifstream in(path);
-    if (!in) return false;
-    std::getline(in, key);
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    return true;
-}
 
 } // namespace chatwire::cli

@@ -1,6 +1,8 @@
 #pragma once
 // The part every subcommand shares: parsing its options, --help, and the
 // usage message on a bad command line.
+#include "key_file.hpp"
+
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/positional_options.hpp>
 #include <boost/program_options/variables_map.hpp>
@@ -30,9 +32,5 @@ std::optional<int> parse_command_line(const command_line& cl, int argc, char** a
 
 /// The preamble, then the options.
 void print_usage(std::ostream& os, const command_line& cl);
-
-/// Reads an API key: the first line of the file at `path`, without trailing
-/// CR or spaces. False when the file cannot be read.
-bool read_key_file(const std::string& path, std::string& key);
 
 } // namespace chatwire::cli

@@ -6,6 +6,9 @@
 #include <iostream>
 #include <string_view>
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 namespace {
 
 struct command {
@@ -21,6 +24,15 @@ constexpr command commands[] = {
     {"decode", "decode a captured SSE or JSONL body from stdin", chatwire::cli::run_decode},
 };
 
+// The process holds an API key: no core file of it, and no other process of
+// the same user may read its memory, environment or file descriptors (ptrace,
+// /proc/PID/mem, /proc/PID/environ). Best effort: a refusal changes nothing else.
+void protect_memory() {
+    const rlimit none{0, 0};
+    (void)::setrlimit(RLIMIT_CORE, &none);
+    (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 void usage(std::ostream& os) {
     os << "usage: chatwire <command> [options]\n\ncommands:\n";
     for (const auto& c : commands) os << "  " << c.name << "\t" << c.summary << "\n";
@@ -30,6 +42,7 @@ void usage(std::ostream& os) {
 } // namespace
 
 int main(int argc, char** argv) {
+    protect_memory();
     if (argc < 2) {
         usage(std::cerr);
         return chatwire::cli::exit_usage;

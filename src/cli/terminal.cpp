@@ -104,6 +104,23 @@ std::string valid_utf8(std::string_view in) {
     return out;
 }
 
+std::string escape_json_controls(std::string_view json) {
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        const auto b = static_cast<unsigned char>(json[i]);
+        if (b == 0x7F) {
+            escape_byte(out, "\\u00", b);
+        } else if (b == 0xC2 && i + 1 < json.size() && static_cast<unsigned char>(json[i + 1]) <= 0x9F &&
+                   static_cast<unsigned char>(json[i + 1]) >= 0x80) {
+            escape_byte(out, "\\u00", static_cast<unsigned char>(json[++i]));
+        } else {
+            out += json[i];
+        }
+    }
+    return out;
+}
+
 std::string terminal_escaper::feed(std::string_view piece) {
     std::string out;
     if (pending_.empty()) {

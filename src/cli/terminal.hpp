@@ -25,6 +25,11 @@ std::string escape_for_terminal(std::string_view in, line_breaks lb = line_break
 /// (for JSON output, whose serializer escapes the controls itself).
 std::string valid_utf8(std::string_view in);
 
+/// Serialized JSON (valid UTF-8) with DEL and the C1 controls written as
+/// `\u007f` and `\u0080`..`\u009f`: Boost.JSON escapes only C0, and a raw
+/// U+009B is a CSI to a terminal. A JSON reader sees the same text.
+std::string escape_json_controls(std::string_view json);
+
 /// escape_for_terminal over a text that arrives in pieces (streamed tokens): a
 /// UTF-8 sequence split between two pieces is held back until it is complete.
 class terminal_escaper {

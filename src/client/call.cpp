@@ -1,6 +1,7 @@
 #include "call.hpp"
 #include "../detail/serial_executor.hpp"
 
+#include <chatwire/api_key.hpp>
 #include <chatwire/retry/pacing.hpp>
 #include <chatwire/retry/schedule.hpp>
 
@@ -40,6 +41,21 @@ std::string provider_core::fixed_header(std::string_view name, std::string_view 
         setup_detail = std::string(what) + " must not contain CR or LF";
     }
     return line;
+}
+
+std::string provider_core::credential_header(std::string_view name, std::string_view scheme, std::string_view key,
+                                             std::string_view what) {
+    if (auto why = api_key_problem(key); !why.empty()) {
+        if (!setup_error) {
+            setup_error = errc::invalid_argument;
+            setup_detail = "the " + std::string(what) + " " + why;
+        }
+        return {};
+    }
+    std::string value;
+    value.reserve(scheme.size() + key.size());
+    value.append(scheme).append(key);
+    return fixed_header(name, value, what);
 }
 
 void provider_core::set_rate_key(std::string_view credential) {
@@ -158,6 +174,14 @@ void report(const provider_core& p, const api_request& req, const diagnostics& d
     p.on_attempt(r);
 }
 
+// The provider's reading of an error answer, with the client's hint on a 404.
+error_code map_answer(const provider_core& p, const api_reply& r, diagnostics& diag) {
+    auto ec = p.map_error(r.status, r.headers, r.body, diag);
+    if (ec == errc::not_found && !p.not_found_hint.empty())
+        diag.detail += (diag.detail.empty() ? "" : "; ") + p.not_found_hint;
+    return ec;
+}
+
 // What one attempt left in diagnostics is not carried into the next.
 void forget_attempt(diagnostics& diag) {
     diag.http_status = 0;
@@ -208,7 +232,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
                     report(p, req, diag, ec, started, paced, nullptr);
                     co_return ec;
                 }
-                ec = p.map_error(out.status, out.headers, out.body, diag);
+                ec = map_answer(p, out, diag);
             }
         } else {
             ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info);
@@ -223,7 +247,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
                 }
                 ec = co_await read_error_body(out.stream, out.body);
                 out.stream = http::body_stream{};
-                if (!ec) ec = p.map_error(out.status, out.headers, out.body, diag);
+                if (!ec) ec = map_answer(p, out, diag);
             }
         }
         failure_info failure;

@@ -45,6 +45,12 @@ struct provider_core {
     /// (its key, say); a CR or LF in it makes every such request fail.
     std::string fixed_header(std::string_view name, std::string_view value, std::string_view what);
 
+    /// fixed_header for a credential: `scheme` (e.g. "Bearer ") then `key`.
+    /// A key api_key_problem refuses makes every request fail instead, with
+    /// `what` and the reason (never the key) in diagnostics::detail.
+    std::string credential_header(std::string_view name, std::string_view scheme, std::string_view key,
+                                  std::string_view what);
+
     /// Names the key whose rate-limit window pacing follows: the origin and a
     /// digest of `credential` (the key itself is never kept).
     void set_rate_key(std::string_view credential);
@@ -61,6 +67,9 @@ struct provider_core {
     attempt_observer on_attempt;
     error_code setup_error;   ///< a bad base URL or key: every call fails with it
     std::string setup_detail;
+    /// Added to diagnostics::detail when an answer maps to errc::not_found:
+    /// why the base URL itself may be wrong (empty: nothing to add).
+    std::string not_found_hint;
 };
 
 /// The Accept lines a provider asks with.

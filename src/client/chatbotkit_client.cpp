@@ -44,6 +44,15 @@ error_code provider_error(unsigned status, const http::fields& headers, std::str
     return errc_from_http_status(static_cast<int>(status));
 }
 
+// ChatBotKit's routes live under a version ("/v1", "/api/v1" on the emulator):
+// a base URL whose path does not end in one answers 404 for every call.
+bool has_version_prefix(std::string_view path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string_view::npos) return false;
+    const auto last = path.substr(slash + 1);
+    return last.size() >= 2 && last[0] == 'v' && last.find_first_not_of("0123456789", 1) == std::string_view::npos;
+}
+
 json::array to_json(const std::vector<message>& messages) {
     json::array a;
     for (const auto& m : messages) a.push_back(json::object{{"type", m.type}, {"text", m.text}});
@@ -283,8 +292,10 @@ std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::
 state::state(asio::any_io_executor ex, options o)
     : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
-    auth = fixed_header("Authorization", (opts.scheme == auth_scheme::token ? "Token " : "Bearer ") + opts.secret,
-                        "secret");
+    auth = credential_header("Authorization", opts.scheme == auth_scheme::token ? "Token " : "Bearer ", opts.secret,
+                             "secret");
+    if (!has_version_prefix(to.prefix))
+        not_found_hint = "the base URL likely lacks ChatBotKit's version prefix /v1 (https://api.chatbotkit.com/v1)";
     if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");
 }
 

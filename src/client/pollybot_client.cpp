@@ -101,8 +101,8 @@ error_code read_chat_reply(const cd::api_reply& reply, chat_reply& out, diagnost
 state::state(asio::any_io_executor ex, options o)
     : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
-    auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
-    set_rate_key(opts.api_key);  // PollyBot announces each key's window: pace by it
+    auth = credential_header("Authorization", "Bearer ", opts.api_key, "api key");
+    if (!setup_error) set_rate_key(opts.api_key);  // PollyBot announces each key's window: pace by it
 }
 
 asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state> st, chat_request req,

@@ -354,8 +354,8 @@ cd::awaited<std::string> terminate(std::shared_ptr<state> st, std::string chatbo
 state::state(asio::any_io_executor ex, options o)
     : provider_core(std::move(ex), o, &provider_error),
       opts(std::move(o)) {
-    legacy_auth = fixed_header("Api-Key", opts.api_key, "api key");
-    bearer_auth = fixed_header("Authorization", "Bearer " + opts.api_key, "api key");
+    legacy_auth = credential_header("Api-Key", "", opts.api_key, "api key");
+    bearer_auth = credential_header("Authorization", "Bearer ", opts.api_key, "api key");
 }
 
 } // namespace detail

@@ -68,3 +68,12 @@ BOOST_AUTO_TEST_CASE(streamed_pieces_may_split_a_character) {
     BOOST_TEST(e.finish() == fffd);
     BOOST_TEST(e.finish() == "");
 }
+
+BOOST_AUTO_TEST_CASE(json_output_escapes_del_and_c1_controls) {
+    using chatwire::cli::escape_json_controls;
+    // What Boost.JSON leaves raw: DEL and U+0080..U+009F (CSI is U+009B).
+    BOOST_TEST(escape_json_controls("{\"text\":\"x\xC2\x9B" "2J\x7f\xC2\x80\xC2\x9F\"}") ==
+               "{\"text\":\"x\\u009b2J\\u007f\\u0080\\u009f\"}");
+    // Printable characters next to them pass: U+00A0, U+00E9, U+20AC.
+    BOOST_TEST(escape_json_controls("\"\xC2\xA0\xC3\xA9\xE2\x82\xAC\\u001b\"") == "\"\xC2\xA0\xC3\xA9\xE2\x82\xAC\\u001b\"");
+}

@@ -3,7 +3,9 @@
 
 #include "emulated.hpp"
 #include "run_coro.hpp"
+#include "test_server.hpp"
 
+#include <chatwire/api_key.hpp>
 #include <chatwire/chat_client.hpp>
 #include <chatwire/chatbotkit.hpp>
 #include <chatwire/emulator/server.hpp>
@@ -342,7 +344,7 @@ asio::awaitable<void> refused_inputs(emulated& emu) {
     chatwire::chat_client bad_key(emu.io.get_executor(), emu.options_for(api_kind::pollybot, "key\r\nX-Evil: 1"));
     auto [ec2, s2] = co_await bad_key.async_send("hi", "", diag, tuple_awaitable);
     BOOST_TEST(ec2 == error_code(errc::invalid_argument));
-    BOOST_TEST(diag.detail.find("CR or LF") != std::string::npos);
+    BOOST_TEST(diag.detail.find("control character (0x0d)") != std::string::npos, diag.detail);
     BOOST_TEST(diag.to_string().find("X-Evil") == std::string::npos);
 
     // A chatbot id with path characters is percent-encoded: it names one
@@ -660,4 +662,165 @@ BOOST_AUTO_TEST_CASE(a_post_the_server_may_have_acted_on_is_not_retried) {
     opts.retry = quick_retries(3);
     chatwire::chat_client c(emu.io.get_executor(), opts);
     run_coro(emu.io, reset_after_reading(c));
+}
+
+// ---- API keys ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(api_key_problem_names_what_is_wrong) {
+    using chatwire::api_key_problem;
+    BOOST_TEST(api_key_problem("sk-workspace_abc123").empty());
+    BOOST_TEST(api_key_problem("cl\xC3\xA9 \xE2\x82\xAC").empty());  // UTF-8 text with a space is a key
+    BOOST_TEST(api_key_problem(std::string(chatwire::max_api_key_size, 'k')).empty());
+    BOOST_TEST(api_key_problem("") == "is empty");
+    BOOST_TEST(api_key_problem("   ") == "holds only spaces");
+    BOOST_TEST(api_key_problem(std::string("ab\0c", 4)) == "holds a control character (0x00) at byte 3");
+    BOOST_TEST(api_key_problem("k\n") == "holds a control character (0x0a) at byte 2");
+    BOOST_TEST(api_key_problem("\tk") == "holds a control character (0x09) at byte 1");
+    BOOST_TEST(api_key_problem("k\x7f") == "holds a control character (0x7f) at byte 2");
+    BOOST_TEST(api_key_problem("k\xC2\x9B") == "holds a control character (U+009b) at byte 2");
+    BOOST_TEST(api_key_problem("k\xFF") == "is not valid UTF-8 at byte 2");
+    BOOST_TEST(api_key_problem("k\xC3") == "is not valid UTF-8 at byte 2");         // cut short
+    BOOST_TEST(api_key_problem("\xC0\xAF") == "is not valid UTF-8 at byte 1");      // overlong '/'
+    BOOST_TEST(api_key_problem("\xED\xA0\x80") == "is not valid UTF-8 at byte 1");  // a surrogate
+    BOOST_TEST(api_key_problem(std::string(chatwire::max_api_key_size + 1, 'k')).find("more than 65536") !=
+               std::string::npos);
+}
+
+namespace {
+
+// Keys no client may send; each would reach the server if it were not refused.
+std::vector<std::string> refused_keys() {
+    return {"",
+            "   ",
+            std::string("sk\0nul", 6),
+            "sk\x01soh",
+            "sk\x1b[31m",
+            "sk\x7f",
+            "sk\xC2\x9B" "c1",
+            "sk\xFF\xFE",
+            "sk\r\nX-Injected: 1",
+            std::string(1024 * 1024, 'k')};
+}
+
+// Every call of every client with a refused key fails with invalid_argument,
+// says why in diagnostics (without the key), and sends nothing.
+asio::awaitable<void> refused_everywhere(chatwire::testing::test_server& server, const chatwire::http::client_options& http) {
+    const auto base = server.url("");
+    for (const auto& key : refused_keys()) {
+        auto check = [&key](const char* what, error_code ec, const chatwire::diagnostics& diag) {
+            BOOST_TEST(ec == error_code(errc::invalid_argument), what << ": " << ec.message());
+            BOOST_TEST((diag.detail.starts_with("the api key ") || diag.detail.starts_with("the secret ")),
+                       what << ": " << diag.detail);
+            BOOST_TEST(diag.attempts == 0, what);
+            if (key.size() > 3) BOOST_TEST(diag.to_string().find(key) == std::string::npos, what);
+        };
+        for (auto api : {api_kind::vectorshift, api_kind::chatbotkit, api_kind::pollybot}) {
+            chatwire::chat_options o;
+            o.api = api;
+            o.base_url = base + (api == api_kind::chatbotkit ? "/v1" : "");
+            o.api_key = key;
+            o.chatbot_id = "bot";
+            o.http = http;
+            chatwire::chat_client c(co_await asio::this_coro::executor, o);
+            chatwire::diagnostics diag;
+            auto [ec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
+            check("chat_client stream", ec, diag);
+            chatwire::diagnostics diag2;
+            auto [ec2, reply] = co_await c.async_send_whole("hello", "", diag2, tuple_awaitable);
+            check("chat_client whole", ec2, diag2);
+        }
+        {
+            chatwire::vectorshift::options o;
+            o.base_url = base;
+            o.api_key = key;
+            o.http = http;
+            chatwire::vectorshift::client c(co_await asio::this_coro::executor, o);
+            chatwire::vectorshift::run_request req;
+            req.input = "hello";
+            req.chatbot_id = "bot";
+            chatwire::diagnostics diag;
+            auto [ec, r] = co_await c.async_run(req, diag, tuple_awaitable);
+            check("vectorshift", ec, diag);
+        }
+        {
+            chatwire::chatbotkit::options o;
+            o.base_url = base + "/v1";
+            o.secret = key;
+            o.http = http;
+            chatwire::chatbotkit::client c(co_await asio::this_coro::executor, o);
+            chatwire::chatbotkit::complete_request req;
+            req.messages.push_back({"user", "hello"});
+            chatwire::diagnostics diag;
+            auto [ec, r] = co_await c.async_complete(req, diag, tuple_awaitable);
+            check("chatbotkit", ec, diag);
+        }
+        {
+            chatwire::pollybot::options o;
+            o.base_url = base;
+            o.api_key = key;
+            o.http = http;
+            chatwire::pollybot::client c(co_await asio::this_coro::executor, o);
+            chatwire::pollybot::chat_request req;
+            req.chatbot_id = "bot";
+            req.message = "hello";
+            chatwire::diagnostics diag;
+            auto [ec, r] = co_await c.async_chat(req, diag, tuple_awaitable);
+            check("pollybot", ec, diag);
+        }
+    }
+    BOOST_TEST(server.counters().accepted == 0);
+    BOOST_TEST(server.counters().requests == 0);
+
+    // The same server sees a good key's call: it would have seen the others.
+    chatwire::pollybot::options o;
+    o.base_url = base;
+    o.api_key = "sk-workspace_good";
+    o.http = http;
+    o.retry = chatwire::retry_policy::none();
+    chatwire::pollybot::client c(co_await asio::this_coro::executor, o);
+    chatwire::pollybot::chat_request req;
+    req.chatbot_id = "bot";
+    req.message = "hello";
+    chatwire::diagnostics diag;
+    auto [ec, r] = co_await c.async_chat(req, diag, tuple_awaitable);
+    BOOST_TEST(!ec, ec.message() << " " << diag.to_string());
+    BOOST_TEST(server.counters().requests == 1);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_refused_key_fails_every_call_and_sends_nothing) {
+    asio::io_context io;
+    chatwire::testing::test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    run_coro(io, refused_everywhere(server, {}));
+}
+
+namespace {
+
+asio::awaitable<void> chatbotkit_not_found(const std::string& base_url, const chatwire::http::client_options& http,
+                                           bool hint) {
+    chatwire::chatbotkit::options o;
+    o.base_url = base_url;
+    o.secret = "test-key";
+    o.http = http;
+    o.retry = chatwire::retry_policy::none();
+    chatwire::chatbotkit::client c(co_await asio::this_coro::executor, o);
+    chatwire::chatbotkit::complete_request req;
+    req.conversation_id = "cnv_missing";  // 404 whatever the base URL
+    req.text = "hello";
+    chatwire::diagnostics diag;
+    auto [ec, r] = co_await c.async_complete(req, diag, tuple_awaitable);
+    BOOST_TEST(ec == error_code(errc::not_found), ec.message());
+    BOOST_TEST((diag.detail.find("version prefix /v1") != std::string::npos) == hint, diag.to_string());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(chatbotkit_404_without_v1_hints_at_the_base_url) {
+    emulated emu;
+    const auto http = emu.options_for(api_kind::chatbotkit).http;
+    run_coro(emu.io, chatbotkit_not_found(emu.server.base_url(), http, true));           // no version prefix
+    run_coro(emu.io, chatbotkit_not_found(emu.server.base_url() + "/api", http, true));  // stops short of it
+    run_coro(emu.io, chatbotkit_not_found(emu.server.base_url() + "/api/v1", http, false));
+    run_coro(emu.io, chatbotkit_not_found(emu.server.base_url() + "/v1/", http, false));
 }
