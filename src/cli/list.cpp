@@ -271,7 +271,8 @@ int run_list(int argc, char** argv) {
     if (vm.count("max-pages")) {
         const char* end = max_pages.data() + max_pages.size();
         auto [p, ec] = std::from_chars(max_pages.data(), end, s.max_pages);
-        if (max_pages.empty() || ec != std::errc{} || p != end) {
+        const bool digits = !max_pages.empty() && max_pages.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || ec != std::errc{} || p != end) {
             std::cerr << "chatwire list: --max-pages wants a whole number (0: no cap)\n";
             return exit_usage;
         }
