@@ -53,6 +53,7 @@ enum class errc {
     reply_too_large,         ///< a streamed reply's text outgrew the configured maximum
     unsupported_encoding,    ///< the response body has a Content-Encoding or Transfer-Encoding this client does not decode
     pagination_loop,         ///< a list walk met a cursor it had already followed (the cursor is in diagnostics::detail)
+    page_limit_reached,      ///< a list walk made pager_options::max_pages requests and more remain: cursor() resumes it
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -22,8 +22,8 @@ namespace chatwire {
 struct list_page {
     std::vector<boost::json::object> items;  ///< in the list's order
     /// The cursor that asks for the page after this one; empty when this page
-    /// is the last. (The pager also ends at an empty page, and at a cursor
-    /// that does not move.)
+    /// is the last. (The pager also ends at an empty page; a cursor already
+    /// followed in the same walk ends it with errc::pagination_loop.)
     std::string next;
 };
 
@@ -41,6 +41,14 @@ public:
     /// An answer of another shape is errc::bad_response, said in diag.detail.
     virtual error_code read_page(const boost::json::value& body, std::string_view cursor, list_page& out,
                                  diagnostics& diag) const = 0;
+
+    /// The same, from a body the codec may take apart: a codec that moves the
+    /// items out instead of copying them holds a page in memory once, not
+    /// twice. By default, read_page().
+    virtual error_code take_page(boost::json::value&& body, std::string_view cursor, list_page& out,
+                                 diagnostics& diag) const {
+        return read_page(body, cursor, out, diag);
+    }
 
     /// Where a walk stands after handing out `item`, the `index`-th item
     /// (from 0) of the page asked for with `page_cursor`: page_target() of
@@ -72,6 +80,13 @@ struct pager_options {
     /// Ask for the next page while the current one is handed out, so that it
     /// is at hand when the current one runs out (cursor pages only).
     bool prefetch = false;
+    /// At most this many requests (cursor pages, or openings of the list
+    /// stream, prefetches included; retries not counted); 0: no cap. A walk
+    /// that reaches the cap with more of the list to fetch ends with
+    /// errc::page_limit_reached (after every item already fetched was handed
+    /// out); its cursor() resumes it. A list that ends within the cap ends as
+    /// usual, with std::nullopt.
+    std::size_t max_pages = 0;
 };
 
 } // namespace chatwire

@@ -7,8 +7,18 @@
 // Pages are fetched only when the items at hand run out (or one page ahead,
 // with pager_options::prefetch), so memory stays bounded by one page (plus
 // the prefetched one); the JSON-lines list stream hands items out as they
-// arrive. The end is an empty page or a page without a next cursor; a short
-// page is never taken for the last one.
+// arrive. A page is parsed into one arena of at most 16 times its bytes (a
+// page that needs more is errc::body_limit_exceeded), and the items handed
+// out own their memory. The end is an empty page or a page without a next
+// cursor; a short page is never taken for the last one.
+//
+// A list that comes back to a cursor the walk already followed (A -> B -> A,
+// or a page naming its own cursor; over the stream, an item already handed
+// out) ends the walk with errc::pagination_loop, the cursor in
+// diagnostics::detail; that page's items are not handed out.
+// pager_options::max_pages caps the requests of a walk: at the cap, with
+// more to fetch, the walk ends with errc::page_limit_reached and cursor()
+// resumes it.
 //
 // Every page goes through the client's retry policy. The cursor moves only
 // when an item is handed out, so a page that failed and is asked for again

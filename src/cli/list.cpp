@@ -1,6 +1,7 @@
 // `chatwire list`: every item of a list, one JSON object a line on stdout, and
-// at the end (or at a failure) the cursor to resume from on stderr, for
-// `--after`. Without --base-url it lists an emulator started in-process.
+// at the end (or at a failure, --timeout or --max-pages) the cursor to resume
+// from on stderr, for `--after`. Without --base-url it lists an emulator
+// started in-process.
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "outcome.hpp"
@@ -12,12 +13,18 @@
 #include <chatwire/vectorshift.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
+#include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -38,7 +45,28 @@ struct settings {
     chatbotkit::list_options list;
     http::client_options http;
     retry_policy retry;
+    std::optional<std::chrono::milliseconds> timeout;  ///< the whole walk's
+    std::size_t max_pages = 0;
 };
+
+/// Stopped at --max-pages with more of the list to fetch: not a failure of
+/// the service or the network, but not the whole list either.
+constexpr int exit_page_limit = 5;
+
+// --timeout: seconds, fractions allowed, more than 0 and at most a day (as
+// for chatwire chat).
+constexpr double max_timeout_seconds = 24 * 3600;
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+    double seconds = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, seconds);
+    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
+        return std::nullopt;
+    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
+    if (ms.count() < 1) return std::nullopt;
+    return ms;
+}
 
 void report_retry(const attempt_report& r) {
     if (!r.will_retry) return;
@@ -49,21 +77,46 @@ void report_retry(const attempt_report& r) {
               << to_string(r.reason) << ")\n";
 }
 
-asio::awaitable<int> print_all(pager<boost::json::object> p) {
+asio::awaitable<int> print_all(pager<boost::json::object> p, std::optional<std::chrono::milliseconds> timeout) {
+    // --timeout bounds the whole walk: when it passes, the operation under
+    // way is cancelled, and the walk stops where it stands.
+    asio::cancellation_signal cancel;
+    bool timed_out = false;
+    asio::steady_timer deadline(co_await asio::this_coro::executor);
+    if (timeout) {
+        deadline.expires_after(*timeout);
+        deadline.async_wait([&](boost::system::error_code ec) {
+            if (ec) return;  // the walk ended first (this frame may be gone: touch nothing)
+            timed_out = true;
+            cancel.emit(asio::cancellation_type::terminal);
+        });
+    }
     std::size_t items = 0;
     for (;;) {
-        auto [ec, item] = co_await p.async_next(asio::as_tuple(asio::use_awaitable));
+        auto [ec, item] = co_await p.async_next(asio::bind_cancellation_slot(cancel.slot(), asio::as_tuple(asio::use_awaitable)));
+        if (ec && timed_out) ec = errc::total_timeout;
+        if (ec == errc::page_limit_reached) {
+            deadline.cancel();
+            std::cout << std::flush;
+            std::cerr << "items: " << items << "\nchatwire list: stopped after " << p.pages_fetched()
+                      << " pages (--max-pages); more may follow\ncursor: " << escape_for_terminal(p.cursor()) << "\n";
+            co_return exit_page_limit;
+        }
         if (ec) {
+            deadline.cancel();
             std::cout << std::flush;
             std::cerr << "chatwire list: " << escape_for_terminal(ec.message());
-            if (auto d = p.get_diagnostics().to_string(); !d.empty()) std::cerr << " (" << escape_for_terminal(d) << ")";
+            if (timed_out) std::cerr << " (--timeout of " << timeout->count() / 1000.0 << " s for the whole walk)";
+            else if (auto d = p.get_diagnostics().to_string(); !d.empty()) std::cerr << " (" << escape_for_terminal(d) << ")";
             std::cerr << "\ncursor: " << escape_for_terminal(p.cursor()) << "\n";
-            co_return exit_code_for(ec);
+            // A list that loops is the service's fault.
+            co_return ec == errc::pagination_loop ? exit_api : exit_code_for(ec);
         }
         if (!item) break;
         std::cout << boost::json::serialize(*item) << "\n";  // escapes every control character
         ++items;
     }
+    deadline.cancel();
     std::cout << std::flush;
     std::cerr << "items: " << items << "\ncursor: " << escape_for_terminal(p.cursor()) << "\n";
     co_return exit_ok;
@@ -82,6 +135,7 @@ pager<boost::json::object> make_pager(asio::io_context& io, const settings& s,
         vs.emplace(io.get_executor(), o);
         pager_options p;
         p.cursor = s.list.cursor;
+        p.max_pages = s.max_pages;
         return vs->list<boost::json::object>(vectorshift::chatbot_list_codec(), p);
     }
     chatbotkit::options o;
@@ -94,7 +148,9 @@ pager<boost::json::object> make_pager(asio::io_context& io, const settings& s,
     auto codec = s.what == "conversations" ? chatbotkit::conversation_list_codec(s.list)
                  : s.what == "bots"        ? chatbotkit::bot_list_codec(s.list)
                                            : chatbotkit::message_list_codec(s.conversation, s.list);
-    return cbk->list<boost::json::object>(std::move(codec), chatbotkit::paging(s.list));
+    auto paging = chatbotkit::paging(s.list);
+    paging.max_pages = s.max_pages;
+    return cbk->list<boost::json::object>(std::move(codec), paging);
 }
 
 int run(settings s, const std::string& ca_file) {
@@ -117,7 +173,7 @@ int run(settings s, const std::string& ca_file) {
     std::optional<vectorshift::client> vs;
     auto p = make_pager(io, s, cbk, vs);
     int code = exit_failure;
-    asio::co_spawn(io, print_all(std::move(p)), [&](std::exception_ptr e, int rc) {
+    asio::co_spawn(io, print_all(std::move(p), s.timeout), [&](std::exception_ptr e, int rc) {
         code = e ? exit_failure : rc;
         if (local) local->stop();
         io.stop();
@@ -129,7 +185,7 @@ int run(settings s, const std::string& ca_file) {
 } // namespace
 
 int run_list(int argc, char** argv) {
-    std::string what, api_name, base_url, ca_file, key_file, conversation, after, order = "desc";
+    std::string what, api_name, base_url, ca_file, key_file, conversation, after, timeout, max_pages, order = "desc";
     po::options_description desc("chatwire list conversations|bots|messages|chatbots [options]");
     desc.add_options()
         ("help,h", "show this help")
@@ -146,7 +202,11 @@ int run_list(int argc, char** argv) {
         ("ca-file", po::value(&ca_file), "also trust this CA (PEM), e.g. chatwire emulate --cert-out")
         ("api-key-file", po::value(&key_file),
          "read the key from this file (default: CHATBOTKIT_SECRET or VECTORSHIFT_API_KEY)")
-        ("max-retries", po::value<int>()->default_value(2), "resend a failed page at most N times; 0: never");
+        ("max-retries", po::value<int>()->default_value(2), "resend a failed page at most N times; 0: never")
+        ("max-pages", po::value(&max_pages),
+         "ask for at most N pages (stream: openings); with more to list, stop with exit code 5 and the cursor; 0: no cap")
+        ("timeout", po::value(&timeout),
+         "seconds for the whole walk (fractions allowed); when they pass, stop with exit code 4 and the cursor");
     po::options_description hidden;
     hidden.add_options()("what", po::value(&what));
     po::positional_options_description pos;
@@ -208,6 +268,23 @@ int run_list(int argc, char** argv) {
         return exit_usage;
     }
     s.retry.max_attempts = retries + 1;
+    if (vm.count("max-pages")) {
+        const char* end = max_pages.data() + max_pages.size();
+        auto [p, ec] = std::from_chars(max_pages.data(), end, s.max_pages);
+        const bool digits = !max_pages.empty() && max_pages.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || ec != std::errc{} || p != end) {
+            std::cerr << "chatwire list: --max-pages wants a whole number (0: no cap)\n";
+            return exit_usage;
+        }
+    }
+    if (vm.count("timeout")) {
+        s.timeout = parse_timeout(timeout);
+        if (!s.timeout) {
+            std::cerr << "chatwire list: --timeout wants seconds, more than 0 and at most "
+                      << static_cast<int>(max_timeout_seconds) << "\n";
+            return exit_usage;
+        }
+    }
     try {
         return run(std::move(s), ca_file);
     } catch (const std::exception& e) {

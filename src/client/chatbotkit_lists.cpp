@@ -28,16 +28,11 @@ public:
 
     error_code read_page(const json::value& body, std::string_view, list_page& out,
                          diagnostics& diag) const override {
-        const auto* items = body.is_object() ? body.as_object().if_contains("items") : nullptr;
-        if (!items || !items->is_array()) {
-            diag.detail = "a list without items";
-            return errc::bad_response;
-        }
-        out.items.reserve(items->as_array().size());
-        for (const auto& item : items->as_array())
-            if (item.is_object()) out.items.push_back(item.as_object());
-        out.next.assign(cd::string_at(body, "cursor"));
-        return {};
+        return read(body, out, diag);
+    }
+
+    error_code take_page(json::value&& body, std::string_view, list_page& out, diagnostics& diag) const override {
+        return read(body, out, diag);  // the items are moved out, not copied
     }
 
     std::string cursor_after(const json::object& item, std::string_view, std::size_t) const override {
@@ -56,6 +51,21 @@ public:
     }
 
 private:
+    // Body is `json::value` (items moved out) or `const json::value` (copied).
+    template <class Body>
+    static error_code read(Body& body, list_page& out, diagnostics& diag) {
+        auto* items = body.is_object() ? body.as_object().if_contains("items") : nullptr;
+        if (!items || !items->is_array()) {
+            diag.detail = "a list without items";
+            return errc::bad_response;
+        }
+        out.items.reserve(items->as_array().size());
+        for (auto& item : items->as_array())
+            if (item.is_object()) out.items.push_back(std::move(item.as_object()));
+        out.next.assign(cd::string_at(body, "cursor"));
+        return {};
+    }
+
     static void add(std::string& query, std::string_view key, std::string_view value) {
         query.append("&").append(cd::encode_query(key)).append("=").append(cd::encode_query(value));
     }
@@ -93,6 +103,7 @@ pager_options paging(const list_options& opts) {
     p.cursor = opts.cursor;
     p.stream = opts.stream;
     p.prefetch = opts.prefetch;
+    p.max_pages = opts.max_pages;
     return p;
 }
 

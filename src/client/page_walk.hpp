@@ -3,6 +3,7 @@
 // the page being handed out (or the open list stream), and the page fetched
 // ahead. Nothing here knows a provider's list shape.
 #include "call.hpp"
+#include "seen_cursors.hpp"
 
 #include <chatwire/page_codec.hpp>
 #include <chatwire/pager.hpp>
@@ -39,11 +40,15 @@ struct page_walk {
     std::shared_ptr<const page_codec> codec;
     bool stream = false;
     bool prefetch = false;
+    std::size_t max_pages = 0;  ///< 0: no cap
 
     std::string cursor;     ///< after the last item handed out
     bool done = false;      ///< the list ended
     std::size_t requests = 0;
     diagnostics diag;
+    /// Page cursors asked for (pages), or the cursor after each item handed
+    /// out (the stream), with the walk's start: one met again is a loop.
+    seen_cursors seen;
 
     // Cursor pages: the page being handed out.
     struct held_page {

@@ -2,6 +2,7 @@
 // ahead, on request) or one streamed list, through the client's retry policy.
 // The list's shape is the codec's; the cursor moves only as items are handed
 // out, so a failed page asked for again neither repeats nor skips an item.
+#include "page_arena.hpp"
 #include "page_walk.hpp"
 #include "../detail/launch.hpp"
 
@@ -35,16 +36,39 @@ api_request list_request(std::string_view auth, std::string target, bool stream,
     return r;
 }
 
-/// One whole page, read by the codec.
+// What a walk's diagnostics say of a cursor: enough to recognise it, never a page of text.
+std::string quoted_cursor(std::string_view cursor) {
+    constexpr std::size_t shown = 200;
+    std::string out = "\"" + std::string(cursor.substr(0, shown)) + "\"";
+    if (cursor.size() > shown) out += "...";
+    return out;
+}
+
+error_code loop_at(std::string_view cursor, diagnostics& diag) {
+    diag.detail = "the list came back to the cursor " + quoted_cursor(cursor) + ", already followed in this walk";
+    return errc::pagination_loop;
+}
+
+/// One whole page, read by the codec into a page-sized arena.
 asio::awaitable<error_code> fetch_page(provider_core& p, std::string_view auth, const page_codec& codec,
                                        std::string cursor, list_page& out, diagnostics& diag) {
-    json::value v;
+    api_reply reply;
     auto r = list_request(auth, codec.page_target(cursor), false, {});
-    if (auto ec = co_await call_json(p, r, diag, v)) co_return ec;
-    if (auto ec = codec.read_page(v, cursor, out, diag)) co_return ec;
-    // An empty page ends the list; so does a cursor that does not move, which
-    // would otherwise loop for ever.
-    if (out.items.empty() || out.next == cursor) out.next.clear();
+    if (auto ec = co_await call(p, r, diag, reply)) co_return ec;
+    const std::size_t bytes = reply.body.size();
+    try {
+        json::value v(page_arena(bytes));
+        if (auto ec = parse_object(reply.body, v, diag)) co_return ec;
+        reply = api_reply{};  // the text goes before the items are handed out
+        if (auto ec = codec.take_page(std::move(v), cursor, out, diag)) co_return ec;
+    } catch (const page_too_large&) {
+        out = list_page{};
+        diag.detail = "a page of " + std::to_string(bytes) + " bytes took more than " +
+                      std::to_string(page_memory_factor) + " times that to parse";
+        co_return make_error_code(errc::body_limit_exceeded);
+    }
+    // An empty page ends the list.
+    if (out.items.empty()) out.next.clear();
     co_return error_code{};
 }
 
@@ -53,8 +77,17 @@ asio::awaitable<void> prefetch(std::shared_ptr<provider_core> p, std::string_vie
     slot->ec = co_await fetch_page(*p, auth, *codec, slot->asked_with, slot->page, slot->diag);
 }
 
+bool at_cap(const page_walk& w) { return w.max_pages != 0 && w.requests >= w.max_pages; }
+
+error_code cap_reached(page_walk& w) {
+    w.diag.clear();
+    w.diag.detail = "stopped after " + std::to_string(w.requests) + " requests (max_pages); the cursor resumes the walk";
+    return errc::page_limit_reached;
+}
+
 void start_prefetch(page_walk& w) {
     if (!w.prefetch || w.stream || w.ahead || !w.current || w.current->page.next.empty()) return;
+    if (at_cap(w) || w.seen.contains(w.current->page.next)) return;  // the walk ends there: nothing to fetch
     auto slot = std::make_shared<prefetched_page>(w.provider->executor, w.current->page.next);
     w.ahead = slot;
     ++w.requests;
@@ -93,10 +126,16 @@ asio::awaitable<error_code> ensure_page(std::shared_ptr<page_walk> w) {
             if (ahead->ec) co_return ahead->ec;  // the next call asks for the page itself
             page = std::move(ahead->page);
         } else {
+            if (at_cap(*w)) co_return cap_reached(*w);
             w->diag.clear();
             ++w->requests;
             if (auto ec = co_await fetch_page(*w->provider, w->auth, *w->codec, want, page, w->diag)) co_return ec;
         }
+        // A page whose next cursor was followed before (its own included)
+        // starts the list over: its items are not handed out, and asking for
+        // it again meets the same loop.
+        w->seen.note(want);
+        if (!page.next.empty() && w->seen.contains(page.next)) co_return loop_at(page.next, w->diag);
         if (page.items.empty()) {
             w->done = true;
             w->current.reset();
@@ -127,6 +166,7 @@ void close_stream(page_walk& w) {
 }
 
 asio::awaitable<error_code> open_stream(page_walk& w) {
+    if (at_cap(w)) co_return cap_reached(w);
     w.diag.clear();
     auto target = w.codec->stream_target(w.cursor);
     if (!target) {
@@ -172,7 +212,19 @@ decoded decode_item(page_walk& w, error_code& ec, json::object& item) {
             return decoded::ended;
         }
         if (!w.codec->read_stream_item(line, item)) continue;
-        w.cursor = w.codec->cursor_after(item, {}, w.streamed++);
+        auto after = w.codec->cursor_after(item, {}, w.streamed);
+        if (!after.empty()) {
+            if (w.seen.contains(after)) {
+                // The list came back to an item already handed out. The
+                // stream is closed: asking again reopens it after the cursor.
+                close_stream(w);
+                ec = loop_at(after, w.diag);
+                return decoded::ended;
+            }
+            w.seen.note(after);
+        }
+        w.cursor = std::move(after);
+        ++w.streamed;
         return decoded::item;
     }
     return decoded::none;
@@ -189,7 +241,7 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
         switch (decode_item(*w, ec, item)) {
         case decoded::item: out = std::move(item); co_return error_code{};
         case decoded::ended: {
-            if (!ec) co_return ec;  // the list's end
+            if (!ec || ec == errc::pagination_loop) co_return ec;  // the list's end, or its loop
             const auto& d = w->decoder->diagnostics();
             w->diag.provider_code = d.provider_code;
             w->diag.provider_message = d.provider_message;
@@ -249,6 +301,7 @@ asio::awaitable<std::pair<error_code, std::vector<json::object>>> next_page(std:
         json::object item;
         error_code ignored;
         while (w->decoder && decode_item(*w, ignored, item) == decoded::item) out.second.push_back(std::move(item));
+        // A loop found here closed the stream: the next call reopens it and meets the loop again.
         co_return out;
     }
     if ((out.first = co_await ensure_page(w))) co_return out;
@@ -261,7 +314,12 @@ asio::awaitable<std::pair<error_code, std::vector<json::object>>> next_page(std:
 page_walk::page_walk(std::shared_ptr<provider_core> p, std::string_view a, std::shared_ptr<const page_codec> c,
                      const pager_options& opts)
     : provider(std::move(p)), auth(a), codec(std::move(c)), stream(opts.stream && codec->stream_target("")),
-      prefetch(opts.prefetch), cursor(opts.cursor) {}
+      prefetch(opts.prefetch), max_pages(opts.max_pages), cursor(opts.cursor) {
+    // The stream notes the cursor after each item: an item named by the
+    // cursor the walk began after is a repeat too. (Pages note the cursors
+    // they are asked with, this one first.)
+    if (stream && !cursor.empty()) seen.note(cursor);
+}
 
 page_walk::~page_walk() {
     if (ahead && !ahead->finished) ahead->stop.emit(asio::cancellation_type::terminal);

@@ -31,15 +31,32 @@ public:
 
     error_code read_page(const json::value& body, std::string_view cursor, list_page& out,
                          diagnostics& diag) const override {
+        return read(body, cursor, out, diag);
+    }
+
+    error_code take_page(json::value&& body, std::string_view cursor, list_page& out,
+                         diagnostics& diag) const override {
+        return read(body, cursor, out, diag);  // the items are moved out, not copied
+    }
+
+    std::string cursor_after(const json::object& item, std::string_view, std::size_t) const override {
+        return string_of(item, "_id");
+    }
+
+private:
+    // Body is `json::value` (items moved out) or `const json::value` (copied).
+    template <class Body>
+    static error_code read(Body& body, std::string_view cursor, list_page& out, diagnostics& diag) {
         if (!body.is_object()) return errc::bad_response;
-        const auto& o = body.as_object();
+        auto& o = body.as_object();
         if (cd::string_at(body, "status") == "failed") {
             diag.provider_message = cd::string_at(body, "error");
             return errc::run_failed;
         }
-        if (const auto* objects = o.if_contains("objects"); objects && objects->is_array()) {
-            for (const auto& item : objects->as_array())
-                if (item.is_object()) out.items.push_back(item.as_object());
+        if (auto* objects = o.if_contains("objects"); objects && objects->is_array()) {
+            out.items.reserve(objects->as_array().size());
+            for (auto& item : objects->as_array())
+                if (item.is_object()) out.items.push_back(std::move(item.as_object()));
         } else if (const auto* ids = o.if_contains("object_ids"); ids && ids->is_array()) {
             for (const auto& id : ids->as_array())
                 if (id.is_string()) out.items.push_back(json::object{{"_id", id}});
@@ -60,11 +77,6 @@ public:
         return {};  // no next cursor: the last page
     }
 
-    std::string cursor_after(const json::object& item, std::string_view, std::size_t) const override {
-        return string_of(item, "_id");
-    }
-
-private:
     bool shared_;
 };
 

@@ -47,6 +47,7 @@ public:
         case errc::reply_too_large: return "reply text exceeds the configured maximum size";
         case errc::unsupported_encoding: return "response body has an unsupported Content-Encoding or Transfer-Encoding";
         case errc::pagination_loop: return "a list returned a cursor it had returned before";
+        case errc::page_limit_reached: return "the list walk reached its page limit";
         }
         return "unknown chatwire error " + std::to_string(ev);
     }
@@ -175,6 +176,7 @@ std::string_view errc_name(errc e) noexcept {
     CHATWIRE_ERRC_NAME(malformed_event) CHATWIRE_ERRC_NAME(stream_error) CHATWIRE_ERRC_NAME(invalid_argument)
     CHATWIRE_ERRC_NAME(retry_budget_exhausted) CHATWIRE_ERRC_NAME(reply_too_large)
     CHATWIRE_ERRC_NAME(unsupported_encoding) CHATWIRE_ERRC_NAME(pagination_loop)
+    CHATWIRE_ERRC_NAME(page_limit_reached)
 #undef CHATWIRE_ERRC_NAME
     }
     return "unknown";

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace chatwire {
 
@@ -24,7 +25,8 @@ std::string_view trim(std::string_view v) {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A plain non-negative decimal: digits, optionally '.' and more digits. No
-// sign, exponent, "inf" or "nan", which from_chars alone would accept.
+// sign, exponent, "inf" or "nan", which from_chars alone would accept. Digits
+// too many for a double are a number still, and an infinite one.
 std::optional<double> parse_number(std::string_view v) {
     v = trim(v);
     if (v.empty() || !is_digit(v.front())) return std::nullopt;
@@ -36,27 +38,28 @@ std::optional<double> parse_number(std::string_view v) {
     if (v.back() == '.') return std::nullopt;
     double out = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(out)) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) return std::numeric_limits<double>::infinity();
+    if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
     return out;
 }
 
 // A delay of `amount` units of `unit_ms` milliseconds, rounded up (a server
-// that asks for 1.2 ms is not answered early); nullopt beyond the plausible.
-// The comparison is made in double before any integer conversion, so nothing wraps.
-std::optional<milliseconds> plausible(double amount, double unit_ms) {
+// that asks for 1.2 ms is not answered early), held at hint_ceiling however
+// long it is. The comparison is made in double before any integer
+// conversion, so nothing wraps. nullopt for a negative amount or NaN.
+std::optional<milliseconds> saturated(double amount, double unit_ms) {
     if (!(amount >= 0)) return std::nullopt;
     const double ms = std::ceil(amount * unit_ms);
-    if (ms > static_cast<double>(max_plausible_hint.count())) return std::nullopt;
+    if (!(ms < static_cast<double>(hint_ceiling.count()))) return hint_ceiling;
     return milliseconds(static_cast<std::int64_t>(ms));
 }
 
-// The delay until an instant; past instants are "now".
-std::optional<milliseconds> until(std::chrono::sys_seconds when, system_clock::time_point now) {
+// The delay until an instant, held at hint_ceiling; past instants are "now".
+milliseconds until(std::chrono::sys_seconds when, system_clock::time_point now) {
     // Both in milliseconds since the epoch: int64 holds ±292 million years of those.
     const auto delay = std::chrono::duration_cast<milliseconds>(when.time_since_epoch()) -
                        std::chrono::floor<milliseconds>(now.time_since_epoch());
-    if (delay > max_plausible_hint) return std::nullopt;
-    return std::max(delay, milliseconds(0));
+    return std::clamp(delay, milliseconds(0), hint_ceiling);
 }
 
 std::optional<std::string_view> header(const http::fields& h, std::string_view name) {
@@ -201,28 +204,29 @@ std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view value, 
 std::optional<milliseconds> parse_retry_after_ms(std::string_view value) {
     auto n = parse_number(value);
     if (!n) return std::nullopt;
-    return plausible(*n, 1);
+    return saturated(*n, 1);
 }
 
 std::optional<milliseconds> parse_retry_after(std::string_view value, system_clock::time_point now) {
     value = trim(value);
     if (!value.empty() && is_digit(value.front())) {
         auto n = parse_number(value);
-        return n ? plausible(*n, 1000) : std::nullopt;
+        return n ? saturated(*n, 1000) : std::nullopt;
     }
     auto when = parse_http_date(value, now);
-    return when ? until(*when, now) : std::nullopt;
+    if (!when) return std::nullopt;
+    return until(*when, now);
 }
 
 std::optional<milliseconds> parse_json_retry_after(const boost::json::value& v) {
     // Compared as numbers of seconds before any conversion: 2^63-1 seconds is
-    // absurd, not a negative number of milliseconds.
-    if (v.is_int64()) return v.as_int64() < 0 ? std::nullopt : plausible(static_cast<double>(v.as_int64()), 1000);
-    if (v.is_uint64()) return plausible(static_cast<double>(v.as_uint64()), 1000);
-    if (v.is_double()) return std::isfinite(v.as_double()) ? plausible(v.as_double(), 1000) : std::nullopt;
+    // a very long wait, not a negative number of milliseconds.
+    if (v.is_int64()) return v.as_int64() < 0 ? std::nullopt : saturated(static_cast<double>(v.as_int64()), 1000);
+    if (v.is_uint64()) return saturated(static_cast<double>(v.as_uint64()), 1000);
+    if (v.is_double()) return saturated(v.as_double(), 1000);  // +inf: held at the ceiling; NaN, negative: none
     if (v.is_string()) {
         auto n = parse_number(std::string_view(v.as_string()));
-        return n ? plausible(*n, 1000) : std::nullopt;
+        return n ? saturated(*n, 1000) : std::nullopt;
     }
     return std::nullopt;
 }
@@ -265,8 +269,8 @@ std::optional<milliseconds> parse_ratelimit(std::string_view value) {
         start = i + 1;
     }
     if (bad) return std::nullopt;  // one garbage reset: trust none of the field
-    if (longest_exhausted) return plausible(*longest_exhausted, 1000);
-    if (longest) return plausible(*longest, 1000);
+    if (longest_exhausted) return saturated(*longest_exhausted, 1000);
+    if (longest) return saturated(*longest, 1000);
     return std::nullopt;
 }
 
@@ -274,8 +278,8 @@ std::optional<milliseconds> parse_ratelimit_reset(std::string_view value, system
     auto n = parse_number(value);
     if (!n) return std::nullopt;
     constexpr double epoch_threshold = 1e9;  // September 2001: anything larger is a Unix time
-    if (*n < epoch_threshold) return plausible(*n, 1000);
-    if (*n > 253402300799.0) return std::nullopt;  // after 9999-12-31: garbage, and sys_seconds would not care
+    if (*n < epoch_threshold) return saturated(*n, 1000);
+    if (*n > 253402300799.0) return hint_ceiling;  // after 9999-12-31: further than anything waited for
     const auto whole = static_cast<std::int64_t>(std::ceil(*n));
     return until(std::chrono::sys_seconds(std::chrono::seconds(whole)), now);
 }
@@ -292,7 +296,7 @@ std::optional<server_hint> find_server_hint(const http::fields& headers, const b
         if (auto d = parse_ratelimit(*v)) return server_hint{*d, hint_source::ratelimit};
     if (auto v = header(headers, "RateLimit-Reset"))
         if (auto n = parse_number(*v))
-            if (auto d = plausible(*n, 1000)) return server_hint{*d, hint_source::ratelimit};
+            if (auto d = saturated(*n, 1000)) return server_hint{*d, hint_source::ratelimit};
     if (auto v = header(headers, "X-RateLimit-Reset"))
         if (auto d = parse_ratelimit_reset(*v, now)) return server_hint{*d, hint_source::x_ratelimit_reset};
     return std::nullopt;

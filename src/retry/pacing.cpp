@@ -26,7 +26,8 @@ std::optional<rate_window> read_rate_window(const http::fields& headers, std::ch
     if (!remaining) return std::nullopt;
     auto it = headers.find("X-RateLimit-Reset");
     if (it == headers.end()) return std::nullopt;
-    // The hint parser's rules: Unix seconds or a delay, garbage and the absurd ignored.
+    // The hint parser's rules: Unix seconds or a delay, garbage ignored, a
+    // far reset held at hint_ceiling (and then refused by pace()).
     auto until = parse_ratelimit_reset(std::string_view(it->value().data(), it->value().size()), now);
     if (!until) return std::nullopt;
     return rate_window{*remaining, std::chrono::time_point_cast<std::chrono::system_clock::duration>(now + *until)};
@@ -39,7 +40,8 @@ pacing_verdict pace(const std::optional<rate_window>& window, std::chrono::syste
     const auto until_reset = std::chrono::ceil<milliseconds>(window->reset - now) + pacing_margin;
     pacing_verdict v{pacing_action::wait, until_reset};
     // The wait and at least a moment for the request itself must fit.
-    if (until_reset > policy.max_hint || time_left <= until_reset) v.action = pacing_action::refuse;
+    if (until_reset > policy.max_hint || until_reset > max_plausible_hint || time_left <= until_reset)
+        v.action = pacing_action::refuse;
     return v;
 }
 

@@ -1,3 +1,4 @@
+#include <chatwire/retry/hints.hpp>
 #include <chatwire/retry/schedule.hpp>
 
 #include <algorithm>
@@ -52,7 +53,7 @@ std::optional<std::chrono::milliseconds> retry_schedule::next_delay(error_code& 
     const auto verdict = classify(ec, info, diag, policy_);
     if (!verdict.retry) return stop(verdict.reason);
     if (failures_ >= policy_.max_attempts) return stop(retry_reason::attempts_exhausted);
-    if (info.hint && *info.hint > policy_.max_hint) {
+    if (info.hint && (*info.hint > policy_.max_hint || *info.hint > max_plausible_hint)) {
         ec = errc::rate_limited;  // the server wants longer than the caller is willing to wait
         return stop(retry_reason::hint_too_long);
     }

@@ -14,7 +14,7 @@ BOOST_AUTO_TEST_CASE(error_codes_have_category_and_messages) {
     BOOST_TEST(ec.category().name() == std::string("chatwire"));
     BOOST_TEST(ec.message() == "stream ended before its terminal event");
     BOOST_TEST(ec != chatwire::error_code(errc::end_of_stream));
-    for (int v = 1; v <= static_cast<int>(errc::pagination_loop); ++v) {
+    for (int v = 1; v <= static_cast<int>(errc::page_limit_reached); ++v) {
         auto m = chatwire::make_error_code(static_cast<errc>(v)).message();
         BOOST_TEST(m.find("unknown") == std::string::npos, "errc " << v << " has no message");
         BOOST_TEST(chatwire::errc_name(static_cast<errc>(v)) != "unknown", "errc " << v << " has no name");

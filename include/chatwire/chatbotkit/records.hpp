@@ -55,6 +55,8 @@ struct list_options {
     std::vector<std::pair<std::string, std::string>> meta;
     /// Fetch the next page while the current one is handed out.
     bool prefetch = false;
+    /// At most this many requests; 0: no cap (see pager_options::max_pages).
+    std::size_t max_pages = 0;
 };
 
 void from_json(const boost::json::object& o, conversation_record& out);

@@ -13,6 +13,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <type_traits>
 #include <utility>
@@ -27,7 +28,10 @@ boost::asio::any_io_executor walk_executor(const page_walk& walk) noexcept;
 template <class T>
 T item_from_json(boost::json::object&& o) {
     if constexpr (std::is_same_v<T, boost::json::object>) {
-        return std::move(o);
+        // A page's items share one arena: an item handed out gets memory of
+        // its own, so that keeping it does not keep its whole page.
+        if (o.storage().get() == boost::json::storage_ptr().get()) return std::move(o);
+        return boost::json::object(o, boost::json::storage_ptr());
     } else {
         T t{};
         from_json(std::as_const(o), t);  // found by ADL, in T's namespace

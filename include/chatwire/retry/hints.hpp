@@ -13,10 +13,13 @@
 //   4. `RateLimit: ...;t=N`      IETF draft, seconds until the quota resets;
 //      then `RateLimit-Reset`    (its earlier drafts), seconds
 //   5. `X-RateLimit-Reset`       Unix seconds when >= 1e9, else seconds
-// A value is ignored when it is not a plain non-negative number or a valid
-// date, or when it asks for more than max_plausible_hint: nothing is ever
-// wrapped or truncated into a small delay. A date (or Unix time) in the past
-// means "now": a zero delay.
+// Only a value that does not parse is ignored: one that is not a plain
+// non-negative number or a valid date. A value that parses but is long, even
+// beyond what any integer type holds, is a long wait: it is held at
+// hint_ceiling, never wrapped, truncated or discarded, so that the schedule
+// ends the call with errc::rate_limited at once (it is longer than the
+// policy's max_hint) instead of retrying as if no hint had come. A date (or
+// Unix time) in the past means "now": a zero delay.
 #include <chatwire/http/message.hpp>
 
 #include <boost/json/fwd.hpp>
@@ -27,8 +30,14 @@
 
 namespace chatwire {
 
-/// Longer hints are taken for garbage and ignored.
+/// The longest server hint ever waited for, whatever retry_policy::max_hint
+/// says: a longer one ends the call at once with errc::rate_limited.
 inline constexpr std::chrono::milliseconds max_plausible_hint = std::chrono::hours(24);
+
+/// What a longer hint reads as (a century): long hints keep their length up
+/// to here, for diagnostics, and a time point this far ahead still fits the
+/// clocks' 64-bit nanoseconds.
+inline constexpr std::chrono::milliseconds hint_ceiling = std::chrono::hours(24 * 365 * 100);
 
 enum class hint_source {
     retry_after_ms,     ///< the `retry-after-ms` header
@@ -40,7 +49,7 @@ enum class hint_source {
 
 /// A wait the server asked for.
 struct server_hint {
-    std::chrono::milliseconds delay;  ///< 0 .. max_plausible_hint
+    std::chrono::milliseconds delay;  ///< 0 .. hint_ceiling
     /// Which header or field it came from.
     hint_source source;
 };
@@ -53,7 +62,8 @@ std::optional<server_hint> find_server_hint(const http::fields& headers, const b
 
 // The parsers of each source, each nullopt for a value it does not accept.
 
-/// `retry-after-ms`: non-negative milliseconds, fraction rounded up.
+/// `retry-after-ms`: non-negative milliseconds, fraction rounded up. Every
+/// parser below holds a long value at hint_ceiling.
 std::optional<std::chrono::milliseconds> parse_retry_after_ms(std::string_view value);
 
 /// `Retry-After`: delay-seconds or an HTTP-date.

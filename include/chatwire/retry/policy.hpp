@@ -17,7 +17,8 @@ struct retry_policy {
     std::chrono::milliseconds max_delay{8000};
     /// The longest server hint (Retry-After and the like) worth waiting for.
     /// A longer one ends the call at once with errc::rate_limited, the hint
-    /// kept in diagnostics::retry_after, so the caller can decide.
+    /// kept in diagnostics::retry_after, so the caller can decide; so does any
+    /// hint longer than max_plausible_hint (a day), however it is written.
     std::chrono::milliseconds max_hint{60000};
     /// Also resend when the server may have acted on the request (a 500, 502,
     /// 504 or 408, a timeout or a broken connection after the request went out)

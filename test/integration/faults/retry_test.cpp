@@ -556,3 +556,25 @@ BOOST_AUTO_TEST_CASE(a_resend_after_a_stale_pooled_connection_counts_as_an_attem
     BOOST_TEST(second.failed_attempts[0].url == server.url("/arm-close/api/v1/chatbots/bot/chat"));
     BOOST_TEST(server.counters().accepted == 2);
 }
+
+// A 429 whose hint is a billion seconds (31 years): far beyond max_hint, so
+// one request and rate_limited at once, the hint kept for the caller. It was
+// taken for garbage and the call retried at once, as if no hint had come.
+BOOST_AUTO_TEST_CASE(a_hint_of_a_billion_seconds_fails_at_once_after_one_request) {
+    for (auto a : all_apis)
+        for (const char* in : {"header", "body"}) {
+            if (std::string_view(in) == "body" && a != api_kind::pollybot) continue;  // only PollyBot's body has one
+            BOOST_TEST_CONTEXT(chatwire::to_string(a) << ", hint in the " << in) {
+                auto r = run_turn(a, false,
+                                  rule(a, std::string(R"("times":1,"kind":"status","status":429,)") +
+                                              R"("retry_after":1000000000,"hint_in":")" + in + "\""));
+                BOOST_TEST((r.send_ec == errc::rate_limited), r.send_ec.message() << " " << r.diag.to_string());
+                BOOST_TEST(r.diag.attempts == before_turn(a) + 1, r.diag.to_string());
+                BOOST_TEST_REQUIRE(r.diag.retry_after.has_value());
+                BOOST_TEST(r.diag.retry_after->count() == 1000000000LL * 1000);
+                BOOST_TEST_REQUIRE(r.diag.failed_attempts.size() == 1u);
+                BOOST_TEST(r.diag.failed_attempts.front().reason == "hint_too_long");
+                BOOST_TEST(r.diag.failed_attempts.front().http_status == 429);
+            }
+        }
+}

@@ -74,19 +74,24 @@ BOOST_AUTO_TEST_CASE(a_date_in_the_past_means_now) {
 }
 
 // system_clock counts nanoseconds in 64 bits, which end in April 2262: a date
-// converted through it wrapped, and a far date became "now". It must be
-// refused as absurd instead.
-BOOST_AUTO_TEST_CASE(a_date_after_2262_is_no_hint) {
+// converted through it wrapped, and a far date became "now". It is a long
+// wait instead, held at hint_ceiling.
+BOOST_AUTO_TEST_CASE(a_date_after_2262_is_a_long_wait) {
     const auto far = parse_http_date("Sat, 01 Jan 2300 00:00:00 GMT", now);
     BOOST_TEST_REQUIRE(far.has_value());  // parsed right, in seconds
     BOOST_TEST((*far == at(2300y / January / 1, 0h, 0min, 0s)));
-    BOOST_TEST(!parse_retry_after("Sat, 01 Jan 2300 00:00:00 GMT", now).has_value());
-    BOOST_TEST(!parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).has_value());
+    for (const char* v : {"Sat, 01 Jan 2300 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+        auto d = parse_retry_after(v, now);
+        BOOST_TEST_REQUIRE(d.has_value(), v);
+        BOOST_TEST(d->count() == chatwire::hint_ceiling.count(), v);
+    }
 }
 
-BOOST_AUTO_TEST_CASE(more_than_a_day_ahead_is_no_hint) {
-    BOOST_TEST(!parse_retry_after("Sat, 08 Mar 2025 12:00:00 GMT", now).has_value());
-    auto d = parse_retry_after("Fri, 07 Mar 2025 12:00:00 GMT", now);  // exactly a day: the limit, kept
+BOOST_AUTO_TEST_CASE(more_than_a_day_ahead_is_kept_as_it_is) {
+    auto two = parse_retry_after("Sat, 08 Mar 2025 12:00:00 GMT", now);
+    BOOST_TEST_REQUIRE(two.has_value());
+    BOOST_TEST(two->count() == 2 * 86400000L);
+    auto d = parse_retry_after("Fri, 07 Mar 2025 12:00:00 GMT", now);
     BOOST_TEST_REQUIRE(d.has_value());
     BOOST_TEST(d->count() == 86400000);
 }

@@ -44,7 +44,6 @@ BOOST_AUTO_TEST_CASE(ignores_a_window_it_cannot_read) {
     BOOST_TEST(!chatwire::read_rate_window(window_headers("-1", "1800000005"), t0));
     BOOST_TEST(!chatwire::read_rate_window(window_headers("x", "1800000005"), t0));
     BOOST_TEST(!chatwire::read_rate_window(window_headers("0", "soon"), t0));
-    BOOST_TEST(!chatwire::read_rate_window(window_headers("0", "99999999999999999999"), t0));  // absurd
     chatwire::http::fields only_remaining;
     only_remaining.set("X-RateLimit-Remaining", "0");
     BOOST_TEST(!chatwire::read_rate_window(only_remaining, t0));

@@ -4,6 +4,8 @@
 
 #include "provider_errors.hpp"
 
+#include <chatwire/retry/hints.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -62,11 +64,18 @@ BOOST_AUTO_TEST_CASE(only_ratelimit_reset) {
     BOOST_TEST(d.retry_after->count() <= 30000);
 }
 
-BOOST_AUTO_TEST_CASE(absurd_values_give_no_hint) {
+// Held at the ceiling, never dropped: the call then ends at once as
+// rate_limited instead of retrying as if there were no hint.
+BOOST_AUTO_TEST_CASE(absurd_values_are_long_hints) {
     chatwire::http::fields h;
     h.set(chatwire::http::field::retry_after, "Sat, 01 Jan 2300 00:00:00 GMT");
     const json::value body = std::numeric_limits<std::int64_t>::max();
-    BOOST_TEST(!map(h, &body).retry_after.has_value());
+    auto d = map(h, &body);
+    BOOST_TEST_REQUIRE(d.retry_after.has_value());
+    BOOST_TEST(d.retry_after->count() == chatwire::hint_ceiling.count());
+    d = map(chatwire::http::fields{}, &body);
+    BOOST_TEST_REQUIRE(d.retry_after.has_value());
+    BOOST_TEST(d.retry_after->count() == chatwire::hint_ceiling.count());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
