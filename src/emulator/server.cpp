@@ -198,7 +198,10 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
     // listen): a Host header naming it is not a rebound name.
     boost::system::error_code local_ec;
     const auto local = tcp.socket().local_endpoint(local_ec);
-    const std::string local_address = local_ec ? std::string() : local.address().to_string();
+    auto local_ip = local.address();
+    if (local_ip.is_v6() && local_ip.to_v6().is_v4_mapped())  // "::" serving IPv4 too
+        local_ip = asio::ip::make_address_v4(asio::ip::v4_mapped, local_ip.to_v6());
+    const std::string local_address = local_ec ? std::string() : local_ip.to_string();
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(self->opts.max_body_bytes);
