@@ -8,7 +8,8 @@
 //              [--seconds S] [--requests N] [--streams N] [--conc LIST]
 //              [--stream-conc N] [--only http|stream|whole] [--csv FILE] [--quick]
 //
-// Without URLs an in-process emulator (plain and TLS) runs on its own thread.
+// Without URLs an in-process emulator (plain and TLS) runs on its own thread;
+// with them, CHATWIRE_EMULATOR_ADMIN_TOKEN is their admin token (for resets).
 // Sections: http (PollyBot JSON chat over http::client vs libcurl easy/multi),
 // stream (PollyBot SSE and ChatBotKit JSON lines drained by chat_client vs
 // libcurl reading raw bytes), whole (ChatBotKit JSON completions parsed by
@@ -119,6 +120,7 @@ struct target {
     std::string name;  // "plain" or "tls"
     std::string base_url;
     std::string ca_pem;
+    std::string admin_token;  // for /_emulator/reset
 };
 
 // ---------------------------------------------------------------- results
@@ -265,7 +267,8 @@ chatwire::chat_options chat_opts(const target& t, chatwire::api_kind which, std:
 
 struct curl_headers {
     curl_slist* list = nullptr;
-    explicit curl_headers(const char* accept) {
+    explicit curl_headers(const char* accept, const std::string& extra = {}) {
+        if (!extra.empty()) list = curl_slist_append(list, extra.c_str());
         list = curl_slist_append(list, "Content-Type: application/json");
         list = curl_slist_append(list, "Authorization: Bearer x");
         list = curl_slist_append(list, "Expect:");
@@ -313,9 +316,10 @@ void curl_configure(CURL* h, const target& t, const std::string& url, const std:
 }
 
 /// A blocking POST with libcurl; returns the status and fills `out`.
-long curl_post(const target& t, const std::string& url, const std::string& body, std::string& out) {
+long curl_post(const target& t, const std::string& url, const std::string& body, std::string& out,
+               const std::string& extra_header = {}) {
     CURL* h = curl_easy_init();
-    curl_headers hdr("application/json");
+    curl_headers hdr("application/json", extra_header);
     curl_sink sink;
     curl_configure(h, t, url, body, hdr, sink);
     long status = 0;
@@ -328,7 +332,7 @@ long curl_post(const target& t, const std::string& url, const std::string& body,
 /// Forgets the emulator's conversations and counters between phases.
 void reset_emulator(const target& t) {
     std::string out;
-    curl_post(t, t.base_url + "/_emulator/reset", "{}", out);
+    curl_post(t, t.base_url + "/_emulator/reset", "{}", out, "X-Emulator-Admin-Token: " + t.admin_token);
 }
 
 std::vector<std::string> create_conversations(const target& t, std::size_t n) {
@@ -726,12 +730,15 @@ int main(int argc, char** argv) try {
     std::vector<target> targets;
     if (s.plain_url.empty() && s.tls_url.empty()) {
         local = std::make_unique<local_emulator>();
-        targets.push_back({"plain", local->plain->base_url(), ""});
-        targets.push_back({"tls", local->tls->base_url(), local->tls->certificate_pem()});
+        targets.push_back({"plain", local->plain->base_url(), "", local->plain->admin_token()});
+        targets.push_back({"tls", local->tls->base_url(), local->tls->certificate_pem(), local->tls->admin_token()});
         std::cout << "in-process emulator (own thread): " << targets[0].base_url << " " << targets[1].base_url << "\n";
     } else {
-        if (!s.plain_url.empty()) targets.push_back({"plain", s.plain_url, ""});
-        if (!s.tls_url.empty()) targets.push_back({"tls", s.tls_url, s.ca_pem});
+        // The emulators' admin token comes from the script that started them.
+        const char* env = std::getenv("CHATWIRE_EMULATOR_ADMIN_TOKEN");
+        const std::string token = env ? env : "";
+        if (!s.plain_url.empty()) targets.push_back({"plain", s.plain_url, "", token});
+        if (!s.tls_url.empty()) targets.push_back({"tls", s.tls_url, s.ca_pem, token});
     }
 
     std::printf("%-7s %-15s %4s  %-9s %10s %9s %9s %9s %8s %10s %6s  %s\n", "section", "transport", "conc",

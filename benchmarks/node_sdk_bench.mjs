@@ -23,8 +23,16 @@ const seconds = Number(secondsArg);
 const message = 'Where is my order? It was due on Tuesday.';
 const client = new ChatBotKit({ secret: 'x', baseUrl });
 
+// The admin API wants its token (from the script that started the emulator) and JSON.
 async function reset() {
-  await fetch(`${baseUrl}/_emulator/reset`, { method: 'POST', body: '{}' });
+  await fetch(`${baseUrl}/_emulator/reset`, {
+    method: 'POST',
+    body: '{}',
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Emulator-Admin-Token': process.env.CHATWIRE_EMULATOR_ADMIN_TOKEN ?? '',
+    },
+  });
 }
 
 function percentile(sorted, p) {

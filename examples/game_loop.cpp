@@ -64,8 +64,14 @@ struct child_emulator {
             ::close(fds[0]);
             throw std::runtime_error("cannot start " + exe);
         }
-        std::string line;  // "listening on https://127.0.0.1:PORT"
-        for (char c; ::read(fds[0], &c, 1) == 1 && c != '\n';) line += c;
+        // "listening on https://127.0.0.1:PORT", after the admin token's line
+        // (this program does not use the admin API).
+        std::string line;
+        for (bool ended = false; !ended && !line.starts_with("listening on ");) {
+            line.clear();
+            char c;
+            while (!(ended = ::read(fds[0], &c, 1) != 1) && c != '\n') line += c;
+        }
         ::close(fds[0]);  // it prints nothing more
         if (!line.starts_with("listening on ")) {
             stop();

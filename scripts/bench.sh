@@ -124,13 +124,16 @@ plain_url="$emulator_url"
 emulator_start "$cli" "$work/emulate-tls.out" --cert-out "$work/emulator-cert.pem" || exit 1
 tls_url="$emulator_url"
 cert="$work/emulator-cert.pem"
-reset() { curl -sf -X POST --cacert "$cert" "$1/_emulator/reset" -o /dev/null || true; }
+reset() {
+  curl -sf -X POST --cacert "$cert" -H "$emulator_admin_header" -H 'Content-Type: application/json' -d '{}' \
+    "$1/_emulator/reset" -o /dev/null || true
+}
 
 echo
 echo "== end to end: chatwire vs libcurl (emulator: $plain_url, $tls_url) =="
 http_args=(--plain-url "$plain_url" --tls-url "$tls_url" --ca "$cert" --csv "$csv")
 [ "$quick" = 1 ] && http_args+=(--quick)
-"$bench_http" "${http_args[@]}"
+CHATWIRE_EMULATOR_ADMIN_TOKEN="$emulator_admin_token" "$bench_http" "${http_args[@]}"
 
 wrk_seconds=3; node_count=400; node_seconds=1.5
 [ "$quick" = 1 ] && { wrk_seconds=1; node_count=100; node_seconds=0.5; }
@@ -169,7 +172,7 @@ if [ -d "$sdk/@chatbotkit/sdk" ]; then
   echo "== the official ChatBotKit Node SDK (8 at a time, one conversation each) =="
   for t in plain tls; do
     base="$plain_url"; [ "$t" = tls ] && base="$tls_url"
-    out=$(NODE_EXTRA_CA_CERTS="$cert" CBK_NODE_MODULES="$sdk" \
+    out=$(NODE_EXTRA_CA_CERTS="$cert" CBK_NODE_MODULES="$sdk" CHATWIRE_EMULATOR_ADMIN_TOKEN="$emulator_admin_token" \
           node "$here/benchmarks/node_sdk_bench.mjs" "$base" "$node_count" 8 "$node_seconds" || true)
     echo "$out" | sed "s/^/$t: /"
     echo "$out" | awk -v t="$t" '$1 == "NODE" {

@@ -43,7 +43,7 @@ url="$emulator_url"
 echo "== retry amplification: $calls calls, 10 at a time, every request answered 429 ($url) =="
 line="$(timeout 180 "$bench" --url "$url" --calls "$calls" --conc 10 --delay-ms 2 --timeout-s 150 | grep '^RESULT ' || true)"
 [ -n "$line" ] || { echo "bench_retry.sh: no result" >&2; exit 1; }
-hits="$(curl -sf "$url/_emulator/faults" | /usr/bin/python3 -c 'import json,sys; print(sum(r["hits"] for r in json.load(sys.stdin)))')"
+hits="$(curl -sf -H "$emulator_admin_header" "$url/_emulator/faults" | /usr/bin/python3 -c 'import json,sys; print(sum(r["hits"] for r in json.load(sys.stdin)))')"
 echo "   $line emulator_hits=$hits"
 awk -v json="$results/retry.json" -v hits="$hits" '{
   for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }

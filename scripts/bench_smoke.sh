@@ -60,7 +60,7 @@ emulator_start "$cli" "$tmp/emulate.out" --plain --faults "$tmp/storm.json" || f
 url="$emulator_url"
 line="$(timeout 60 "$bin/bench_retry" --url "$url" --calls 300 --conc 5 --delay-ms 1 --timeout-s 50 | grep '^RESULT ')"
 echo "$line"
-hits="$(curl -sf "$url/_emulator/faults" | sed -n 's/.*"hits":\([0-9]*\).*/\1/p')"
+hits="$(curl -sf -H "$emulator_admin_header" "$url/_emulator/faults" | sed -n 's/.*"hits":\([0-9]*\).*/\1/p')"
 [ "$(field calls "$line")" = 300 ] && [ "$(field failed "$line")" = 300 ] || fail "retry: every call must fail"
 [ "$(field unexpected "$line")" = 0 ] || fail "retry: unexpected errors"
 [ "$(field attempts "$line")" = "$hits" ] || fail "retry: the client counted $(field attempts "$line"), the emulator $hits"

@@ -3,8 +3,12 @@
 #   pids=()                                  # the caller's list of processes to stop on exit
 #   emulator_start CLI OUT_FILE [ARGS...]    # `CLI emulate --listen 127.0.0.1:0 ARGS...`
 #   ... "$emulator_url" "$emulator_pid" ...
+#   curl -H "$emulator_admin_header" ...     # the admin API (/_emulator/...)
 #   emulator_stop                            # the last one started, by its PID
 #
+# Every emulator a script starts gets the same random admin token,
+# emulator_admin_token, through the environment (never the command line);
+# emulator_admin_header is the header that carries it.
 # emulator_start runs the emulator in the background with its output in
 # OUT_FILE, adds its PID to `pids`, and waits (at most 10 s) for its
 # "listening on URL" line: then emulator_url and emulator_pid are set and it
@@ -12,11 +16,14 @@
 # output and returns 1 (the process, if still running, is stopped on exit with
 # the rest of `pids`).
 
+emulator_admin_token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+emulator_admin_header="X-Emulator-Admin-Token: $emulator_admin_token"
+
 emulator_start() {
   local cli="$1" out="$2"
   shift 2
   : > "$out"
-  "$cli" emulate --listen 127.0.0.1:0 "$@" > "$out" 2>&1 &
+  CHATWIRE_EMULATOR_ADMIN_TOKEN="$emulator_admin_token" "$cli" emulate --listen 127.0.0.1:0 "$@" > "$out" 2>&1 &
   emulator_pid=$!
   pids+=("$emulator_pid")
   emulator_url=""

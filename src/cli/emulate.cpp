@@ -5,6 +5,7 @@
 #include <chatwire/emulator/server.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
@@ -36,6 +37,15 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
     return true;
 }
 
+// Only a loopback address keeps the emulator to this machine; a name other
+// than localhost is not resolved here and counts as reachable from elsewhere.
+bool is_loopback(const std::string& host) {
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+}
+
 bool read_file(const std::string& path, std::string& out) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
@@ -46,7 +56,7 @@ bool read_file(const std::string& path, std::string& out) {
 } // namespace
 
 int run_emulate(int argc, char** argv) {
-    std::string listen = "127.0.0.1:0", cert_out, api_key, faults_file;
+    std::string listen = "127.0.0.1:0", cert_out, api_key, admin_token, faults_file;
     std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
     std::size_t rate_limit = 0;
     const emulator::options defaults;
@@ -62,6 +72,10 @@ int run_emulate(int argc, char** argv) {
         ("api-key", po::value(&api_key),
          "accept only this key (default: any key; the environment variable CHATWIRE_EMULATOR_API_KEY "
          "keeps it off the command line)")
+        ("admin-token", po::value(&admin_token),
+         "the token the /_emulator/ admin API asks for in the X-Emulator-Admin-Token header (default: the API key, "
+         "else a random one printed at start; CHATWIRE_EMULATOR_ADMIN_TOKEN keeps it off the command line); "
+         "required when --listen is not a loopback address")
         ("token-delay-ms", po::value(&token_delay_ms)->default_value(0), "pause between streamed events")
         ("seed", po::value(&seed)->default_value(0), "seed of the deterministic replies and ids")
         ("faults", po::value(&faults_file), "JSON file with the initial fault rules")
@@ -86,6 +100,23 @@ int run_emulate(int argc, char** argv) {
     opts.tls = !vm.count("plain");
     if (vm.count("api-key")) opts.api_key = api_key;
     else if (const char* env = std::getenv("CHATWIRE_EMULATOR_API_KEY"); env && *env) opts.api_key = env;
+    if (vm.count("admin-token")) opts.admin_token = admin_token;
+    else if (const char* env = std::getenv("CHATWIRE_EMULATOR_ADMIN_TOKEN"); env && *env) opts.admin_token = env;
+    if (opts.admin_token && opts.admin_token->empty()) {
+        std::cerr << "chatwire emulate: --admin-token must not be empty\n";
+        return 2;
+    }
+    // Decided before anything is bound: off loopback, anyone who reaches the
+    // port meets the admin API, so its token must be one the user chose.
+    if (!is_loopback(opts.host)) {
+        std::cerr << "chatwire emulate: warning: " << opts.host
+                  << " is not a loopback address; the emulator will be reachable from other machines\n";
+        if (!opts.admin_token) {
+            std::cerr << "chatwire emulate: --listen on a non-loopback address requires --admin-token "
+                         "(or CHATWIRE_EMULATOR_ADMIN_TOKEN)\n";
+            return 2;
+        }
+    }
     opts.token_delay = std::chrono::milliseconds(token_delay_ms);
     opts.seed = seed;
     if (vm.count("rate-limit")) opts.rate_limit = rate_limit;
@@ -119,6 +150,11 @@ int run_emulate(int argc, char** argv) {
             if (!ec) srv.stop();
         });
         srv.start();
+        // The token before the ready line, so that whoever waits for the
+        // latter finds it. Only a generated token is printed: one the user
+        // gave (or the API key) is theirs already and stays out of logs.
+        const bool generated = !opts.admin_token && (!opts.api_key || opts.api_key->empty());
+        if (generated) std::cout << "admin token: " << srv.admin_token() << "\n";
         std::cout << "listening on " << srv.base_url() << std::endl;
         io.run();
     } catch (const std::invalid_argument& e) {

@@ -1,4 +1,5 @@
 // Routing, authentication, rate limits, statistics, faults and the admin API.
+#include "admin_gate.hpp"
 #include "internal.hpp"
 
 #include <chatwire/emulator/engine.hpp>
@@ -99,8 +100,9 @@ void add_rate_headers(const rate_verdict& v, response_plan& p);
 } // namespace
 
 struct engine::state {
-    explicit state(const options& o) : w(o) {}
+    explicit state(const options& o) : w(o), admin_token(resolve_admin_token(o)) {}
     world w;
+    const std::string admin_token;
     fault_script faults;
     std::uint64_t requests = 0;
     std::map<std::string, std::uint64_t> route_hits;
@@ -129,13 +131,13 @@ std::optional<response_plan> engine::state::authenticate(const route& r, call& c
             c.api_key = bearer_token(auth, false);
             if (c.api_key.empty()) return vs_auth_error("Invalid authorization header format");
         }
-        if (expected && c.api_key != *expected) return vs_auth_error("Invalid API key");
+        if (expected && !same_secret(c.api_key, *expected)) return vs_auth_error("Invalid API key");
         return std::nullopt;
     }
     case api::chatbotkit: {
         auto auth = c.req.header("authorization");
         c.api_key = bearer_token(auth, true);
-        if (c.api_key.empty() || (expected && c.api_key != *expected))
+        if (c.api_key.empty() || (expected && !same_secret(c.api_key, *expected)))
             return cbk_error(401, "NOT_AUTHENTICATED", "Not authenticated");
         return std::nullopt;
     }
@@ -144,7 +146,7 @@ std::optional<response_plan> engine::state::authenticate(const route& r, call& c
         c.api_key = bearer_token(auth, false);
         if (c.api_key.empty())
             return pb_error(401, "MISSING_AUTH_HEADER", "Missing or invalid Authorization header");
-        if (expected && c.api_key != *expected) return pb_error(401, "INVALID_API_KEY", "Invalid or inactive API key");
+        if (expected && !same_secret(c.api_key, *expected)) return pb_error(401, "INVALID_API_KEY", "Invalid or inactive API key");
         return std::nullopt;
     }
     case api::admin:
@@ -278,8 +280,15 @@ call make_call(const request& req, std::chrono::system_clock::time_point now) {
 }
 } // namespace
 
+const std::string& engine::admin_token() const noexcept { return st_->admin_token; }
+
 std::optional<response_plan> engine::screen(const request& head, std::chrono::system_clock::time_point now) {
     auto c = make_call(head, now);
+    if (c.path.rfind("/_emulator/", 0) == 0) {
+        auto refused = admin_refusal(head, st_->w.opts, st_->admin_token);
+        if (refused) refused->close = true;
+        return refused;
+    }
     bool path_known = false;
     const auto* found = st_->find_route(c, path_known);
     if (!found || !st_->authenticate(*found, c)) return std::nullopt;
@@ -294,7 +303,8 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
 
     response_plan plan;
     if (c.path.rfind("/_emulator/", 0) == 0) {
-        plan = st_->admin(c);
+        auto refused = admin_refusal(req, st_->w.opts, st_->admin_token);
+        plan = refused ? std::move(*refused) : st_->admin(c);
     } else {
         ++st_->requests;
         bool path_known = false;
@@ -309,8 +319,9 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
             auto denied = st_->authenticate(*found, c);
             // A status fault refuses the request before the API acts on it, as
             // a real 429 or 503 does: the handler does not run (no conversation
-            // made, no turn added to a history).
-            const auto rules = st_->faults.match(found->target, c.route_key);
+            // made, no turn added to a history). The key comes first: a caller
+            // without one meets no fault, nor spends one.
+            const auto rules = denied ? std::vector<fault_rule>{} : st_->faults.match(found->target, c.route_key);
             const bool refused = std::any_of(rules.begin(), rules.end(),
                                              [](const fault_rule& r) { return r.kind == fault_kind::status; });
             auto act = [&] { return refused ? response_plan{} : found->fn(c, st_->w); };

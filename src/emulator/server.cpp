@@ -194,6 +194,14 @@ template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self) {
     auto& tcp = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
+    // The address this connection reached (concrete even behind a wildcard
+    // listen): a Host header naming it is not a rebound name.
+    boost::system::error_code local_ec;
+    const auto local = tcp.socket().local_endpoint(local_ec);
+    auto local_ip = local.address();
+    if (local_ip.is_v6() && local_ip.to_v6().is_v4_mapped())  // "::" serving IPv4 too
+        local_ip = asio::ip::make_address_v4(asio::ip::v4_mapped, local_ip.to_v6());
+    const std::string local_address = local_ec ? std::string() : local_ip.to_string();
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(self->opts.max_body_bytes);
@@ -210,6 +218,8 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
         // The key is checked on the head: a refused request's body is never
         // read into memory, and it gets no 100 Continue to send one.
         auto req = to_request_head(parser.get());
+        req.local_address = local_address;
+        req.local_port = self->port;
         if (auto refused = self->eng.screen(req)) {
             // Then briefly read and drop what the client still sends, so that it
             // sees the 401 rather than a reset.
@@ -370,6 +380,8 @@ std::string server::base_url() const {
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     return (impl_->opts.tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
 }
+
+const std::string& server::admin_token() const noexcept { return impl_->eng.admin_token(); }
 
 const std::string& server::certificate_pem() const noexcept { return impl_->cert_pem; }
 

@@ -19,11 +19,15 @@ wait_line() {
 }
 # start_emulator NAME [ARGS...]: `chatwire emulate --listen 127.0.0.1:0 ARGS...`
 # in the background, its output in $work/NAME; once it listens, its URL is in
-# `emulator_url`. Fails when it does not start.
+# `emulator_url`. Fails when it does not start. Its admin API (/_emulator/...)
+# takes the header in `emulator_admin_header` (the token is random, given
+# through the environment).
+emulator_admin_token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+emulator_admin_header="X-Emulator-Admin-Token: $emulator_admin_token"
 start_emulator() {
   local name="$1"; shift
   emulator_url=""
-  "$cli" emulate --listen 127.0.0.1:0 "$@" >"$work/$name" 2>&1 &
+  CHATWIRE_EMULATOR_ADMIN_TOKEN="$emulator_admin_token" "$cli" emulate --listen 127.0.0.1:0 "$@" >"$work/$name" 2>&1 &
   pids+=($!)
   wait_line "$work/$name" '^listening on ' || return 1
   emulator_url="$(sed -n 's/^listening on //p' "$work/$name")"

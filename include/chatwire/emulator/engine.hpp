@@ -29,9 +29,10 @@ public:
     response_plan handle(const request& req) { return handle(req, std::chrono::system_clock::now()); }
 
     /// Looks at a request's head before its body is read. When the head alone
-    /// refuses it (a missing or wrong key) this is the whole answer, counted
-    /// like any other, and the connection is to be closed without reading the
-    /// body; nullopt when the body is needed.
+    /// refuses it (a missing or wrong key; for the admin API a foreign Host,
+    /// a missing or wrong token, or a type other than JSON) this is the whole
+    /// answer (an API's counted like any other), and the connection is to be
+    /// closed without reading the body; nullopt when the body is needed.
     std::optional<response_plan> screen(const request& head, std::chrono::system_clock::time_point now);
     /// The same at the current time.
     std::optional<response_plan> screen(const request& head) { return screen(head, std::chrono::system_clock::now()); }
@@ -42,6 +43,10 @@ public:
     void connection_closed() noexcept;
     /// A connection closed at once because max_connections were open.
     void connection_refused() noexcept;
+
+    /// The token the admin API asks for in admin_token_header: options::admin_token,
+    /// else the API key, else one generated at construction from a CSPRNG.
+    const std::string& admin_token() const noexcept;
 
     /// The body of GET /_emulator/stats.
     std::string stats_json() const;

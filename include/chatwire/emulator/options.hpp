@@ -7,8 +7,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace chatwire::emulator {
+
+/// The header that carries the admin API's token. A browser sends no such
+/// header cross-site without a CORS preflight, and the emulator approves none.
+inline constexpr std::string_view admin_token_header = "X-Emulator-Admin-Token";
 
 /// How an emulator instance behaves.
 struct options {
@@ -20,6 +25,10 @@ struct options {
     /// with its own 401 body. When empty any key is accepted, but a request
     /// without one is still refused with the API's 401.
     std::optional<std::string> api_key;
+    /// The token the `/_emulator/` admin API asks for in admin_token_header.
+    /// When unset (or empty) the API key is the token; without either, a
+    /// random one is generated at start (see server::admin_token()).
+    std::optional<std::string> admin_token;
     std::chrono::milliseconds token_delay{0};  ///< pause between streamed events
     std::uint64_t seed = 0;                  ///< changes every reply and generated id
     std::string faults_json;                 ///< initial fault script (a JSON array), may be empty

@@ -4,6 +4,7 @@
 // byte segments that the I/O layer only has to write.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ struct request {
     /// Whether the client keeps the connection open.
     bool keep_alive = true;
     int version = 11;     ///< 10 or 11: HTTP/1.0 gets no chunked encoding
+    /// The address the connection was accepted on ("127.0.0.1", "::1"), which
+    /// a Host header may name; empty when unknown (options::host is used).
+    std::string local_address;
+    /// The port the connection was accepted on; 0 when unknown (options::port is used).
+    std::uint16_t local_port = 0;
     /// The first value of a header (name in lower case), or empty.
     std::string_view header(std::string_view lower_name) const noexcept;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // The emulator as a real HTTP(S) server on the caller's executor: one listener
-// serving VectorShift, ChatBotKit and PollyBot plus the `/_emulator/` admin API.
+// serving VectorShift, ChatBotKit and PollyBot plus the `/_emulator/` admin API
+// (which asks for admin_token() in the X-Emulator-Admin-Token header).
 // It starts no threads; run the executor's context to serve.
 #include <chatwire/emulator/options.hpp>
 
@@ -32,6 +33,10 @@ public:
     std::uint16_t port() const noexcept;
     /// "https://127.0.0.1:PORT" (http:// when plain).
     std::string base_url() const;
+    /// The token the `/_emulator/` admin API asks for in admin_token_header
+    /// (options::admin_token, else the API key, else generated at construction).
+    /// Fixed for the server's life: safe to read from any thread.
+    const std::string& admin_token() const noexcept;
     /// The PEM a client must trust (empty when plain).
     const std::string& certificate_pem() const noexcept;
 

@@ -129,6 +129,8 @@ asio::awaitable<void> set_faults(emulated& e, std::string rules) {
     chatwire::http::request r;
     r.method = chatwire::http::verb::post;
     r.url = e.server.base_url() + "/_emulator/faults";
+    r.headers.set("X-Emulator-Admin-Token", e.server.admin_token());
+    r.headers.set("Content-Type", "application/json");
     r.body = std::move(rules);
     chatwire::diagnostics diag;
     auto [ec, res] = co_await admin.async_request(std::move(r), diag, tuple_awaitable);
@@ -141,6 +143,7 @@ asio::awaitable<std::int64_t> list_hits(emulated& e) {
     chatwire::http::client admin(e.io.get_executor(), e.http());
     chatwire::http::request r;
     r.url = e.server.base_url() + "/_emulator/stats";
+    r.headers.set("X-Emulator-Admin-Token", e.server.admin_token());
     chatwire::diagnostics diag;
     auto [ec, res] = co_await admin.async_request(std::move(r), diag, tuple_awaitable);
     BOOST_TEST_REQUIRE(!ec, ec.message());

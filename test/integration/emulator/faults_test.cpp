@@ -14,8 +14,8 @@ emu_test::http_reply stream_chat(const emu_test::target& t) {
     return emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"hi","stream":true})");
 }
 
-void script(const emu_test::target& t, const std::string& rules) {
-    auto r = emu_test::exchange(t, "POST", "/_emulator/faults", {}, rules);
+void script(const running_emulator& e, const std::string& rules) {
+    auto r = emu_test::exchange(e.target(), "POST", "/_emulator/faults", e.admin(), rules);
     BOOST_TEST_REQUIRE(r.status == 200);
 }
 
@@ -28,7 +28,7 @@ bool is_reset(const boost::system::error_code& ec) {
 BOOST_AUTO_TEST_CASE(status_with_retry_after) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":2}])");
+    script(e, R"([{"api":"pollybot","times":1,"kind":"status","status":429,"retry_after":2}])");
     auto r = stream_chat(t);
     BOOST_TEST(r.status == 429);
     BOOST_TEST(r.header("retry-after") == "2");
@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(status_with_retry_after) {
 BOOST_AUTO_TEST_CASE(reset_before_response) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"kind":"reset_before_response","times":1}])");
+    script(e, R"([{"kind":"reset_before_response","times":1}])");
     auto r = stream_chat(t);
     BOOST_TEST(r.raw.empty());
     BOOST_TEST(is_reset(r.ec));
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(reset_before_response) {
 BOOST_AUTO_TEST_CASE(reset_after_events) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"kind":"reset_after_events","reset_after_events":3}])");
+    script(e, R"([{"kind":"reset_after_events","reset_after_events":3}])");
     auto r = stream_chat(t);
     BOOST_TEST(r.status == 200);
     BOOST_TEST(!r.complete);
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(reset_after_events) {
 BOOST_AUTO_TEST_CASE(stall_before_the_head_and_mid_stream) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"kind":"stall_ms","stall_ms":300,"times":1},{"kind":"stall_ms","stall_ms":300,"events":2,"times":1}])");
+    script(e, R"([{"kind":"stall_ms","stall_ms":300,"times":1},{"kind":"stall_ms","stall_ms":300,"events":2,"times":1}])");
     auto r = stream_chat(t);
     BOOST_TEST(r.first_byte.count() >= 300);
     BOOST_TEST(r.elapsed.count() >= 600);
@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(stall_before_the_head_and_mid_stream) {
 BOOST_AUTO_TEST_CASE(truncate_after_events_ends_the_body_cleanly) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"api":"pollybot","kind":"truncate_after_events","truncate_after_events":4}])");
+    script(e, R"([{"api":"pollybot","kind":"truncate_after_events","truncate_after_events":4}])");
     auto r = stream_chat(t);
     BOOST_TEST(r.complete);  // the chunked body is terminated...
     auto events = emu_test::sse_payloads(r.body);
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(truncate_after_events_ends_the_body_cleanly) {
 
 BOOST_AUTO_TEST_CASE(drip_sends_the_same_bytes_slowly) {
     running_emulator plain(plain_options()), dripping(plain_options());
-    script(dripping.target(), R"([{"kind":"drip","bytes":64,"delay_ms":5}])");
+    script(dripping, R"([{"kind":"drip","bytes":64,"delay_ms":5}])");
     auto normal = emu_test::exchange(plain.target(), "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"hi"})");
     auto slow = emu_test::exchange(dripping.target(), "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"hi"})");
     BOOST_TEST(slow.body == normal.body);
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(drip_sends_the_same_bytes_slowly) {
 BOOST_AUTO_TEST_CASE(malformed_and_oversized_events) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"kind":"malformed_event","events":1,"times":1}])");
+    script(e, R"([{"kind":"malformed_event","events":1,"times":1}])");
     auto m = stream_chat(t);
     auto events = emu_test::sse_payloads(m.body);
     boost::system::error_code ec;
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversized_events) {
     BOOST_TEST(ec.failed());
     BOOST_TEST(m.complete);
 
-    script(t, R"([{"kind":"oversized_event","oversized_event":200000,"events":1,"times":1}])");
+    script(e, R"([{"kind":"oversized_event","oversized_event":200000,"events":1,"times":1}])");
     auto o = stream_chat(t);
     auto big = emu_test::sse_payloads(o.body);
     BOOST_TEST(big[1].size() + 8 == 200000u);
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(malformed_and_oversized_events) {
 BOOST_AUTO_TEST_CASE(in_stream_errors_per_api) {
     running_emulator e(plain_options());
     auto t = e.target();
-    script(t, R"([{"kind":"in_stream_error","events":2,"message":"model overloaded"}])");
+    script(e, R"([{"kind":"in_stream_error","events":2,"message":"model overloaded"}])");
     auto p = stream_chat(t);
     auto pe = emu_test::sse_payloads(p.body);
     BOOST_TEST_REQUIRE(pe.size() == 3u);

@@ -20,6 +20,10 @@ struct running_emulator {
         thread.join();
     }
     emu_test::target target() const { return {srv->port(), srv->certificate_pem()}; }
+    /// The header that opens the admin API, for exchange().
+    emu_test::header_list admin() const { return {{"X-Emulator-Admin-Token", srv->admin_token()}}; }
+    /// The same as a raw header line.
+    std::string admin_line() const { return "X-Emulator-Admin-Token: " + srv->admin_token() + "\r\n"; }
 
     boost::asio::io_context io;
     std::optional<chatwire::emulator::server> srv;

@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 namespace {
 
 json::object stats(const running_emulator& e) {
-    return json::parse(emu_test::exchange(e.target(), "GET", "/_emulator/stats").body).as_object();
+    return json::parse(emu_test::exchange(e.target(), "GET", "/_emulator/stats", e.admin()).body).as_object();
 }
 
 // Polls the stats until `open` connections remain (the stats request's own
@@ -32,9 +32,9 @@ std::int64_t wait_open(const running_emulator& e, std::int64_t open, std::chrono
 }
 
 // GET /_emulator/stats on a fresh connection; status 0 when it was closed unanswered.
-emu_test::http_reply raw_stats(std::uint16_t port) {
-    emu_test::raw_socket s(port);
-    s.send("GET /_emulator/stats HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 1s);
+emu_test::http_reply raw_stats(const running_emulator& e) {
+    emu_test::raw_socket s(e.srv->port());
+    s.send("GET /_emulator/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n" + e.admin_line() + "Connection: close\r\n\r\n", 1s);
     return emu_test::parse_response(s.read_response(2s));
 }
 
@@ -71,13 +71,13 @@ BOOST_AUTO_TEST_CASE(connections_beyond_the_cap_are_closed_at_once, *boost::unit
     // The fourth is accepted and closed straight away, not queued until one frees.
     emu_test::raw_socket extra(e.srv->port());
     BOOST_TEST(extra.closed_within(2s));
-    BOOST_TEST(raw_stats(e.srv->port()).status == 0);
+    BOOST_TEST(raw_stats(e).status == 0);
 
     held.pop_back();
     held.pop_back();  // two free slots: this request and its stats
     bool ok = false;
     for (int i = 0; i < 40 && !ok; ++i) {
-        auto r = raw_stats(e.srv->port());
+        auto r = raw_stats(e);
         ok = r.status == 200;
         if (ok) BOOST_TEST(json::parse(r.body).as_object().at("refused_connections").as_int64() >= 2);
         else std::this_thread::sleep_for(50ms);

@@ -91,7 +91,7 @@ struct figures {
 
 std::int64_t open_connections(const running_emulator& e) {
     emu_test::raw_socket s(e.srv->port());
-    s.send("GET /_emulator/stats HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", io_limit);
+    s.send("GET /_emulator/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n" + e.admin_line() + "Connection: close\r\n\r\n", io_limit);
     auto r = emu_test::parse_response(s.read_response(io_limit));
     if (r.status != 200) return -1;
     return json::parse(r.body).as_object().at("open_connections").as_int64();

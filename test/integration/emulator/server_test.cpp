@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
     std::string body = R"({"message":"x"})";
     std::string one = "POST /api/v1/chatbots/a/chat HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer k\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n\r\n" + body;
-    std::string two = "GET /_emulator/stats HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+    std::string two = "GET /_emulator/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n" + e.admin_line() + "Connection: close\r\n\r\n";
     auto r = emu_test::send_raw(e.target(), one + two);
     BOOST_TEST(r.status == 200);
     auto second = r.raw.find("HTTP/1.1 200", 10);
@@ -133,7 +133,9 @@ BOOST_AUTO_TEST_CASE(api_key_checked_per_api) {
     BOOST_TEST(json::parse(vs.body).as_object().at("error").as_string() == "Invalid API key");
     auto ok = emu_test::exchange(t, "GET", "/v1/conversation/list", {{"Authorization", "Token sk-right"}});
     BOOST_TEST(ok.status == 200);
-    auto admin = emu_test::exchange(t, "GET", "/_emulator/stats");  // no key needed
+    // The admin API's token is the API key when no other is given.
+    BOOST_TEST(e.srv->admin_token() == "sk-right");
+    auto admin = emu_test::exchange(t, "GET", "/_emulator/stats", {{"X-Emulator-Admin-Token", "sk-right"}});
     BOOST_TEST(admin.status == 200);
 }
 
@@ -142,22 +144,22 @@ BOOST_AUTO_TEST_CASE(admin_api_over_http) {
     auto t = e.target();
     emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"x"})");
     emu_test::exchange(t, "POST", "/api/v1/chatbots/b/chat", bearer, R"({"message":"x"})");
-    auto stats = json::parse(emu_test::exchange(t, "GET", "/_emulator/stats").body).as_object();
+    auto stats = json::parse(emu_test::exchange(t, "GET", "/_emulator/stats", e.admin()).body).as_object();
     BOOST_TEST(stats.at("requests").as_int64() == 2);
     BOOST_TEST(stats.at("routes").as_object().at("POST /api/v1/chatbots/{id}/chat").as_int64() == 2);
     BOOST_TEST(stats.at("open_connections").as_int64() == 1);  // the stats request's own
 
-    auto set = emu_test::exchange(t, "POST", "/_emulator/faults", {}, R"([{"api":"pollybot","kind":"status","status":402}])");
+    auto set = emu_test::exchange(t, "POST", "/_emulator/faults", e.admin(), R"([{"api":"pollybot","kind":"status","status":402}])");
     BOOST_TEST(set.status == 200);
     auto hit = emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"x"})");
     BOOST_TEST(hit.status == 402);
     BOOST_TEST(json::parse(hit.body).as_object().at("code").as_string() == "INSUFFICIENT_CREDITS");
-    BOOST_TEST(emu_test::exchange(t, "DELETE", "/_emulator/faults").status == 200);
+    BOOST_TEST(emu_test::exchange(t, "DELETE", "/_emulator/faults", e.admin()).status == 200);
     BOOST_TEST(emu_test::exchange(t, "POST", "/api/v1/chatbots/a/chat", bearer, R"({"message":"x"})").status == 200);
-    BOOST_TEST(emu_test::exchange(t, "POST", "/_emulator/reset").status == 200);
-    stats = json::parse(emu_test::exchange(t, "GET", "/_emulator/stats").body).as_object();
+    BOOST_TEST(emu_test::exchange(t, "POST", "/_emulator/reset", e.admin()).status == 200);
+    stats = json::parse(emu_test::exchange(t, "GET", "/_emulator/stats", e.admin()).body).as_object();
     BOOST_TEST(stats.at("requests").as_int64() == 0);
-    BOOST_TEST(emu_test::exchange(t, "POST", "/_emulator/faults", {}, "{not json").status == 400);
+    BOOST_TEST(emu_test::exchange(t, "POST", "/_emulator/faults", e.admin(), "{not json").status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_oversized_requests) {
@@ -170,9 +172,9 @@ BOOST_AUTO_TEST_CASE(garbage_and_oversized_requests) {
     BOOST_TEST(big.status == 413);
     // Plain HTTP sent to a TLS listener is refused, and the server lives on.
     running_emulator tls;
-    auto plain_to_tls = emu_test::send_raw({tls.srv->port(), ""}, "GET /_emulator/stats HTTP/1.1\r\nHost: h\r\n\r\n");
+    auto plain_to_tls = emu_test::send_raw({tls.srv->port(), ""}, "GET /_emulator/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     BOOST_TEST(plain_to_tls.status == 0);
-    BOOST_TEST(emu_test::exchange(tls.target(), "GET", "/_emulator/stats").status == 200);
+    BOOST_TEST(emu_test::exchange(tls.target(), "GET", "/_emulator/stats", tls.admin()).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(stop_ends_open_streams) {

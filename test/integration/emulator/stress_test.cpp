@@ -66,6 +66,7 @@ long rss_kib(pid_t pid) {
     chatwire::emulator::options o;
     o.tls = false;
     o.faults_json = R"([{"route":"/api/v1/chatbots/{id}/chat","kind":"stall_ms","stall_ms":3600000,"events":1}])";
+    o.admin_token = "stress-admin";  // the parent reads the stats with it
     o.max_connections = target_connections + 16;  // the streams, plus the stats request
     chatwire::emulator::server srv(io.get_executor(), o);
     asio::signal_set signals(io, SIGTERM);
@@ -172,7 +173,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_concurrent_streams, *boost::unit_test::timeout
     const auto ramp = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     BOOST_TEST(!stuck, "no stream opened for " << no_progress_limit.count() << " s");
 
-    auto stats = emu_test::exchange({port, ""}, "GET", "/_emulator/stats");
+    auto stats = emu_test::exchange({port, ""}, "GET", "/_emulator/stats", {{"X-Emulator-Admin-Token", "stress-admin"}});
     const auto open = boost::json::parse(stats.body).as_object().at("open_connections").as_int64();
     const long rss_loaded = rss_kib(pid);
     BOOST_TEST_MESSAGE("streams: " << l.streaming << " failed: " << l.failed << " ramp: " << ramp.count()

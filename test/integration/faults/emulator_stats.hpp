@@ -15,13 +15,15 @@
 
 namespace chatwire::faults_test {
 
-inline boost::asio::awaitable<boost::json::value> emulator_stats(std::string base_url, std::string pem) {
+inline boost::asio::awaitable<boost::json::value> emulator_stats(std::string base_url, std::string pem,
+                                                                  std::string admin_token) {
     http::client_options o;
     o.tls.extra_ca_pem = std::move(pem);
     http::client c(co_await boost::asio::this_coro::executor, o);
     http::request req;
     req.method = http::verb::get;
     req.url = base_url + "/_emulator/stats";
+    req.headers.set("X-Emulator-Admin-Token", admin_token);
     diagnostics diag;
     auto [ec, res] = co_await c.async_request(std::move(req), diag, boost::asio::as_tuple(boost::asio::use_awaitable));
     if (ec || res.status != 200) co_return boost::json::value{};

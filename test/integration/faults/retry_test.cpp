@@ -302,7 +302,7 @@ asio::awaitable<void> sequential_turns(emulated& emu, chatwire::chat_client& c, 
         else BOOST_TEST(!ec, ec.message() << " " << diag.to_string());
         out.paced += diag.paced;
     }
-    out.stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem());
+    out.stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
 }
 
 constexpr std::size_t window = 5;  // K requests in 3 s
@@ -355,7 +355,7 @@ asio::awaitable<void> third_turn_refused(emulated& emu, chatwire::chat_client& c
     BOOST_TEST(diag.attempts == 0);  // nothing sent
     BOOST_TEST_REQUIRE(diag.retry_after.has_value());
     BOOST_TEST((*diag.retry_after > 10s));  // the reset it would have waited for, kept for the caller
-    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem());
+    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
     BOOST_TEST(chatwire::faults_test::stat(stats, "statuses", "200") == 2u);
     BOOST_TEST(chatwire::faults_test::stat(stats, "statuses", "429") == 0u);
 }
@@ -374,7 +374,7 @@ asio::awaitable<void> cancelled_while_paced(emulated& emu, chatwire::chat_client
                                                    asio::bind_cancellation_slot(cancel.slot(), tuple_awaitable));
     BOOST_TEST((ec == errc::cancelled), ec.message());
     BOOST_TEST(diag.attempts == 0);
-    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem());
+    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
     BOOST_TEST(chatwire::faults_test::stat(stats, "routes", route(api_kind::pollybot)) == 2u);
 }
 

@@ -58,7 +58,7 @@ asio::awaitable<void> storm(chatwire::emulator::server& emu, chatwire::pollybot:
         tick.expires_after(20ms);
         co_await tick.async_wait(tuple_awaitable);
     }
-    stats = co_await chatwire::faults_test::emulator_stats(emu.base_url(), emu.certificate_pem());
+    stats = co_await chatwire::faults_test::emulator_stats(emu.base_url(), emu.certificate_pem(), emu.admin_token());
 }
 
 } // namespace

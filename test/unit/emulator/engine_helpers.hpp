@@ -18,6 +18,14 @@ inline emu::request make_request(std::string method, std::string target, emu::he
     return r;
 }
 
+/// A request to the admin API that passes its gate: Host 127.0.0.1, the
+/// engine's token and, with a body, Content-Type application/json.
+inline emu::request admin_request(const emu::engine& e, std::string method, std::string target, std::string body = {}) {
+    emu::header_list h{{"host", "127.0.0.1"}, {"x-emulator-admin-token", e.admin_token()}};
+    if (!body.empty()) h.emplace_back("content-type", "application/json");
+    return make_request(std::move(method), std::move(target), std::move(h), std::move(body));
+}
+
 inline boost::json::object body_of(const emu::response_plan& p) { return boost::json::parse(p.body).as_object(); }
 
 inline std::string header_of(const emu::response_plan& p, std::string_view name) {
