@@ -247,8 +247,9 @@ int run_list(int argc, char** argv) {
     s.list.cursor = after;
     const char* key_variable = vs_list ? "VECTORSHIFT_API_KEY" : "CHATBOTKIT_SECRET";
     if (!key_file.empty()) {
-        if (!read_key_file(key_file, s.key)) {
-            std::cerr << "chatwire list: cannot read --api-key-file\n";
+        std::string why;
+        if (!read_key_file(key_file, s.key, &why)) {
+            std::cerr << "chatwire list: --api-key-file " << escape_for_terminal(key_file) << ": " << why << "\n";
             return exit_usage;
         }
     } else if (const char* k = std::getenv(key_variable)) {

@@ -41,8 +41,14 @@ void on_piece(chat_stream_state& st, error_code ec, std::string_view piece) {
         return;
     }
     std::string detail;
-    if (ec == errc::unsupported_encoding)
-        detail = "Content-Encoding: " + std::string(st.body.headers()[boost::beast::http::field::content_encoding]);
+    if (ec == errc::unsupported_encoding) {
+        // The coding refused: a Content-Encoding, or else a Transfer-Encoding.
+        using boost::beast::http::field;
+        const auto& h = st.body.headers();
+        const auto content = h[field::content_encoding];
+        detail = content.empty() ? "Transfer-Encoding: " + std::string(h[field::transfer_encoding])
+                                 : "Content-Encoding: " + std::string(content);
+    }
     st.decoder.finish(ec, detail);
 }
 
