@@ -6,6 +6,7 @@
 #include <chatwire/chatbotkit.hpp>
 #include <chatwire/vectorshift.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 namespace cbk = chatwire::chatbotkit;
@@ -68,4 +69,26 @@ BOOST_AUTO_TEST_CASE(vectorshift_chatbots_are_one_page_resumed_by_id) {
     BOOST_TEST(ids_only.items.at(0).at("_id").as_string() == "x");
     chatwire::list_page failed;
     BOOST_TEST(codec->read_page(json::parse(R"({"status":"failed","error":"no"})"), "", failed, diag) == errc::run_failed);
+}
+
+// take_page moves the items out of the parsed page (they keep its memory
+// resource, none is copied); read_page leaves the page as it was.
+BOOST_AUTO_TEST_CASE(take_page_moves_the_items_and_read_page_copies_them) {
+    const auto text = R"({"items":[{"id":"a","name":"first"},{"id":"b"}],"cursor":"b"})";
+    for (const auto& codec : {cbk::conversation_list_codec(), chatwire::vectorshift::chatbot_list_codec()}) {
+        const bool vs = codec->page_target("").rfind("/v1/chatbots", 0) == 0;
+        const auto body_text = vs ? R"({"status":"success","objects":[{"_id":"a"},{"_id":"b"}]})" : text;
+        boost::json::monotonic_resource arena;
+        json::value body = json::parse(body_text, &arena);
+        const json::value copy = json::parse(body_text);
+        chatwire::list_page read, taken;
+        chatwire::diagnostics diag;
+        BOOST_TEST_REQUIRE(!codec->read_page(body, "", read, diag));
+        BOOST_TEST(body == copy);  // untouched
+        BOOST_TEST_REQUIRE(!codec->take_page(std::move(body), "", taken, diag));
+        BOOST_TEST_REQUIRE(taken.items.size() == 2u);
+        BOOST_TEST(taken.items == read.items);
+        BOOST_TEST(taken.items[0].storage().get() == static_cast<boost::json::memory_resource*>(&arena));
+        BOOST_TEST(taken.next == read.next);
+    }
 }
