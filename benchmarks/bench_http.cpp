@@ -175,7 +175,8 @@ summary summarize(const std::string& section, const std::string& transport, cons
         cpu += r.cpu_seconds;
         double secs = r.seconds > 0 ? r.seconds : 1e-9;
         rates.push_back(static_cast<double>(r.ops) / secs);
-        s.round_rates += (s.round_rates.empty() ? "" : "/") + std::to_string(static_cast<long>(rates.back()));
+        if (!s.round_rates.empty()) s.round_rates += '/';
+        s.round_rates += std::to_string(static_cast<long>(rates.back()));
         mbs.push_back(static_cast<double>(r.bytes) / secs / 1e6);
         toks.push_back(static_cast<double>(r.tokens) / secs);
         lat.insert(lat.end(), r.latency_us.begin(), r.latency_us.end());

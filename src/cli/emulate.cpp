@@ -152,9 +152,16 @@ int run_emulate(int argc, char** argv) {
         srv.start();
         // The token before the ready line, so that whoever waits for the
         // latter finds it. Only a generated token is printed: one the user
-        // gave (or the API key) is theirs already and stays out of logs.
+        // gave (or the API key) is theirs already and stays out of logs, so
+        // only where it comes from is said.
         const bool generated = !opts.admin_token && (!opts.api_key || opts.api_key->empty());
         if (generated) std::cout << "admin token: " << srv.admin_token() << "\n";
+        else
+            std::cout << "admin API: header " << emulator::admin_token_header << ", the value of "
+                      << (!opts.admin_token ? "--api-key"
+                          : vm.count("admin-token") ? "--admin-token"
+                                                    : "CHATWIRE_EMULATOR_ADMIN_TOKEN")
+                      << "\n";
         std::cout << "listening on " << srv.base_url() << std::endl;
         io.run();
     } catch (const std::invalid_argument& e) {

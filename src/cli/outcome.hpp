@@ -41,7 +41,8 @@ inline int exit_code_for(const error_code& ec) {
     case errc::connect_timeout: case errc::first_byte_timeout: case errc::idle_timeout: case errc::total_timeout:
     case errc::cancelled: case errc::truncated_stream: case errc::retry_budget_exhausted:
         return exit_network;
-    case errc::end_of_stream:  // the normal end, never a failure
+    // Normal ends, never a failure: `list` reports a page cap itself (exit_page_limit).
+    case errc::end_of_stream: case errc::page_limit_reached:
         return exit_failure;
     }
     return exit_failure;

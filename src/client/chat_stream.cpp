@@ -53,17 +53,13 @@ void on_piece(chat_stream_state& st, error_code ec, std::string_view piece) {
 }
 
 // The reply ended at its terminal event: whatever the body still holds
-// belongs to no event. Pieces already received are dropped, so that a body
-// whose end came with them gives its connection back to the pool; one that
-// would need another read is closed rather than waited for, as a server may
-// leave it open. Never a socket read, so the reply ends at once.
-void release_after_reply(http::body_stream& body) noexcept {
-    error_code ec;
-    std::string_view piece;
-    while (body.try_read_some(ec, piece))
-        if (ec) return;  // the body's end (pooled) or a failure (already closed)
-    body.close();
-}
+// belongs to no event and is dropped. Its end usually follows at once (a
+// server flushes its last event, then "[DONE]" and the last chunk): read in
+// the background for a moment, it gives the connection back to the pool; a
+// body left open is closed then. The reply itself ends now, never waiting.
+constexpr std::chrono::milliseconds body_end_linger{250};
+
+void release_after_reply(http::body_stream& body) noexcept { body.release(body_end_linger); }
 
 // An event or a final code from the decoder's bytes and then from the body
 // pieces already received; false when a read is needed. Runs inside

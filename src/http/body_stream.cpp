@@ -290,6 +290,53 @@ void close_stream(std::shared_ptr<stream_state> state) noexcept {
 } // namespace
 } // namespace detail
 
+namespace detail {
+namespace {
+
+// What a released body may still bring before its connection is given up.
+constexpr std::size_t max_released_bytes = 64 * 1024;
+
+// Reads and drops the rest of a released body: its end gives the connection
+// back to the pool (take_piece does); a failure, the linger's end (the
+// watchdog closes the socket) or too many bytes close it.
+void drain_released(std::shared_ptr<stream_state> s, std::size_t budget) noexcept {
+    for (;;) {
+        error_code ec;
+        std::string_view piece;
+        if (!take_piece(*s, ec, piece)) break;
+        if (ec) return;  // the end (pooled) or a failure (closed)
+        if (piece.size() > budget) {
+            fail(*s, errc::body_limit_exceeded);
+            return;
+        }
+        budget -= piece.size();
+    }
+    try {
+        async_fill(s, {}, [s, budget](error_code ec) mutable {
+            if (!ec) drain_released(std::move(s), budget);
+        });
+    } catch (const std::exception&) {  // no memory for the read: the connection is only lost
+        fail(*s, make_error_code(boost::system::errc::not_enough_memory));
+    }
+}
+
+} // namespace
+} // namespace detail
+
+void body_stream::release(std::chrono::milliseconds linger) noexcept {
+    if (!state_) return;
+    if (state_->finished || state_->closed || state_->reading) {
+        close();
+        return;
+    }
+    auto state = std::move(state_);
+    // The reads from here on end by the linger, whatever the stream's own deadline.
+    state->dl = detail::deadline(std::min(state->dl.end(), detail::deadline::after(detail::deadline::clock::now(), linger)));
+    state->pieces.clear();
+    state->next_piece = 0;
+    detail::drain_released(std::move(state), detail::max_released_bytes);
+}
+
 void body_stream::close() noexcept {
     if (!state_) return;
     auto state = std::move(state_);

@@ -6,6 +6,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string_view>
 
@@ -73,6 +74,15 @@ public:
 
     /// Closes the connection now; a pending read completes with errc::cancelled.
     void close() noexcept;
+
+    /// Gives up the rest of the body, keeping the connection when it can: the
+    /// stream is closed for the caller at once, and what the body still holds
+    /// is read and dropped in the background. When its end arrives within
+    /// `linger` (and within 64 KiB), with nothing after it, the connection
+    /// goes back to the pool; otherwise it is closed. For a reply whose last
+    /// event came before its body's end (servers often flush the end
+    /// separately). No read may be pending; without one, closes as close() does.
+    void release(std::chrono::milliseconds linger) noexcept;
 
 private:
     std::shared_ptr<detail::stream_state> state_;

@@ -181,6 +181,9 @@ BOOST_AUTO_TEST_CASE(a_given_admin_token_or_key_is_used_and_not_printed) {
     BOOST_TEST_REQUIRE(c.first_line.rfind("listening on http://", 0) == 0u);
     BOOST_TEST(c.before.find("admin-from-env") == std::string::npos);
     BOOST_TEST(printed_token(c).empty());
+    // Where the token comes from is said, not the token.
+    BOOST_TEST(c.before.find("admin API: header X-Emulator-Admin-Token, the value of CHATWIRE_EMULATOR_ADMIN_TOKEN") !=
+               std::string::npos, c.before);
     const emu_test::target t{c.port(), ""};
     BOOST_TEST(emu_test::exchange(t, "GET", "/_emulator/stats", {{"X-Emulator-Admin-Token", "sk-key"}}).status == 401);
     BOOST_TEST(emu_test::exchange(t, "GET", "/_emulator/stats", {{"X-Emulator-Admin-Token", "admin-from-env"}}).status ==
@@ -190,6 +193,7 @@ BOOST_AUTO_TEST_CASE(a_given_admin_token_or_key_is_used_and_not_printed) {
     child k({"--listen", "127.0.0.1:0", "--plain", "--api-key", "sk-key"});
     BOOST_TEST_REQUIRE(k.first_line.rfind("listening on http://", 0) == 0u);
     BOOST_TEST(k.before.find("sk-key") == std::string::npos);
+    BOOST_TEST(k.before.find("the value of --api-key") != std::string::npos, k.before);
     BOOST_TEST(emu_test::exchange({k.port(), ""}, "GET", "/_emulator/stats", {{"X-Emulator-Admin-Token", "sk-key"}})
                    .status == 200);
     BOOST_TEST(k.stop(SIGTERM) == 0);

@@ -31,6 +31,7 @@ namespace chatwire::testing {
 /// What the server does with one request.
 struct scripted_reply {
     std::vector<std::string> writes;           ///< each one write (over TLS, its own records)
+    std::chrono::milliseconds write_gap{0};    ///< a pause between two of `writes`
     std::string repeated;                      ///< then this, written again and again...
     std::size_t repeat_count = 0;              ///< ...this many times, or until a write fails
     std::string after_repeat;                  ///< then this
@@ -131,8 +132,13 @@ private:
             in.erase(0, length);
             ++st->requests;
             const scripted_reply reply = st->run(seen);
-            for (const auto& w : reply.writes) {
-                auto [wec, wn] = co_await asio::async_write(s, asio::buffer(w), tuple);
+            for (std::size_t i = 0; i < reply.writes.size(); ++i) {
+                if (i > 0 && reply.write_gap.count() > 0) {
+                    asio::steady_timer gap(s.get_executor());
+                    gap.expires_after(reply.write_gap);
+                    co_await gap.async_wait(tuple);
+                }
+                auto [wec, wn] = co_await asio::async_write(s, asio::buffer(reply.writes[i]), tuple);
                 if (wec) co_return;
             }
             for (std::size_t i = 0; i < reply.repeat_count; ++i) {
