@@ -170,21 +170,6 @@ int run(settings s, const std::string& ca_file, bool embedded) {
     return code;
 }
 
-// --timeout: seconds, fractions allowed. Zero would mean "no deadline" to the
-// library and a day is a typo rather than a wish, so both are refused.
-constexpr double max_timeout_seconds = 24 * 3600;
-
-std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
-    double seconds = 0;
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, seconds);
-    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
-        return std::nullopt;
-    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
-    if (ms.count() < 1) return std::nullopt;
-    return ms;
-}
-
 // Each wait before a retry, on stderr: what failed and why it is sent again.
 void report_retry(const attempt_report& r) {
     if (!r.will_retry) return;

@@ -4,6 +4,8 @@
 #include <boost/program_options/errors.hpp>
 #include <boost/program_options/parsers.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <iostream>
 
 namespace chatwire::cli {
@@ -33,5 +35,16 @@ std::optional<int> parse_command_line(const command_line& cl, int argc, char** a
 }
 
 void print_usage(std::ostream& os, const command_line& cl) { os << cl.preamble << cl.options; }
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+    double seconds = 0;
+    const char* end = text.data() + text.size();
+    auto [p, ec] = std::from_chars(text.data(), end, seconds);
+    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
+        return std::nullopt;
+    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
+    if (ms.count() < 1) return std::nullopt;
+    return ms;
+}
 
 } // namespace chatwire::cli

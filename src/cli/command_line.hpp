@@ -7,6 +7,7 @@
 #include <boost/program_options/positional_options.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include <chrono>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -32,5 +33,12 @@ std::optional<int> parse_command_line(const command_line& cl, int argc, char** a
 
 /// The preamble, then the options.
 void print_usage(std::ostream& os, const command_line& cl);
+
+/// The longest --timeout taken: a day is a typo rather than a wish.
+inline constexpr double max_timeout_seconds = 24 * 3600;
+
+/// --timeout SECONDS: fractions allowed, more than 0 (which would mean "no
+/// deadline" to the library) and at most max_timeout_seconds; nothing otherwise.
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text);
 
 } // namespace chatwire::cli

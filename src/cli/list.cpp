@@ -53,21 +53,6 @@ struct settings {
 /// the service or the network, but not the whole list either.
 constexpr int exit_page_limit = 5;
 
-// --timeout: seconds, fractions allowed, more than 0 and at most a day (as
-// for chatwire chat).
-constexpr double max_timeout_seconds = 24 * 3600;
-
-std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
-    double seconds = 0;
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, seconds);
-    if (ec != std::errc{} || p != end || !std::isfinite(seconds) || seconds <= 0 || seconds > max_timeout_seconds)
-        return std::nullopt;
-    const auto ms = std::chrono::milliseconds(std::llround(seconds * 1000));
-    if (ms.count() < 1) return std::nullopt;
-    return ms;
-}
-
 void report_retry(const attempt_report& r) {
     if (!r.will_retry) return;
     std::string what = r.http_status ? std::to_string(r.http_status) : r.ec.message();
