@@ -760,6 +760,13 @@ BOOST_AUTO_TEST_CASE(max_pages_ends_an_endless_list_with_page_limit_reached) {
 // 14 times here, 18 elsewhere (the page as a JSON tree, and every item
 // copied out of it).
 BOOST_AUTO_TEST_CASE(a_page_of_small_items_costs_a_small_multiple_of_its_bytes) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    // The sanitizers' allocators (ASan's quarantine keeps freed blocks) make
+    // resident memory say nothing of the walk's: as stress_emulator_rss, not
+    // measured there.
+    BOOST_TEST_MESSAGE("page memory not measured under a sanitizer");
+    return;
+#endif
     std::string page = "{\"items\":[";
     int n = 0;
     while (page.size() < 8'000'000 - 64) {
