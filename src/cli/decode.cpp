@@ -4,6 +4,8 @@
 #include "commands.hpp"
 #include "terminal.hpp"
 
+#include "../core/utf8.hpp"
+
 #include <chatwire/stream/jsonl_decoder.hpp>
 #include <chatwire/stream/reply_decoder.hpp>
 #include <chatwire/stream/sse_decoder.hpp>
@@ -26,35 +28,6 @@ using namespace chatwire::stream;
 
 constexpr std::size_t max_chunk_size = std::size_t{64} << 20;
 
-// Length of the valid UTF-8 sequence at s[i], or minus the length of the
-// maximal ill-formed subpart there (each becomes one U+FFFD, as decoders do).
-int utf8_sequence(std::string_view s, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char lead = byte(i);
-    int size = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) size = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) {
-        size = 3;
-        if (lead == 0xE0) low = 0xA0;
-        if (lead == 0xED) high = 0x9F;  // no surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        size = 4;
-        if (lead == 0xF0) low = 0x90;
-        if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
-    } else {
-        return -1;
-    }
-    for (int k = 1; k < size; ++k) {
-        const std::size_t at = i + static_cast<std::size_t>(k);
-        if (at >= s.size()) return -k;
-        const unsigned char c = byte(at);
-        const bool ok = k == 1 ? (c >= low && c <= high) : (c >= 0x80 && c <= 0xBF);
-        if (!ok) return -k;
-    }
-    return size;
-}
-
 // A JSON string: Boost.JSON escapes it, after invalid UTF-8 became U+FFFD.
 void append_json_string(std::string& out, std::string_view s) { out += boost::json::serialize(valid_utf8(s)); }
 
@@ -65,7 +38,7 @@ void append_compact_json(std::string& out, std::string_view json) {
     for (std::size_t i = 0; i < json.size();) {
         const char c = json[i];
         if (static_cast<unsigned char>(c) >= 0x80) {  // only inside strings in valid JSON
-            const int n = utf8_sequence(json, i);
+            const int n = chatwire::detail::utf8_sequence(json, i);
             if (n > 0) out.append(json.substr(i, static_cast<std::size_t>(n)));
             else out.append("\xEF\xBF\xBD");
             i += static_cast<std::size_t>(n > 0 ? n : -n);

@@ -1,5 +1,7 @@
 #include "terminal.hpp"
 
+#include "../core/utf8.hpp"
+
 #include <cstdint>
 
 namespace chatwire::cli {
@@ -18,25 +20,6 @@ void escape_byte(std::string& out, std::string_view prefix, unsigned char b) {
     out.append(prefix);
     out += hex[b >> 4];
     out += hex[b & 0xF];
-}
-
-// The range the second byte of a sequence led by `lead` must fall in (Unicode
-// table 3-7: this excludes overlong forms, surrogates and code points past
-// U+10FFFF), and the sequence's length; 0 for a byte that cannot lead one.
-struct lead_info {
-    int length;
-    unsigned char lo, hi;
-};
-
-lead_info classify(unsigned char lead) {
-    if (lead >= 0xC2 && lead <= 0xDF) return {2, 0x80, 0xBF};
-    if (lead == 0xE0) return {3, 0xA0, 0xBF};
-    if (lead == 0xED) return {3, 0x80, 0x9F};
-    if (lead >= 0xE1 && lead <= 0xEF) return {3, 0x80, 0xBF};
-    if (lead == 0xF0) return {4, 0x90, 0xBF};
-    if (lead >= 0xF1 && lead <= 0xF3) return {4, 0x80, 0xBF};
-    if (lead == 0xF4) return {4, 0x80, 0x8F};
-    return {0, 0, 0};
 }
 
 // Appends the rewritten form of `in` to `out` and returns how many bytes it
@@ -58,7 +41,7 @@ std::size_t rewrite(std::string& out, std::string_view in, rules r, bool at_end)
             ++i;
             continue;
         }
-        const auto info = classify(b);
+        const auto info = chatwire::detail::classify_utf8_lead(b);
         if (info.length == 0) {  // a stray continuation byte, C0, C1 or F5..FF
             out.append(replacement);
             ++i;

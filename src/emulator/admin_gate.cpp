@@ -3,12 +3,13 @@
 
 #include "internal.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <stdexcept>
 
 namespace chatwire::emulator::detail {
@@ -16,12 +17,6 @@ namespace chatwire::emulator::detail {
 namespace json = boost::json;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // "127.0.0.1", "::1" or "[::1]" as a Host header names it (IPv6 in brackets).
 std::string host_form(std::string_view address) {
@@ -90,8 +85,8 @@ bool host_is_local(std::string_view host, std::string_view listen_host, std::uin
     }
     if (name.empty()) return false;
     for (std::string_view local : {std::string_view("localhost"), std::string_view("127.0.0.1"), std::string_view("[::1]")})
-        if (iequals(name, local)) return true;
-    return !listen_host.empty() && iequals(name, host_form(listen_host));
+        if (boost::beast::iequals(name, local)) return true;
+    return !listen_host.empty() && boost::beast::iequals(name, host_form(listen_host));
 }
 
 std::optional<response_plan> admin_refusal(const request& req, const options& opts, std::string_view token) {
@@ -110,7 +105,7 @@ std::optional<response_plan> admin_refusal(const request& req, const options& op
     // without one): forms and text/plain are what a page can send cross-site
     // without asking.
     auto type = req.header("content-type");
-    if ((has_body(req) || !type.empty()) && !iequals(media_type(type), "application/json"))
+    if ((has_body(req) || !type.empty()) && !boost::beast::iequals(media_type(type), "application/json"))
         return json_response(415, json::object{{"error", "the admin API accepts only application/json"}});
     return std::nullopt;
 }

@@ -169,24 +169,6 @@ auto completion(const std::shared_ptr<stream_state>& state, read_handler handler
     });
 }
 
-// Content codings this client does not undo would reach the decoders as
-// garbage, and then look like a truncated stream: the first one named, if any.
-std::string_view unsupported_coding(const fields& headers) {
-    const auto [first, last] = headers.equal_range(bhttp::field::content_encoding);
-    for (auto f = first; f != last; ++f) {
-        std::string_view list = f->value();
-        while (!list.empty()) {
-            const std::size_t comma = list.find(',');
-            std::string_view coding = list.substr(0, comma);
-            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-            while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-            while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-            if (!coding.empty() && !boost::beast::iequals(coding, "identity")) return f->value();
-        }
-    }
-    return {};
-}
-
 // The public read: a piece at hand completes through a post (never inside the
 // initiating call); one that needed a read completes in place when the
 // handler's executor allows it. Work is kept on the handler's executor while
@@ -234,7 +216,7 @@ void start_read_some(const std::shared_ptr<stream_state>& state, read_handler ha
 
 body_stream::body_stream(std::shared_ptr<detail::stream_state> state) : state_(std::move(state)) {
     if (!state_ || state_->finished || state_->closed) return;
-    if (detail::unsupported_coding(state_->headers).empty() &&
+    if (detail::unsupported_content_coding(state_->headers).empty() &&
         detail::check_framing(state_->headers).refusal != errc::unsupported_encoding)
         return;
     state_->refused = errc::unsupported_encoding;

@@ -16,6 +16,25 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+// Calls f(element, field value) for every element of every `name` field, in
+// order, as one comma list; elements trimmed, empty ones skipped. False as
+// soon as f returns false.
+template <class F>
+bool for_each_element(const fields& headers, bhttp::field name, F f) {
+    const auto [first, last] = headers.equal_range(name);
+    for (auto it = first; it != last; ++it) {
+        std::string_view list = it->value();
+        for (;;) {
+            const std::size_t comma = list.find(',');
+            const std::string_view element = trim(list.substr(0, comma));
+            if (!element.empty() && !f(element, it->value())) return false;
+            if (comma == std::string_view::npos) break;
+            list.remove_prefix(comma + 1);
+        }
+    }
+    return true;
+}
+
 // A coding may carry parameters ("gzip;q=1" is not valid here, but a
 // transfer-extension may): only its name decides.
 std::string_view coding_name(std::string_view element) { return trim(element.substr(0, element.find(';'))); }
@@ -35,24 +54,28 @@ framing_check check_framing(const fields& headers) {
     bool any = false;
     bool chunked_seen = false;  // chunked must be the last coding, and only once
     bool unsupported = false;
-    for (auto f = first; f != last; ++f) {
-        std::string_view list = f->value();
-        for (;;) {
-            const std::size_t comma = list.find(',');
-            const std::string_view name = coding_name(list.substr(0, comma));
-            if (!name.empty()) {
-                any = true;
-                if (chunked_seen) unsupported = true;  // a coding applied after chunked
-                if (boost::beast::iequals(name, "chunked")) chunked_seen = true;
-                else if (!boost::beast::iequals(name, "identity")) unsupported = true;
-            }
-            if (comma == std::string_view::npos) break;
-            list.remove_prefix(comma + 1);
-        }
-    }
+    for_each_element(headers, bhttp::field::transfer_encoding, [&](std::string_view element, std::string_view) {
+        const std::string_view name = coding_name(element);
+        if (name.empty()) return true;
+        any = true;
+        if (chunked_seen) unsupported = true;  // a coding applied after chunked
+        if (boost::beast::iequals(name, "chunked")) chunked_seen = true;
+        else if (!boost::beast::iequals(name, "identity")) unsupported = true;
+        return true;
+    });
     if (!any) out.refusal = errc::bad_response;
     else if (unsupported) out.refusal = errc::unsupported_encoding;
     return out;
+}
+
+std::string_view unsupported_content_coding(const fields& headers) {
+    std::string_view refused;
+    for_each_element(headers, bhttp::field::content_encoding, [&](std::string_view coding, std::string_view value) {
+        if (boost::beast::iequals(coding, "identity")) return true;
+        refused = value;
+        return false;
+    });
+    return refused;
 }
 
 bool is_framing_error(const error_code& ec) noexcept {

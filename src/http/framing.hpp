@@ -28,6 +28,11 @@ struct framing_check {
 /// the parser already does (such a connection is never reused).
 framing_check check_framing(const fields& headers);
 
+/// The first Content-Encoding field naming a coding other than identity
+/// (empty when there is none): such a body would reach the decoders as
+/// garbage, and is refused rather than read.
+std::string_view unsupported_content_coding(const fields& headers);
+
 /// A Beast parser error that means the response's framing cannot be trusted
 /// (conflicting or malformed lengths, transfer codings, chunks, or framing
 /// that outgrew its bound): reported as errc::bad_response.
