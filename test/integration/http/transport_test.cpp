@@ -428,9 +428,9 @@ BOOST_AUTO_TEST_CASE(a_slow_body_within_the_idle_limit_outlasts_several_limits) 
     asio::io_context io;
     test_server server(io);
     auto o = trusting(server);
-    o.timeouts.idle = 300ms;
+    o.timeouts.idle = 1s;
     client c(io.get_executor(), o);
-    run_coro(io, expect_ok(c, server.url("/drip?bytes=12&ms=100")));  // 1.2 s, gaps of 100 ms
+    run_coro(io, expect_ok(c, server.url("/drip?bytes=30&ms=100")));  // 3 s, gaps of 100 ms
 }
 
 // A connection back in the pool is bounded by nothing: the limit of its last
@@ -439,7 +439,7 @@ namespace {
 
 asio::awaitable<void> reuse_after_the_last_limit_passed(test_server& server, client& c) {
     co_await expect_ok(c, server.url("/echo"));
-    co_await sleep_for(450ms);  // past the idle and first-byte limits of the first request
+    co_await sleep_for(1500ms);  // past the idle and first-byte limits of the first request
     co_await expect_ok(c, server.url("/echo"));
     BOOST_TEST(c.stats().connections_opened == 1u);
     BOOST_TEST(c.stats().connections_reused == 1u);
@@ -451,8 +451,8 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_outlives_the_limits_of_its_last_request
     asio::io_context io;
     test_server server(io);
     auto o = trusting(server);
-    o.timeouts.idle = 150ms;
-    o.timeouts.first_byte = 150ms;
+    o.timeouts.idle = 1s;
+    o.timeouts.first_byte = 1s;
     client c(io.get_executor(), o);
     run_coro(io, reuse_after_the_last_limit_passed(server, c));
 }
@@ -461,10 +461,10 @@ BOOST_AUTO_TEST_CASE(interim_answers_neither_restart_the_first_byte_limit_nor_go
     asio::io_context io;
     test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
     auto o = client_options{};
-    o.timeouts.first_byte = 500ms;
+    o.timeouts.first_byte = 1500ms;
     client c(io.get_executor(), o);
     // Each answer alone comes in time, all together do not.
-    run_coro(io, expect_error(c, server.url("/interim-flood?n=5&ms=200"), errc::first_byte_timeout));
+    run_coro(io, expect_error(c, server.url("/interim-flood?n=5&ms=500"), errc::first_byte_timeout));
     run_coro(io, expect_error(c, server.url("/interim-flood?n=100"), errc::bad_response));
     run_coro(io, expect_ok(c, server.url("/interim-flood?n=3")));
 }
@@ -485,8 +485,8 @@ namespace {
 
 asio::awaitable<void> wait_for_a_slot(test_server& server, client& c) {
     chatwire::diagnostics d1;
-    error_code first = errc::cancelled;
-    c.async_request(get(server.url("/stall?ms=3000")), d1, [&first](error_code ec, response) { first = ec; });
+    bool first_done = false;
+    c.async_request(get(server.url("/stall?ms=3000")), d1, [&first_done](error_code, response) { first_done = true; });
     co_await sleep_for(50ms);
     const auto start = std::chrono::steady_clock::now();
     chatwire::diagnostics diag;
@@ -495,7 +495,8 @@ asio::awaitable<void> wait_for_a_slot(test_server& server, client& c) {
     BOOST_TEST(ec == error_code(errc::connect_timeout), ec.message());
     BOOST_TEST(diag.detail.find("no connection became free") != std::string::npos, diag.detail);
     BOOST_TEST(diag.connection_wait >= std::chrono::milliseconds(250));
-    BOOST_TEST(waited < std::chrono::seconds(2));
+    // It gave up while the only connection was still busy, not when it came free.
+    BOOST_TEST(!first_done, "waited " << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() << " ms");
 }
 
 } // namespace
