@@ -14,8 +14,19 @@
 
 namespace chatwire::testing {
 
+/// How many times slower than a Release build this build runs the suite (the
+/// sanitizers'): bounds that stop a hung test grow by it, never a check.
+#ifdef CHATWIRE_TEST_TIME_SCALE
+inline constexpr int test_time_scale = CHATWIRE_TEST_TIME_SCALE;
+#else
+inline constexpr int test_time_scale = 1;
+#endif
+
+/// Runs `body` to its end; a body still running after `limit` (scaled by
+/// test_time_scale) fails the test as hung.
 inline void run_coro(boost::asio::io_context& io, boost::asio::awaitable<void> body,
                      std::chrono::seconds limit = std::chrono::seconds(30)) {
+    limit *= test_time_scale;
     bool done = false;
     std::exception_ptr failure;
     boost::asio::co_spawn(io, std::move(body), [&](std::exception_ptr e) {

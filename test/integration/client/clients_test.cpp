@@ -700,7 +700,7 @@ std::vector<std::string> refused_keys() {
             "sk\xC2\x9B" "c1",
             "sk\xFF\xFE",
             "sk\r\nX-Injected: 1",
-            std::string(1024 * 1024, 'k')};
+            std::string(chatwire::max_api_key_size + 1, 'k')};
 }
 
 // Every call of every client with a refused key fails with invalid_argument,
