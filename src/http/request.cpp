@@ -2,6 +2,7 @@
 // The head is written by hand into the connection's own buffer (reused from
 // one request to the next), so a request is one write of one buffer.
 #include "exchange.hpp"
+#include "exchange_machine.hpp"
 #include "framing.hpp"
 #include "stream_state.hpp"
 
@@ -72,10 +73,6 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
 
 bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
 
-// 100 Continue, 103 Early Hints and the like precede the real answer: they
-// have no body, and the real answer follows on the same connection.
-bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
-constexpr int max_interim_answers = 8;
 constexpr std::size_t max_kept_head = 64 * 1024;
 
 // A whole answer's body goes into its string as it is parsed: what stays in
@@ -89,11 +86,6 @@ constexpr std::size_t whole_read_room = 16 * 1024;
 void bound_buffer(connection& c, const client_options& opts, bool whole) {
     c.buffer.max_size(whole ? opts.limits.max_header_bytes + whole_read_room
                             : std::numeric_limits<std::size_t>::max());
-}
-
-// Whether a final answer to `method` has a body whose framing matters.
-bool has_response_body(verb method, unsigned status) {
-    return method != verb::head && status != 204 && status != 304 && !(status >= 100 && status < 200);
 }
 
 template <class Parser>
@@ -135,20 +127,6 @@ auto async_read_some(connection& c, Parser& parser, Token&& token) {
     return bhttp::async_read_some(std::get<0>(c.stream), c.buffer, parser, std::forward<Token>(token));
 }
 
-// A pooled connection the server closed as it was taken (its idle timeout
-// raced the request) fails before any byte of an answer. Sent again, once, on
-// a new connection, when the server certainly did not act on it: the request
-// never fully left, or the connection ended with a clean close (the server's
-// FIN came before the request). A reset after the request went out may follow
-// a server that read it and acted: only an idempotent request is resent then;
-// for others the error is the caller's (or its retry policy's) to judge.
-bool safe_to_resend(const error_code& ec, bool written, verb method) {
-    const bool clean_close = is_clean_close(ec);
-    const bool broken = clean_close || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
-    if (!broken) return false;
-    return !written || clean_close || is_idempotent(method);
-}
-
 void note_response(diagnostics& diag, unsigned status, const fields& headers) {
     diag.http_status = static_cast<int>(status);
     for (auto name : {"x-request-id", "request-id", "x-amzn-requestid"}) {
@@ -184,147 +162,156 @@ struct whole_parser {
 };
 
 /// One exchange, whole (Out = response) or streamed (Out = body_stream), in
-/// one coroutine: take a connection, write the head, read the final header
-/// past interim answers, then (whole) the body. A pooled connection the server
-/// had closed is replaced once, when that is safe (see safe_to_resend).
+/// one coroutine that performs the steps exchange_machine decides: take a
+/// connection, write the head, read the final head past interim answers, then
+/// (whole) the body; a pooled connection the server had closed is replaced
+/// once when that is safe.
 template <class Out>
 asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const endpoint& to, const outgoing& req,
                                          diagnostics& diag, Out& out, deadline::clock::time_point end,
                                          attempt_info& info) {
     constexpr bool whole = std::is_same_v<Out, response>;
+    using step = exchange_machine::step;
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto& opts = st->options;
-    deadline dl(end);
-    error_code stale;  // why a pooled connection was given up, when it was
-    for (int attempt = 0;; ++attempt) {
-        info = {};
-        info.stale_resend = stale;
-        lease conn;
-        // A resend after a pooled connection failed goes out on a new one.
-        const bool fresh_only = attempt > 0;
-        if (fresh_only || !take_idle(st, to, conn)) {
-            if (auto ec = co_await acquire(st, to, dl, diag, conn, fresh_only)) co_return ec;
-            // A cancel that came while the connection was being set up is honoured here.
-            asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-            if (cs.cancelled() != asio::cancellation_type::none) co_return errc::cancelled;
-        }
-        info.connection_reused = conn->reused;
-        render_head(conn->head, to, req, *st);
-
-        // The parser: on the frame for a whole response, in the stream's state for a streamed one.
-        std::conditional_t<whole, whole_parser, std::shared_ptr<stream_state>> holder;
-        if constexpr (whole) {
-            holder.renew(opts);
-        } else {
-            holder = std::make_shared<stream_state>(st, std::move(conn), dl);
-            renew_parser(*holder, opts);
-        }
+    exchange_machine m(req.method, whole, opts.timeouts, deadline(end));
+    lease conn;
+    // The parser: on the frame for a whole response, in the stream's state for a streamed one.
+    std::conditional_t<whole, whole_parser, std::shared_ptr<stream_state>> holder;
+    connection* c = nullptr;
+    auto parser_now = [&]() -> auto& {
+        if constexpr (whole) return holder.get();
+        else return *holder->parser;
+    };
+    auto renew = [&] {
+        if constexpr (whole) holder.renew(opts);
+        else renew_parser(*holder, opts);
         // A HEAD answer announces a body it does not send.
         if (req.method == verb::head) parser_now_skip(holder);
-        connection& c = [&]() -> connection& {
-            if constexpr (whole) return *conn;
-            else return *holder->conn;
-        }();
-        auto parser_now = [&]() -> auto& {
-            if constexpr (whole) return holder.get();
-            else return *holder->parser;
-        };
-
+    };
+    for (;;) {
+        const step now = m.next();
         // A cancel that came while a step's completion was already queued found
         // nothing to cancel; the coroutine's state keeps it (these coroutines do
         // not throw on it), so it is honoured before each next step, or the
-        // exchange would run on to its end.
+        // exchange would run on to its end. Taking a connection honours it itself.
+        if (now != step::take_connection && now != step::deliver && now != step::fail &&
+            cancel_requested(co_await asio::this_coro::cancellation_state)) {
+            m.cancelled();
+            continue;
+        }
         error_code ec;
-        if (cancel_requested(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
-        c.bound_io(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-        bound_buffer(c, opts, whole);
-        c.request_written = false;
-        bool interim_seen = false;  // an answer began, even if the final one never came
-        auto [wec, written] = co_await async_write_head(c, as_tuple_awaitable);
-        ec = c.io_result(wec);
-        // A request head far larger than usual (a big body) does not stay
-        // with the pooled connection for its life.
-        if (c.head.capacity() > max_kept_head) std::string().swap(c.head);
-        if (!ec) {
-            c.request_written = true;
-            // Interim answers do not restart the first-byte limit, and only a
-            // few are taken: a server sending them for ever must not hold the call.
-            const auto first_byte_end = deadline::after(deadline::clock::now(), opts.timeouts.first_byte);
-            for (int interim = 0;; ++interim) {
-                if (cancel_requested(co_await asio::this_coro::cancellation_state)) {
-                    ec = asio::error::operation_aborted;
+        switch (now) {
+        case step::take_connection:
+            if (m.fresh_only() || !take_idle(st, to, conn)) {
+                if (auto aec = co_await acquire(st, to, m.call_deadline(), diag, conn, m.fresh_only())) {
+                    m.no_connection(aec);
                     break;
                 }
-                c.bound_io(dl.arm_until(first_byte_end, errc::first_byte_timeout));
-                auto [hec, n] = co_await async_read_header(c, parser_now(), as_tuple_awaitable);
-                if ((ec = c.io_result(hec)) || !is_interim(parser_now().get().result_int())) break;
-                interim_seen = true;
-                if (interim == max_interim_answers) {
-                    ec = errc::bad_response;
+            }
+            if constexpr (whole) {
+                c = &*conn;
+            } else {
+                holder = std::make_shared<stream_state>(st, std::move(conn), m.call_deadline());
+                c = &*holder->conn;
+            }
+            renew();
+            render_head(c->head, to, req, *st);
+            bound_buffer(*c, opts, whole);
+            c->request_written = false;
+            m.connected(c->reused);
+            break;
+        case step::send_request: {
+            c->bound_io(m.io_end());
+            auto [wec, written] = co_await async_write_head(*c, as_tuple_awaitable);
+            // A request head far larger than usual (a big body) does not stay
+            // with the pooled connection for its life.
+            if (c->head.capacity() > max_kept_head) std::string().swap(c->head);
+            if ((ec = c->io_result(wec))) break;
+            c->request_written = true;
+            m.sent();
+            break;
+        }
+        case step::read_head: {
+            c->bound_io(m.io_end());
+            auto [hec, n] = co_await async_read_header(*c, parser_now(), as_tuple_awaitable);
+            if ((ec = c->io_result(hec))) break;
+            const unsigned status = parser_now().get().result_int();
+            if (m.head(status)) {
+                renew();
+                break;
+            }
+            if (m.next() == step::fail) {
+                diag.detail = "more than " + std::to_string(exchange_machine::max_interim_answers) +
+                              " interim answers";
+                break;
+            }
+            // A body framed two ways, or by codings this client does not undo, is
+            // refused before any of it is read; the connection is closed with the lease.
+            if (m.framed_body(status)) {
+                const framing_check framing = check_framing(parser_now().get().base());
+                if (framing.refusal == errc::bad_response) {
+                    m.refuse(framing.refusal);
+                    diag.detail = "ambiguous response framing (Transfer-Encoding: " +
+                                  std::string(framing.transfer_encoding) +
+                                  " with Content-Length, or an empty coding list)";
+                } else if (framing.refusal && whole) {
+                    m.refuse(framing.refusal);
+                    diag.detail = "Transfer-Encoding: " + std::string(framing.transfer_encoding);
+                }
+                // A streamed body with such a coding is refused by its reads, as a Content-Encoding is (body_stream).
+            }
+            break;
+        }
+        case step::read_body:
+            if constexpr (whole) {
+                if (parser_now().is_done()) {
+                    m.body_done();
                     break;
                 }
-                if constexpr (whole) holder.renew(opts);
-                else renew_parser(*holder, opts);
-                if (req.method == verb::head) parser_now_skip(holder);
+                c->bound_io(m.io_end());
+                auto [rec, n] = co_await async_read_some(*c, parser_now(), as_tuple_awaitable);
+                ec = c->io_result(rec);
             }
+            break;
+        case step::deliver: {
+            info = m.info();
+            if constexpr (!whole) c->io_limit.release();  // its body reads bound themselves (a whole one's lease does it)
+            auto& msg = parser_now().get();
+            note_response(diag, msg.result_int(), msg.base());
+            if constexpr (whole) {
+                out.status = msg.result_int();
+                out.body = std::move(msg.body());
+                // Bytes past the response (a stray or interim answer) would
+                // desynchronise the next request on this connection: it is closed.
+                const bool keep = m.keep_connection(msg.keep_alive(), c->buffer.size() == 0 && !c->holds_unread_input());
+                out.headers = std::move(msg.base());
+                if (keep) conn.give_back();
+            } else {
+                holder->dl = m.call_deadline();  // the body's reads go on under the same deadline
+                holder->status = msg.result_int();
+                holder->headers = std::move(msg.base());
+                out = body_stream(std::move(holder));
+            }
+            co_return error_code{};
         }
-        // A body framed two ways, or by codings this client does not undo, is
-        // refused before any of it is read; the connection is closed with the lease.
-        if (!ec && has_response_body(req.method, parser_now().get().result_int())) {
-            const framing_check framing = check_framing(parser_now().get().base());
-            if (framing.refusal == errc::bad_response) {
-                ec = framing.refusal;
-                diag.detail = "ambiguous response framing (Transfer-Encoding: " +
-                              std::string(framing.transfer_encoding) + " with Content-Length, or an empty coding list)";
-            } else if (framing.refusal && whole) {
-                ec = framing.refusal;
-                diag.detail = "Transfer-Encoding: " + std::string(framing.transfer_encoding);
-            }
-            // A streamed body with such a coding is refused by its reads, as a Content-Encoding is (body_stream).
-        }
-        if constexpr (whole) {
-            while (!ec && !parser_now().is_done()) {
-                if (cancel_requested(co_await asio::this_coro::cancellation_state)) {
-                    ec = asio::error::operation_aborted;
-                    break;
-                }
-                c.bound_io(dl.arm(opts.timeouts.idle, errc::idle_timeout));
-                auto [rec, n] = co_await async_read_some(c, parser_now(), as_tuple_awaitable);
-                ec = c.io_result(rec);
-            }
-        }
-        info.request_written = c.request_written;
-        info.response_started = interim_seen || parser_now().got_some();
-        if (ec) {
-            asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-            const bool cancelled = cs.cancelled() != asio::cancellation_type::none;
-            if (info.connection_reused && attempt == 0 && !cancelled && !info.response_started &&
-                safe_to_resend(ec, info.request_written, req.method)) {
-                stale = ec;
-                continue;  // the lease (or the stream's state) closes the connection
-            }
-            if (parser_now().is_header_done())
+        case step::fail:
+            info = m.info();
+            if (c && parser_now().is_header_done())
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
-            co_return classify(ec, dl, cancelled);
+            co_return m.error();
         }
-        if constexpr (!whole) c.io_limit.release();  // its body reads bound themselves (a whole one's lease does it)
-        auto& msg = parser_now().get();
-        note_response(diag, msg.result_int(), msg.base());
-        if constexpr (whole) {
-            out.status = msg.result_int();
-            out.body = std::move(msg.body());
-            // Bytes past the response (a stray or interim answer) would
-            // desynchronise the next request on this connection: it is closed.
-            const bool keep = msg.keep_alive() && c.buffer.size() == 0 && !c.holds_unread_input();
-            out.headers = std::move(msg.base());
-            if (keep) conn.give_back();
-        } else {
-            holder->dl = dl;  // the body's reads go on under the same deadline
-            holder->status = msg.result_int();
-            holder->headers = std::move(msg.base());
-            out = body_stream(std::move(holder));
+        if (ec) {
+            const bool began = parser_now().got_some();
+            m.failed(ec, began, cancel_requested(co_await asio::this_coro::cancellation_state));
+            // A resend takes a new connection: this one is closed first, with
+            // its lease (or the stream's state), so that it frees its slot.
+            if (m.next() == step::take_connection) {
+                c = nullptr;
+                if constexpr (whole) conn = lease{};
+                else holder.reset();
+            }
         }
-        co_return error_code{};
     }
 }
 
