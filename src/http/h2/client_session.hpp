@@ -139,8 +139,8 @@ public:
     /// the GOAWAY that says why, when there is one.
     error_code receive(std::span<const char> bytes);
     /// The bytes to write: the same until wrote() covers them, then the next
-    /// ones (at least 64 KiB when that much is due). Valid until the next
-    /// output() or wrote().
+    /// frames due, collected up to 64 KiB (and one frame). Valid until the
+    /// next output() or wrote().
     std::span<const char> output();
     /// `n` bytes of output() were written.
     void wrote(std::size_t n);
