@@ -1068,3 +1068,45 @@ BOOST_AUTO_TEST_CASE(a_goaway_with_an_error_still_lets_the_streams_below_it_end)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(close_verdict)
+
+BOOST_AUTO_TEST_CASE(a_response_that_ended_is_whole_however_the_stream_closes) {
+    // A server may reset the rest of a request body once it has answered (RFC 9113 §8.1).
+    const auto how = h2::judge({.response_ended = true, .reset_by_server = true, .close_code = h2::code::no_error});
+    BOOST_TEST(!how.ec);
+    BOOST_TEST(!how.unprocessed);
+}
+
+BOOST_AUTO_TEST_CASE(only_what_the_server_never_processed_is_unprocessed) {
+    const auto refused = h2::judge({.reset_by_server = true, .close_code = h2::code::refused_stream});
+    BOOST_TEST(refused.ec == errc::stream_reset);
+    BOOST_TEST(refused.unprocessed);
+    const auto reset = h2::judge({.reset_by_server = true, .close_code = h2::code::internal_error});
+    BOOST_TEST(reset.ec == errc::stream_reset);
+    BOOST_TEST(!reset.unprocessed);
+    BOOST_TEST(h2::judge({.beyond_goaway = true, .close_code = h2::code::refused_stream}).unprocessed);
+    BOOST_TEST(h2::judge({.never_sent = true, .close_code = h2::code::refused_stream}).unprocessed);
+    // nghttp2 reset it itself for a protocol violation.
+    const auto broken = h2::judge({.close_code = h2::code::protocol_error});
+    BOOST_TEST(broken.ec == errc::protocol_error);
+    BOOST_TEST(!broken.unprocessed);
+    BOOST_TEST(broken.h2_error == h2::code::protocol_error);
+}
+
+BOOST_AUTO_TEST_CASE(the_sessions_own_verdict_names_the_failure) {
+    const auto how = h2::judge({.verdict = errc::header_limit_exceeded, .close_code = h2::code::internal_error});
+    BOOST_TEST(how.ec == errc::header_limit_exceeded);
+    BOOST_TEST(how.h2_error == h2::code::internal_error);
+    BOOST_TEST(!how.unprocessed);
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_sends_too_much_is_told_to_calm_down) {
+    BOOST_TEST(h2::connection_code(NGHTTP2_ERR_FLOODED) == h2::code::enhance_your_calm);
+    BOOST_TEST(h2::connection_code(NGHTTP2_ERR_FLOODED - 1) == h2::code::enhance_your_calm);  // CONTINUATION trains
+    BOOST_TEST(h2::connection_code(NGHTTP2_ERR_PROTO) == h2::code::protocol_error);
+    BOOST_TEST(h2::connection_code(NGHTTP2_ERR_FLOW_CONTROL) == static_cast<std::uint32_t>(NGHTTP2_FLOW_CONTROL_ERROR));
+    BOOST_TEST(h2::connection_code(NGHTTP2_ERR_CALLBACK_FAILURE) == h2::code::internal_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -147,8 +147,10 @@ client_session::impl::impl(const session_limits& l) : limits(l) {
     nghttp2_option_set_max_send_header_block_length(opt.get(), max_request_head);
     nghttp2_option_set_max_deflate_dynamic_table_size(opt.get(), hpack_table);
     nghttp2_option_set_max_outbound_ack(opt.get(), max_outbound_ack);
-    // At most 32 entries a SETTINGS frame (nghttp2's default; the protocol
-    // defines 7), or the session fails.
+    // At most 32 entries in a SETTINGS frame (nghttp2's default), or the
+    // session fails. (nghttp2_option_set_stream_reset_rate_limit, which
+    // Debian's 1.52.0-1+deb12u1 backports for CVE-2023-44487, bounds the
+    // RST_STREAMs a server receives: a client has no use for it.)
     nghttp2_option_set_max_settings(opt.get(), 32);
     // Closed streams kept for the RFC 7540 priority tree are memory that
     // grows with the streams a connection has seen; no priorities are sent.

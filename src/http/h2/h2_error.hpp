@@ -39,7 +39,7 @@ struct stream_close {
 /// What the session saw of a stream by the time it closed.
 struct stream_facts {
     bool response_ended = false;   ///< the server's END_STREAM arrived
-    error_code verdict;            ///< the session's own reason to reset it (a limit), if any
+    error_code verdict{};          ///< the session's own reason to reset it (a limit), if any
     bool reset_by_server = false;  ///< a RST_STREAM arrived
     bool beyond_goaway = false;    ///< above the last stream id of a GOAWAY received
     bool never_sent = false;       ///< its HEADERS never left the session
