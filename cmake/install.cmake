@@ -16,6 +16,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/chatwireConfigVersi
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/chatwireConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/chatwireConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/chatwire-cares.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/chatwire-nghttp2.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/chatwire)
 if(TARGET chatwire_cli)
   install(TARGETS chatwire_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

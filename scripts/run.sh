@@ -48,7 +48,7 @@ fi
 packages=(
   cmake ninja-build g++ pkg-config ca-certificates openssl libssl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libboost-program-options1.81-dev libc-ares-dev
+  libboost-program-options1.81-dev libc-ares-dev libnghttp2-dev
 )
 case "$job" in
   demo) ;;

@@ -6,6 +6,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ enum class errc {
     unsupported_encoding,    ///< the response body has a Content-Encoding or Transfer-Encoding this client does not decode
     pagination_loop,         ///< a list walk met a cursor it had already followed (the cursor is in diagnostics::detail)
     page_limit_reached,      ///< a list walk made pager_options::max_pages requests and more remain: cursor() resumes it
+    // HTTP/2 (the HTTP/2 error code is in diagnostics::http2_error)
+    protocol_error,          ///< the HTTP/2 connection failed: the server sent what is not HTTP/2, an invalid frame, or a flood
+    stream_reset,            ///< the server reset the HTTP/2 stream, or it was refused or never processed (REFUSED_STREAM, beyond a GOAWAY)
 };
 
 const boost::system::error_category& error_category() noexcept;
@@ -114,6 +118,9 @@ struct diagnostics {
     /// The conversation the failed call belongs to, when known (one the call
     /// itself created included), so that a retry continues it.
     std::string conversation_id;
+    /// The HTTP/2 error code (RFC 9113 §7) that reset the stream or ended the
+    /// connection, e.g. 7 for REFUSED_STREAM; unset over HTTP/1.1.
+    std::optional<std::uint32_t> http2_error;
 
     /// Empties every field.
     void clear() { *this = diagnostics{}; }

@@ -32,14 +32,15 @@ inline int exit_code_for(const error_code& ec) {
     case errc::quota_exceeded: case errc::server_error: case errc::run_failed: case errc::stream_error:
     // The service answered with something malformed: not the shape the API
     // documents, an event, header, body or reply past its limit, an encoding
-    // not decoded, a list that loops (the parser's own errors are above).
+    // not decoded, a list that loops, a broken HTTP/2 connection (the
+    // parser's own errors are above).
     case errc::bad_response: case errc::malformed_event: case errc::event_too_large:
     case errc::header_limit_exceeded: case errc::body_limit_exceeded: case errc::reply_too_large:
-    case errc::unsupported_encoding: case errc::pagination_loop:
+    case errc::unsupported_encoding: case errc::pagination_loop: case errc::protocol_error:
         return exit_api;
-    // No (whole) answer: connections, timeouts, a cut stream, retries given up.
+    // No (whole) answer: connections, timeouts, a cut or reset stream, retries given up.
     case errc::connect_timeout: case errc::first_byte_timeout: case errc::idle_timeout: case errc::total_timeout:
-    case errc::cancelled: case errc::truncated_stream: case errc::retry_budget_exhausted:
+    case errc::cancelled: case errc::truncated_stream: case errc::stream_reset: case errc::retry_budget_exhausted:
         return exit_network;
     // Normal ends, never a failure: `list` reports a page cap itself (exit_page_limit).
     case errc::end_of_stream: case errc::page_limit_reached:

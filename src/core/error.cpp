@@ -48,6 +48,8 @@ public:
         case errc::unsupported_encoding: return "response body has an unsupported Content-Encoding or Transfer-Encoding";
         case errc::pagination_loop: return "a list returned a cursor it had returned before";
         case errc::page_limit_reached: return "the list walk reached its page limit";
+        case errc::protocol_error: return "the HTTP/2 connection failed: the server broke the protocol";
+        case errc::stream_reset: return "the server reset or refused the HTTP/2 stream";
         }
         return "unknown chatwire error " + std::to_string(ev);
     }
@@ -64,7 +66,8 @@ bool is_provider(errc e) {
 
 bool is_transport(errc e) {
     return is_timeout(e) || e == errc::header_limit_exceeded || e == errc::body_limit_exceeded ||
-           e == errc::tls_setup_failed || e == errc::truncated_stream;
+           e == errc::tls_setup_failed || e == errc::truncated_stream || e == errc::protocol_error ||
+           e == errc::stream_reset;
 }
 
 // Failures of the connection itself, before or during an answer.
@@ -97,8 +100,12 @@ public:
         const auto e = static_cast<errc>(ec.value());
         switch (static_cast<condition>(cond)) {
         case condition::retryable:
+            // A reset stream is retryable as a connection cut mid-answer is
+            // (is_broken_connection): the retry layer still never replays one
+            // whose first event reached the user. A protocol error is not: the
+            // same server is likely to break the protocol the same way again.
             if (own) return e == errc::rate_limited || e == errc::server_error || e == errc::connect_timeout ||
-                            e == errc::first_byte_timeout || e == errc::idle_timeout;
+                            e == errc::first_byte_timeout || e == errc::idle_timeout || e == errc::stream_reset;
             return is_broken_connection(ec);
         case condition::rate_limited: return own && (e == errc::rate_limited || e == errc::quota_exceeded);
         case condition::provider: return own && is_provider(e);
@@ -150,6 +157,7 @@ std::string diagnostics::to_string() const {
     }
     add("detail", detail);
     add("conversation", conversation_id);
+    if (http2_error) add("http2_error", std::to_string(*http2_error));
     return out;
 }
 
@@ -176,7 +184,7 @@ std::string_view errc_name(errc e) noexcept {
     CHATWIRE_ERRC_NAME(malformed_event) CHATWIRE_ERRC_NAME(stream_error) CHATWIRE_ERRC_NAME(invalid_argument)
     CHATWIRE_ERRC_NAME(retry_budget_exhausted) CHATWIRE_ERRC_NAME(reply_too_large)
     CHATWIRE_ERRC_NAME(unsupported_encoding) CHATWIRE_ERRC_NAME(pagination_loop)
-    CHATWIRE_ERRC_NAME(page_limit_reached)
+    CHATWIRE_ERRC_NAME(page_limit_reached) CHATWIRE_ERRC_NAME(protocol_error) CHATWIRE_ERRC_NAME(stream_reset)
 #undef CHATWIRE_ERRC_NAME
     }
     return "unknown";

@@ -99,10 +99,10 @@ BOOST_AUTO_TEST_CASE(every_error_has_its_exit_code) {
                    errc::not_found, errc::conflict, errc::rate_limited, errc::quota_exceeded, errc::server_error,
                    errc::run_failed, errc::stream_error, errc::bad_response, errc::malformed_event,
                    errc::event_too_large, errc::header_limit_exceeded, errc::body_limit_exceeded,
-                   errc::reply_too_large, errc::unsupported_encoding, errc::pagination_loop})
+                   errc::reply_too_large, errc::unsupported_encoding, errc::pagination_loop, errc::protocol_error})
         BOOST_TEST(code(e) == cli::exit_api, chatwire::errc_name(e));
     for (auto e : {errc::connect_timeout, errc::first_byte_timeout, errc::idle_timeout, errc::total_timeout,
-                   errc::cancelled, errc::truncated_stream, errc::retry_budget_exhausted})
+                   errc::cancelled, errc::truncated_stream, errc::stream_reset, errc::retry_budget_exhausted})
         BOOST_TEST(code(e) == cli::exit_network, chatwire::errc_name(e));
 }
 

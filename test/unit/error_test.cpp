@@ -14,7 +14,7 @@ BOOST_AUTO_TEST_CASE(error_codes_have_category_and_messages) {
     BOOST_TEST(ec.category().name() == std::string("chatwire"));
     BOOST_TEST(ec.message() == "stream ended before its terminal event");
     BOOST_TEST(ec != chatwire::error_code(errc::end_of_stream));
-    for (int v = 1; v <= static_cast<int>(errc::page_limit_reached); ++v) {
+    for (int v = 1; v <= static_cast<int>(errc::stream_reset); ++v) {
         auto m = chatwire::make_error_code(static_cast<errc>(v)).message();
         BOOST_TEST(m.find("unknown") == std::string::npos, "errc " << v << " has no message");
         BOOST_TEST(chatwire::errc_name(static_cast<errc>(v)) != "unknown", "errc " << v << " has no name");
@@ -77,6 +77,21 @@ BOOST_AUTO_TEST_CASE(conditions_classify_chatwire_and_system_codes) {
     BOOST_TEST((error_code(ae::operation_aborted) != condition::transport));
     BOOST_TEST((error_code() != condition::transport));
     BOOST_TEST(chatwire::make_error_condition(condition::timeout).message() == "timed out");
+}
+
+BOOST_AUTO_TEST_CASE(http2_failures_are_transport_and_a_reset_stream_is_retryable) {
+    using chatwire::condition;
+    using chatwire::error_code;
+    BOOST_TEST((error_code(errc::stream_reset) == condition::retryable));
+    BOOST_TEST((error_code(errc::stream_reset) == condition::transport));
+    BOOST_TEST((error_code(errc::stream_reset) != condition::provider));
+    BOOST_TEST((error_code(errc::protocol_error) == condition::transport));
+    BOOST_TEST((error_code(errc::protocol_error) != condition::retryable));
+    BOOST_TEST(chatwire::errc_name(errc::protocol_error) == "protocol_error");
+    chatwire::diagnostics d;
+    BOOST_TEST(d.to_string().find("http2_error") == std::string::npos);
+    d.http2_error = 7;
+    BOOST_TEST(d.to_string() == "http2_error=7");
 }
 
 BOOST_AUTO_TEST_CASE(errc_names_are_the_enumerators) {
