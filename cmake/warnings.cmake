@@ -33,3 +33,14 @@ if(CHATWIRE_SANITIZE)
   target_compile_options(chatwire_warnings INTERFACE
     -Wno-mismatched-new-delete -Wno-maybe-uninitialized)
 endif()
+
+# How many times slower the sanitizers make the test suite: the bounds that
+# stop a hung test (ctest's timeouts, the test coroutines' limit) and the load
+# the examples' smoke tests put on one process follow it. No check of a
+# result depends on it.
+set(CHATWIRE_TEST_TIME_SCALE 1)
+if(CHATWIRE_SANITIZE MATCHES "thread")
+  set(CHATWIRE_TEST_TIME_SCALE 4)
+elseif(CHATWIRE_SANITIZE)
+  set(CHATWIRE_TEST_TIME_SCALE 2)
+endif()
