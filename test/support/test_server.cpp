@@ -16,6 +16,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace chatwire::testing {
 
@@ -58,46 +61,78 @@ std::string path_of(const request_t& req) {
     return std::string(t.substr(0, t.find('?')));
 }
 
-template <class Stream>
-asio::awaitable<bool> write_simple(Stream& s, const request_t& req, std::string body,
-                                   bhttp::status status = bhttp::status::ok) {
+// What the server does with one request, decided without I/O: bytes to write,
+// pauses between them, then whether the connection goes on. One small
+// coroutine (perform) carries it out over TCP or TLS, so the routes below are
+// plain code rather than one coroutine per stream type with a suspension point
+// per route (which made this file take a minute and a half to compile).
+struct reply {
+    enum class kind { write, pause, stall };
+    struct step {
+        kind what;
+        std::string bytes;             // write
+        std::chrono::milliseconds ms;  // pause; stall (a wait the client may end by leaving)
+    };
+    std::vector<step> steps;
+    bool keep = true;  // the connection serves another request afterwards
+
+    reply& write(std::string bytes) {
+        steps.push_back({kind::write, std::move(bytes), {}});
+        return *this;
+    }
+    reply& pause(std::chrono::milliseconds ms) {
+        if (ms.count() > 0) steps.push_back({kind::pause, {}, ms});
+        return *this;
+    }
+    reply& stall(std::chrono::milliseconds ms) {
+        steps.push_back({kind::stall, {}, ms});
+        return *this;
+    }
+    reply& then_close() {
+        keep = false;
+        return *this;
+    }
+};
+
+template <class Message>
+std::string render(const Message& m) {
+    std::ostringstream out;
+    out << m;
+    return std::move(out).str();
+}
+
+// A whole text/plain answer (HEAD: its head alone, with the length a GET would get).
+reply simple(const request_t& req, std::string body, bhttp::status status = bhttp::status::ok) {
     bhttp::response<bhttp::string_body> res{status, 11};
     res.set(bhttp::field::content_type, "text/plain");
     res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
     res.prepare_payload();
+    reply r;
     if (req.method() == bhttp::verb::head) {
-        // The length of the body a GET would get, and no body.
         bhttp::response<bhttp::empty_body> head{status, 11};
         static_cast<bhttp::fields&>(head.base()) = res.base();
-        auto [ec, n] = co_await bhttp::async_write(s, head, tuple_awaitable);
-        co_return !ec && req.keep_alive();
+        r.write(render(head));
+    } else {
+        r.write(render(res));
     }
-    auto [ec, n] = co_await bhttp::async_write(s, res, tuple_awaitable);
-    co_return !ec && req.keep_alive();
+    if (!req.keep_alive()) r.then_close();
+    return r;
 }
 
-template <class Stream>
-asio::awaitable<bool> write_chunked(Stream& s, std::vector<std::string> chunks, std::chrono::milliseconds gap,
-                                    bool finish) {
-    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
-    res.set(bhttp::field::content_type, "text/plain");
-    res.chunked(true);
-    bhttp::response_serializer<bhttp::empty_body> sr{res};
-    auto [hec, hn] = co_await bhttp::async_write_header(s, sr, tuple_awaitable);
-    if (hec) co_return false;
-    asio::steady_timer timer(s.get_executor());
-    for (auto& c : chunks) {
-        if (gap.count() > 0) {
-            timer.expires_after(gap);
-            co_await timer.async_wait(tuple_awaitable);
-        }
-        auto [ec, n] = co_await asio::async_write(s, bhttp::make_chunk(asio::buffer(c)), tuple_awaitable);
-        if (ec) co_return false;
+// A chunked answer, one write per chunk, `gap` before each; without `finish`
+// the last chunk never comes and the connection closes.
+reply chunked(const std::vector<std::string>& chunks, std::chrono::milliseconds gap, bool finish) {
+    reply r;
+    r.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (const auto& c : chunks) {
+        char size[20];
+        auto [end, ec] = std::to_chars(size, size + sizeof size, c.size(), 16);
+        r.pause(gap).write(std::string(size, end) + "\r\n" + c + "\r\n");
     }
-    if (!finish) co_return false;
-    auto [ec, n] = co_await asio::async_write(s, bhttp::make_chunk_last(), tuple_awaitable);
-    co_return !ec;
+    if (finish) r.write("0\r\n\r\n");
+    else r.then_close();
+    return r;
 }
 
 /// Waits `ms`, or less if the client goes away first; true when still connected.
@@ -117,28 +152,48 @@ asio::awaitable<bool> stall(Stream& s, std::chrono::milliseconds ms) {
     co_return true;
 }
 
+/// Carries out a reply; true when the connection goes on.
+template <class Stream>
+asio::awaitable<bool> perform(Stream& s, const reply& r) {
+    asio::steady_timer timer(s.get_executor());
+    for (const auto& step : r.steps) {
+        switch (step.what) {
+        case reply::kind::write: {
+            auto [ec, n] = co_await asio::async_write(s, asio::buffer(step.bytes), tuple_awaitable);
+            if (ec) co_return false;
+            break;
+        }
+        case reply::kind::pause:
+            timer.expires_after(step.ms);
+            co_await timer.async_wait(tuple_awaitable);
+            break;
+        case reply::kind::stall:
+            if (!co_await stall(s, step.ms)) co_return false;
+            break;
+        }
+    }
+    co_return r.keep;
+}
+
 /// What a connection does with its next request, once /arm-* set it.
 enum class armed { nothing, close, reset };
 
-template <class Stream>
-asio::awaitable<bool> respond(Stream& s, const request_t& req, armed& next) {
+reply respond(const request_t& req, armed& next) {
     using std::chrono::milliseconds;
     const auto path = path_of(req);
     if (path == "/arm-close" || path == "/arm-reset") {
         next = path == "/arm-close" ? armed::close : armed::reset;
-        co_return co_await write_simple(s, req, "armed");
+        return simple(req, "armed");
     }
     if (path.ends_with("/api/v1/chatbots/bot/chat")) {
         // PollyBot's answer, for a provider client on this server; under
         // /arm-close/ it arms the connection too.
         if (path.starts_with("/arm-close/")) next = armed::close;
-        co_return co_await write_simple(
-            s, req, R"({"success":true,"data":{"response":"hello","conversationId":"c1","messageId":"m1"}})");
+        return simple(req, R"({"success":true,"data":{"response":"hello","conversationId":"c1","messageId":"m1"}})");
     }
     if (path == "/echo") {
-        std::string body = std::string(req.method_string()) + " " + std::string(req.target()) +
-                           " host=" + std::string(req[bhttp::field::host]) + " body=" + req.body();
-        co_return co_await write_simple(s, req, std::move(body));
+        return simple(req, std::string(req.method_string()) + " " + std::string(req.target()) +
+                               " host=" + std::string(req[bhttp::field::host]) + " body=" + req.body());
     }
     if (path == "/offset-list") {
         // A list shape none of the APIs has: offset pages of numbered results.
@@ -150,111 +205,89 @@ asio::awaitable<bool> respond(Stream& s, const request_t& req, armed& next) {
                     "\",\"position\":" + std::to_string(i) + "}";
         body += "]";
         if (offset + limit < total) body += ",\"next_offset\":" + std::to_string(offset + limit);
-        co_return co_await write_simple(s, req, body + "}");
+        return simple(req, body + "}");
     }
     if (path == "/stall") {
-        if (!co_await stall(s, milliseconds(query_number(req, "ms", 1000)))) co_return false;
-        co_return co_await write_simple(s, req, "late");
+        reply r = simple(req, "late");
+        r.steps.insert(r.steps.begin(), {reply::kind::stall, {}, milliseconds(query_number(req, "ms", 1000))});
+        return r;
     }
-    if (path == "/drip") {
-        std::vector<std::string> bytes(query_number(req, "bytes", 10), std::string("x"));
-        co_return co_await write_chunked(s, std::move(bytes), milliseconds(query_number(req, "ms", 100)), true);
-    }
+    if (path == "/drip")
+        return chunked(std::vector<std::string>(query_number(req, "bytes", 10), std::string("x")),
+                       milliseconds(query_number(req, "ms", 100)), true);
     if (path == "/mirror") {
         // The request body back as a chunked body, `piece` bytes per chunk.
         std::vector<std::string> chunks;
         const std::size_t n = std::max<std::size_t>(1, query_number(req, "piece", 16));
         for (std::size_t i = 0; i < req.body().size(); i += n) chunks.push_back(req.body().substr(i, n));
-        co_return co_await write_chunked(s, std::move(chunks), milliseconds(0), true);
+        return chunked(chunks, milliseconds(0), true);
     }
     if (path == "/encoded") {
         bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
         res.set(bhttp::field::content_encoding, "gzip");
         res.body() = "\x1f\x8b not really gzip";
         res.prepare_payload();
-        auto [ec, n] = co_await bhttp::async_write(s, res, tuple_awaitable);
-        co_return !ec;
+        return reply{}.write(render(res));
     }
-    if (path == "/big") co_return co_await write_simple(s, req, std::string(query_number(req, "bytes", 1024), 'b'));
+    if (path == "/big") return simple(req, std::string(query_number(req, "bytes", 1024), 'b'));
     if (path == "/bigheader") {
         bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
         res.set("X-Big", std::string(query_number(req, "bytes", 1024), 'h'));
         res.body() = "ok";
         res.prepare_payload();
-        auto [ec, n] = co_await bhttp::async_write(s, res, tuple_awaitable);
-        co_return !ec;
+        return reply{}.write(render(res));
     }
     if (path == "/chunks") {
         std::vector<std::string> chunks;
         for (std::size_t i = 0, n = query_number(req, "n", 10); i < n; ++i)
             chunks.push_back("chunk-" + std::to_string(i) + "\n");
-        co_return co_await write_chunked(s, std::move(chunks), milliseconds(0), true);
+        return chunked(chunks, milliseconds(0), true);
     }
-    if (path == "/truncate") {
-        std::vector<std::string> chunks;
-        chunks.emplace_back("first\n");
-        chunks.emplace_back("second\n");
-        co_await write_chunked(s, std::move(chunks), milliseconds(0), false);
-        co_return false;
-    }
+    if (path == "/truncate") return chunked({"first\n", "second\n"}, milliseconds(0), false);
     if (path == "/endless-chunk-header") {
         // A chunk-size line whose extension never ends.
         std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=";
         wire.append(query_number(req, "bytes", 100000), 'x');
-        co_await asio::async_write(s, asio::buffer(wire), tuple_awaitable);
-        co_await stall(s, milliseconds(5000));
-        co_return false;
+        return reply{}.write(std::move(wire)).stall(milliseconds(5000)).then_close();
     }
     if (path == "/then-close") {
         // A keep-alive answer, then the connection closes as if it idled out.
-        co_await write_simple(s, req, "bye");
-        co_return false;
+        return simple(req, "bye").then_close();
     }
     if (path == "/interim-flood") {
         // `n` interim answers, each `ms` apart, then the real one.
-        const auto n = query_number(req, "n", 20);
         const auto pause = milliseconds(query_number(req, "ms", 0));
-        asio::steady_timer timer(s.get_executor());
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::string interim = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
-            auto [ec, w] = co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
-            if (ec) co_return false;
-            if (pause.count() > 0) {
-                timer.expires_after(pause);
-                co_await timer.async_wait(tuple_awaitable);
-            }
-        }
-        co_return co_await write_simple(s, req, "after a flood");
+        reply r;
+        for (std::size_t i = 0, n = query_number(req, "n", 20); i < n; ++i)
+            r.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n").pause(pause);
+        reply last = simple(req, "after a flood");
+        r.steps.insert(r.steps.end(), last.steps.begin(), last.steps.end());
+        r.keep = last.keep;
+        return r;
     }
     if (path == "/interim") {
         // 100 Continue and 103 Early Hints ahead of the real answer.
-        const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n"
-                                    "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
-        auto [ec, n] = co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
-        if (ec) co_return false;
-        co_return co_await write_simple(s, req, "after interim");
+        reply r = simple(req, "after interim");
+        r.steps.insert(r.steps.begin(), {reply::kind::write,
+                                         "HTTP/1.1 100 Continue\r\n\r\n"
+                                         "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+                                         {}});
+        return r;
     }
     if (path == "/answer-and-close") {
         // A whole answer that says the connection ends with it.
-        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbye";
-        co_await asio::async_write(s, asio::buffer(answer), tuple_awaitable);
-        co_return false;
+        return reply{}.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbye").then_close();
     }
     if (path == "/interim-then-close") {
         // An interim answer, then a clean close: the server saw the request.
-        const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
-        co_await asio::async_write(s, asio::buffer(interim), tuple_awaitable);
-        co_return false;
+        return reply{}.write("HTTP/1.1 100 Continue\r\n\r\n").then_close();
     }
     if (path == "/close-delimited") {
-        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
-        std::string body;
-        for (std::size_t i = 0, n = query_number(req, "n", 10); i < n; ++i) body += "line-" + std::to_string(i) + "\n";
-        head += body;
-        co_await asio::async_write(s, asio::buffer(head), tuple_awaitable);
-        co_return false;
+        std::string wire = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+        for (std::size_t i = 0, n = query_number(req, "n", 10); i < n; ++i) wire += "line-" + std::to_string(i) + "\n";
+        return reply{}.write(std::move(wire)).then_close();
     }
-    co_return co_await write_simple(s, req, "no such path", bhttp::status::not_found);
+    return simple(req, "no such path", bhttp::status::not_found);
 }
 
 template <class Stream>
@@ -275,7 +308,7 @@ asio::awaitable<void> serve(Stream& s, std::shared_ptr<test_server::state> st) {
             sock.close(ignored);
             break;
         }
-        if (!co_await respond(s, req, next)) break;
+        if (!co_await perform(s, respond(req, next))) break;
     }
 }
 
