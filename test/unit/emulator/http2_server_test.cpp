@@ -374,3 +374,22 @@ BOOST_AUTO_TEST_CASE(the_reset_rate_limit_is_set_with_a_header_that_declares_it)
     srv::server_session s({});
     BOOST_TEST(s.reset_rate_limited());
 }
+
+BOOST_AUTO_TEST_CASE(a_client_cancel_closes_the_stream_and_drops_its_queue) {
+    cli::session_limits l;
+    l.stream_window = 1024;
+    pair p({}, l);
+    p.out.consume = false;
+    const auto id = p.submit("GET", "/cancel");
+    p.pump();
+    BOOST_TEST(!p.server.respond(id, 200, {}, std::string(5000, 'c'), false));
+    p.pump();
+    BOOST_TEST(p.server.queued(id) == 5000u - 1024u);
+    p.client.cancel(id);
+    p.pump();
+    BOOST_TEST(p.server.stats().reset_by_client == 1u);
+    BOOST_TEST(p.closed.at(id) == srv::code::cancel);
+    BOOST_TEST(p.server.queued(id) == 0u);
+    BOOST_TEST(p.server.open_streams() == 0u);
+    BOOST_TEST(p.server.send(id, "more", true) == srv::session_errc::no_such_stream);
+}
