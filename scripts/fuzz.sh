@@ -17,7 +17,7 @@ shift || true
 case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, not '$seconds'" >&2; exit 2 ;;
 esac
-all_targets=(fuzz_sse fuzz_jsonl fuzz_mappers fuzz_reply fuzz_url fuzz_http_response)
+all_targets=(fuzz_sse fuzz_jsonl fuzz_mappers fuzz_reply fuzz_url fuzz_http_response fuzz_h2_client)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

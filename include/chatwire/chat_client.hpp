@@ -6,6 +6,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/options.hpp>
+#include <chatwire/http/pool_stats.hpp>
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 #include <chatwire/retry/store.hpp>
@@ -97,6 +98,10 @@ public:
 
     /// The API this client speaks.
     api_kind api() const noexcept;
+
+    /// Its connection pool's counts (connections open, idle, reused...). With
+    /// http::client_options::thread_safe, read it on the client's strand.
+    http::pool_stats pool_stats() const;
 
     /// The same client for a call with its own retry policy: the copy shares
     /// this one's connections, retry budget and rate-limit windows, e.g.

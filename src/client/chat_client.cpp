@@ -217,6 +217,10 @@ chat_client::chat_client(boost::asio::any_io_executor ex, chat_options opts)
 
 api_kind chat_client::api() const noexcept { return state_->opts.api; }
 
+http::pool_stats chat_client::pool_stats() const {
+    return std::visit([](const auto& provider) { return provider->http.stats(); }, state_->provider);
+}
+
 chat_client chat_client::with_retry(const retry_policy& policy) const {
     auto st = std::make_shared<detail::chat_client_state>(*state_);
     st->opts.retry = policy;

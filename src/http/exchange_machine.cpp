@@ -51,11 +51,11 @@ void exchange_machine::sent() {
 }
 
 bool exchange_machine::head(unsigned status) noexcept {
+    info_.response_started = true;
     if (!is_interim(status)) {
         step_ = whole_ ? step::read_body : step::deliver;
         return false;
     }
-    info_.response_started = true;
     // A server sending interim answers for ever must not hold the call.
     if (++interim_ > max_interim_answers) {
         no_connection(errc::bad_response);
@@ -64,9 +64,10 @@ bool exchange_machine::head(unsigned status) noexcept {
     return true;
 }
 
-void exchange_machine::refuse(error_code why) noexcept {
+void exchange_machine::refuse(error_code why, bool cancelled) noexcept {
     info_.response_started = true;
-    no_connection(why);
+    if (cancelled) fail_with(errc::cancelled, true);
+    else no_connection(why);
 }
 
 void exchange_machine::body_done() noexcept { step_ = step::deliver; }

@@ -59,8 +59,9 @@ public:
     /// interim answer and another head is to be read (the driver renews its parser).
     bool head(unsigned status) noexcept;
     /// read_head: the final head makes the answer unusable (its framing, or a
-    /// coding this client does not undo): the call fails with `why`, not resent.
-    void refuse(error_code why) noexcept;
+    /// coding this client does not undo): the call fails with `why` (or
+    /// errc::cancelled when the caller's cancel was seen), not resent.
+    void refuse(error_code why, bool cancelled) noexcept;
     /// read_body: the whole body is in.
     void body_done() noexcept;
     /// The I/O of the step now due failed with `ec`; `answer_began`: bytes of a

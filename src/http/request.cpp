@@ -244,34 +244,36 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             if (m.next() == step::fail) {
                 diag.detail = "more than " + std::to_string(exchange_machine::max_interim_answers) +
                               " interim answers";
+                if (cancel_requested(co_await asio::this_coro::cancellation_state)) m.cancelled();
                 break;
             }
             // A body framed two ways, or by codings this client does not undo, is
             // refused before any of it is read; the connection is closed with the lease.
             if (m.framed_body(status)) {
                 const framing_check framing = check_framing(parser_now().get().base());
-                if (framing.refusal == errc::bad_response) {
-                    m.refuse(framing.refusal);
-                    diag.detail = "ambiguous response framing (Transfer-Encoding: " +
-                                  std::string(framing.transfer_encoding) +
-                                  " with Content-Length, or an empty coding list)";
-                } else if (framing.refusal && whole) {
-                    m.refuse(framing.refusal);
-                    diag.detail = "Transfer-Encoding: " + std::string(framing.transfer_encoding);
+                // A streamed body with a coding this client does not undo is
+                // refused by its reads, as a Content-Encoding is (body_stream).
+                if (framing.refusal == errc::bad_response || (framing.refusal && whole)) {
+                    m.refuse(framing.refusal, cancel_requested(co_await asio::this_coro::cancellation_state));
+                    diag.detail = framing.refusal == errc::bad_response
+                                      ? "ambiguous response framing (Transfer-Encoding: " +
+                                            std::string(framing.transfer_encoding) +
+                                            " with Content-Length, or an empty coding list)"
+                                      : "Transfer-Encoding: " + std::string(framing.transfer_encoding);
                 }
-                // A streamed body with such a coding is refused by its reads, as a Content-Encoding is (body_stream).
             }
+            // A whole answer without a body (or one that came with its head)
+            // is delivered without a further step, so no cancel check stands
+            // between it and its caller.
+            if constexpr (whole)
+                if (m.next() == step::read_body && parser_now().is_done()) m.body_done();
             break;
         }
         case step::read_body:
             if constexpr (whole) {
-                if (parser_now().is_done()) {
-                    m.body_done();
-                    break;
-                }
                 c->bound_io(m.io_end());
                 auto [rec, n] = co_await async_read_some(*c, parser_now(), as_tuple_awaitable);
-                ec = c->io_result(rec);
+                if (!(ec = c->io_result(rec)) && parser_now().is_done()) m.body_done();
             }
             break;
         case step::deliver: {

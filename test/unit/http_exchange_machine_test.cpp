@@ -62,6 +62,7 @@ BOOST_AUTO_TEST_CASE(a_whole_answer_goes_through_every_step) {
     BOOST_TEST(!m.keep_connection(false, true));  // Connection: close
     BOOST_TEST(!m.keep_connection(true, false));  // bytes past the answer
     BOOST_TEST(m.info().request_written);
+    BOOST_TEST(m.info().response_started);
     BOOST_TEST(!m.info().connection_reused);
 }
 
@@ -72,6 +73,7 @@ BOOST_AUTO_TEST_CASE(a_streamed_answer_ends_at_its_head_and_its_connection_is_no
     BOOST_TEST((m.next() == step::deliver));
     BOOST_TEST(!m.keep_connection(true, true));
     BOOST_TEST(m.info().connection_reused);
+    BOOST_TEST(m.info().response_started);
 }
 
 BOOST_AUTO_TEST_CASE(interim_answers_are_skipped_up_to_a_bound) {
@@ -105,10 +107,17 @@ BOOST_AUTO_TEST_CASE(a_refused_answer_fails_with_its_reason_and_is_not_resent) {
     auto m = make(verb::get);
     up_to_the_head(m, true);
     BOOST_TEST(!m.head(200));
-    m.refuse(errc::unsupported_encoding);
+    m.refuse(errc::unsupported_encoding, false);
     BOOST_TEST((m.next() == step::fail));
     BOOST_TEST(m.error() == error_code(errc::unsupported_encoding));
     BOOST_TEST(m.info().response_started);
+
+    // A cancel seen with the head wins over the refusal.
+    auto cancelled = make(verb::get);
+    up_to_the_head(cancelled, false);
+    BOOST_TEST(!cancelled.head(200));
+    cancelled.refuse(errc::bad_response, true);
+    BOOST_TEST(cancelled.error() == error_code(errc::cancelled));
 }
 
 BOOST_AUTO_TEST_CASE(no_connection_is_final_as_given) {

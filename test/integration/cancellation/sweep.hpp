@@ -11,6 +11,8 @@
 //
 // The servers run on the same io_context, so a step is a handler of either
 // side; the sweep does not depend on which.
+#include "run_coro.hpp"
+
 #include <chatwire/error.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
@@ -126,7 +128,7 @@ using check_fn = std::function<bool(int k)>;
 struct sweep_options {
     asio::cancellation_type type = asio::cancellation_type::terminal;
     int max_steps = 5000;
-    std::chrono::milliseconds completion_limit{std::chrono::seconds(10)};
+    std::chrono::milliseconds completion_limit{std::chrono::seconds(10) * chatwire::testing::test_time_scale};
     /// Set when the cancel is emitted, cleared before each run: a loop of
     /// reads leaves on its next result after it (as a user's loop would).
     bool* emitted_flag = nullptr;

@@ -58,7 +58,8 @@ struct transport {
         bool ok = true;
         BOOST_TEST(s.open == s.idle, "connections in use: " << s.open - s.idle);
         ok = ok && s.open == s.idle;
-        const bool fds = run_until(io, [&] { return open_fds() == baseline + 2 * c->stats().open; }, 5s);
+        const bool fds = run_until(io, [&] { return open_fds() == baseline + 2 * c->stats().open; },
+                                   5s * chatwire::testing::test_time_scale);
         BOOST_TEST(fds, "descriptors " << open_fds() << ", expected " << baseline + 2 * c->stats().open << ": "
                                        << chatwire::testing::describe_fds());
         return ok && fds;
