@@ -33,7 +33,7 @@ private:
 };
 
 /// The reply a chatbot gives: a pure function of the seed, the chatbot, the
-/// conversation so far and the new message (the rule is in the README).
+/// conversation so far and the new message (the rule is in docs/emulator.md).
 /// Equal to a reply_context fed the same history.
 std::string make_reply(std::uint64_t seed, std::string_view chatbot,
                        const std::vector<turn>& history, std::string_view message);

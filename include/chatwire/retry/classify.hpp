@@ -2,7 +2,7 @@
 // Which failures are safe to send again. The rule: resend when the server
 // certainly did not act on the request; when it may have (the request went
 // out and no clear refusal came back), resend only an idempotent request or
-// when the policy opts in. The README's "Retries" section has the table.
+// when the policy opts in. docs/retries.md has the table.
 #include <chatwire/error.hpp>
 #include <chatwire/http/message.hpp>
 #include <chatwire/retry/policy.hpp>

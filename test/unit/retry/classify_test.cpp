@@ -15,7 +15,7 @@ namespace ae = boost::asio::error;
 
 namespace {
 
-// One row of the README's table.
+// One row of the table in docs/retries.md.
 struct row {
     const char* name;
     chatwire::error_code ec;
