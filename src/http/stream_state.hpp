@@ -3,8 +3,7 @@
 // of body that the last parse produced (views into the connection's buffer).
 #include "client_state.hpp"
 #include "piece_body.hpp"
-
-#include <boost/beast/http/parser.hpp>
+#include "response_parser.hpp"
 
 #include <optional>
 #include <string_view>

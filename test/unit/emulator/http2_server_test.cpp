@@ -7,6 +7,7 @@
 #include "../../../src/emulator/h2/server_session.hpp"
 #include "../../../src/http/h2/client_session.hpp"
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,7 @@ struct pair {
     srv::server_session server;
     cli::client_session client;
     sink out;
+    std::deque<std::string> bodies;  // a request's body lives until its stream closes
 
     explicit pair(const srv::server_settings& s = {}, const cli::session_limits& l = {})
         : server(handlers(), s), client(l) {
@@ -84,7 +86,7 @@ struct pair {
         r.method = method;
         r.path = path;
         r.authority = "emu.test:8443";
-        r.body = body;
+        r.body = bodies.emplace_back(body);
         r.fields = fields;
         chatwire::error_code ec;
         const auto id = client.submit(r, out, ec);
