@@ -75,6 +75,14 @@ enum class condition {
     provider,       ///< the provider answered with an error (its code and message are in diagnostics)
     transport,      ///< the request or its answer did not get through: network, TLS, timeouts, limits
     timeout,        ///< a stage's time or the operation's deadline ran out
+    /// The service answered with what chatwire does not take: not the shape
+    /// the API documents or not HTTP as written, a header, body, event or
+    /// reply over its limit, an encoding it does not decode, an HTTP/2
+    /// protocol violation, a list that loops.
+    malformed,
+    /// Refused before anything was sent: an invalid argument or URL, a TLS
+    /// configuration that could not be set up.
+    invalid_input,
 };
 
 const boost::system::error_category& condition_category() noexcept;

@@ -55,19 +55,46 @@ public:
     }
 };
 
-bool is_timeout(errc e) {
-    return e == errc::connect_timeout || e == errc::first_byte_timeout || e == errc::idle_timeout ||
-           e == errc::total_timeout;
+// The classes of chatwire's own codes, one place for each code: a new code
+// does not compile (-Wswitch) until it is placed. `retryable` and
+// `rate_limited` are decided in equivalent(), as they single codes out.
+enum class_bit : unsigned { provider = 1, transport = 2, timeout = 4, malformed = 8, invalid_input = 16 };
+
+unsigned classes_of(errc e) noexcept {
+    switch (e) {
+    case errc::connect_timeout: case errc::first_byte_timeout: case errc::idle_timeout: case errc::total_timeout:
+        return transport | timeout;
+    case errc::header_limit_exceeded: case errc::body_limit_exceeded: case errc::protocol_error:
+        return transport | malformed;
+    case errc::tls_setup_failed:
+        return transport | invalid_input;
+    case errc::truncated_stream: case errc::stream_reset:
+        return transport;
+    case errc::invalid_url: case errc::invalid_argument:
+        return invalid_input;
+    case errc::http_error: case errc::bad_request: case errc::unauthorized: case errc::forbidden:
+    case errc::payment_required: case errc::not_found: case errc::conflict: case errc::rate_limited:
+    case errc::quota_exceeded: case errc::server_error: case errc::run_failed: case errc::stream_error:
+        return provider;
+    case errc::bad_response: case errc::malformed_event: case errc::event_too_large: case errc::reply_too_large:
+    case errc::unsupported_encoding: case errc::pagination_loop:
+        return malformed;
+    // Neither a failure of the service nor of the way to it.
+    case errc::cancelled: case errc::retry_budget_exhausted: case errc::end_of_stream:
+    case errc::page_limit_reached:
+        return 0;
+    }
+    return 0;
 }
 
-bool is_provider(errc e) {
-    return (e >= errc::http_error && e <= errc::run_failed && e != errc::bad_response) || e == errc::stream_error;
-}
+bool in(errc e, class_bit c) noexcept { return (classes_of(e) & c) != 0; }
 
-bool is_transport(errc e) {
-    return is_timeout(e) || e == errc::header_limit_exceeded || e == errc::body_limit_exceeded ||
-           e == errc::tls_setup_failed || e == errc::truncated_stream || e == errc::protocol_error ||
-           e == errc::stream_reset;
+// The HTTP parser's verdict on what the server sent: not HTTP/1.1 as written,
+// or past the parser's limits. A connection cut before the end is not one.
+bool is_malformed_http(const boost::system::error_code& ec) {
+    namespace bh = boost::beast::http;
+    return ec.category() == make_error_code(bh::error::bad_status).category() && ec != bh::error::end_of_stream &&
+           ec != bh::error::partial_message && ec != bh::error::short_read;
 }
 
 // Failures of the connection itself, before or during an answer.
@@ -91,6 +118,8 @@ public:
         case condition::provider: return "the provider answered with an error";
         case condition::transport: return "the request or its answer did not get through";
         case condition::timeout: return "timed out";
+        case condition::malformed: return "the service answered with what chatwire does not take";
+        case condition::invalid_input: return "refused before anything was sent";
         }
         return "unknown chatwire condition " + std::to_string(ev);
     }
@@ -108,13 +137,17 @@ public:
                             e == errc::first_byte_timeout || e == errc::idle_timeout || e == errc::stream_reset;
             return is_broken_connection(ec);
         case condition::rate_limited: return own && (e == errc::rate_limited || e == errc::quota_exceeded);
-        case condition::provider: return own && is_provider(e);
+        case condition::provider: return own && in(e, provider);
         case condition::transport:
-            if (own) return is_transport(e);
+            if (own) return in(e, transport);
             // Anything from below chatwire (sockets, name lookup, TLS, the HTTP parser).
             return ec.failed() && ec != boost::asio::error::operation_aborted;
         case condition::timeout:
-            return own ? is_timeout(e) : ec == boost::asio::error::timed_out;
+            return own ? in(e, timeout) : ec == boost::asio::error::timed_out;
+        case condition::malformed:
+            return own ? in(e, malformed) : is_malformed_http(ec);
+        case condition::invalid_input:
+            return own && in(e, invalid_input);
         }
         return false;
     }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <string>
 
@@ -98,4 +99,39 @@ BOOST_AUTO_TEST_CASE(errc_names_are_the_enumerators) {
     BOOST_TEST(chatwire::errc_name(errc::rate_limited) == "rate_limited");
     BOOST_TEST(chatwire::errc_name(errc::unsupported_encoding) == "unsupported_encoding");
     BOOST_TEST(chatwire::errc_name(static_cast<errc>(999)) == "unknown");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_answers_and_refused_input_are_classes_of_their_own) {
+    using chatwire::condition;
+    using chatwire::error_code;
+    namespace bh = boost::beast::http;
+    for (auto e : {errc::bad_response, errc::malformed_event, errc::event_too_large, errc::header_limit_exceeded,
+                   errc::body_limit_exceeded, errc::reply_too_large, errc::unsupported_encoding,
+                   errc::pagination_loop, errc::protocol_error}) {
+        BOOST_TEST((error_code(e) == condition::malformed), chatwire::errc_name(e));
+        BOOST_TEST((error_code(e) != condition::provider), chatwire::errc_name(e));
+        BOOST_TEST((error_code(e) != condition::invalid_input), chatwire::errc_name(e));
+    }
+    // The parser's refusals are malformed answers; a cut is not.
+    BOOST_TEST((error_code(bh::error::bad_chunk) == condition::malformed));
+    BOOST_TEST((error_code(bh::error::header_limit) == condition::malformed));
+    BOOST_TEST((error_code(bh::error::partial_message) != condition::malformed));
+    BOOST_TEST((error_code(bh::error::end_of_stream) != condition::malformed));
+    BOOST_TEST((error_code(boost::asio::error::connection_reset) != condition::malformed));
+    for (auto e : {errc::invalid_argument, errc::invalid_url, errc::tls_setup_failed})
+        BOOST_TEST((error_code(e) == condition::invalid_input), chatwire::errc_name(e));
+    // No code of the service's or of the way to it is refused input, and a
+    // normal end or a cancel is none of the failure classes.
+    for (int v = 1; v <= static_cast<int>(errc::stream_reset); ++v) {
+        const error_code ec = static_cast<errc>(v);
+        const bool any = ec == condition::provider || ec == condition::transport || ec == condition::malformed ||
+                         ec == condition::invalid_input;
+        const bool quiet = ec == errc::end_of_stream || ec == errc::page_limit_reached || ec == errc::cancelled ||
+                           ec == errc::retry_budget_exhausted;
+        BOOST_TEST(any != quiet, chatwire::errc_name(static_cast<errc>(v)));
+        if (ec == condition::provider) BOOST_TEST((ec != condition::invalid_input && ec != condition::transport));
+    }
+    BOOST_TEST((error_code(boost::asio::error::host_not_found) != condition::invalid_input));
+    BOOST_TEST(chatwire::make_error_condition(condition::malformed).message().find("unknown") == std::string::npos);
+    BOOST_TEST(chatwire::make_error_condition(condition::invalid_input).message().find("unknown") == std::string::npos);
 }
