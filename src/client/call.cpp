@@ -316,36 +316,6 @@ error_code parse_object(std::string_view body, json::value& out, diagnostics& di
     return {};
 }
 
-namespace {
-bool unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
-}
-
-std::string percent_encode(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size());
-    for (unsigned char c : s) {
-        if (unreserved(c)) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
-} // namespace
-
-std::string encode_segment(std::string_view s) {
-    // "." and ".." are unreserved characters but path steps: encode them too.
-    if (s == "." || s == "..") return s.size() == 1 ? "%2E" : "%2E%2E";
-    return percent_encode(s);
-}
-std::string encode_query(std::string_view s) { return percent_encode(s); }
-
 error_code check_not_empty(std::string_view what, std::string_view value, diagnostics& diag) {
     if (!value.empty()) return {};
     diag.detail = std::string(what) + " must not be empty";

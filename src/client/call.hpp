@@ -4,6 +4,7 @@
 // exchange, and turns the status and body into errc + diagnostics; the retry
 // loop belongs here too. Diagnostics accumulate across its layers.
 #include "../http/exchange.hpp"
+#include "encoding.hpp"
 
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/error.hpp>
@@ -119,11 +120,6 @@ std::string to_body(const boost::json::value& v);
 
 /// Parses a JSON body; errc::bad_response when it is not a JSON object.
 error_code parse_object(std::string_view body, boost::json::value& out, diagnostics& diag);
-
-/// Percent-encodes one path segment (everything but unreserved characters).
-std::string encode_segment(std::string_view s);
-/// Percent-encodes a query value.
-std::string encode_query(std::string_view s);
 
 /// errc::invalid_argument when `value` is empty.
 error_code check_not_empty(std::string_view what, std::string_view value, diagnostics& diag);

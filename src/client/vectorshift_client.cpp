@@ -178,27 +178,6 @@ std::vector<std::string> strings_at(const json::value& v, std::string_view key) 
     return out;
 }
 
-std::string base64(std::string_view in) {
-    static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) |
-                 std::uint8_t(in[i + 2]);
-        for (int shift : {18, 12, 6, 0}) out.push_back(table[(n >> shift) & 63]);
-    }
-    if (i < in.size()) {
-        std::uint32_t n = std::uint32_t(std::uint8_t(in[i])) << 16;
-        if (i + 1 < in.size()) n |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-        out.push_back(table[(n >> 18) & 63]);
-        out.push_back(table[(n >> 12) & 63]);
-        out.push_back(i + 1 < in.size() ? table[(n >> 6) & 63] : '=');
-        out.push_back('=');
-    }
-    return out;
-}
-
 asio::awaitable<std::pair<error_code, chatbot_list>> do_list(std::shared_ptr<state> st, bool shared, bool verbose,
                                                              diagnostics& diag) {
     std::pair<error_code, chatbot_list> out;
@@ -240,7 +219,7 @@ asio::awaitable<std::pair<error_code, upload_reply>> do_upload(std::shared_ptr<s
     }
     json::array files;
     for (const auto& f : req.files) {
-        json::object o{{"type", "file"}, {"raw_bytes", base64(f.bytes)}};
+        json::object o{{"type", "file"}, {"raw_bytes", cd::base64(f.bytes)}};
         if (!f.name.empty()) o["name"] = f.name;
         files.push_back(std::move(o));
     }
