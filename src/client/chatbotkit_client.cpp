@@ -18,30 +18,23 @@ namespace cd = chatwire::detail;
 
 namespace {
 
+// ChatBotKit's error body: {"code": "NOT_FOUND", "message": "..."}.
+constexpr cd::code_rule error_codes[] = {
+    {"LIMITS_REACHED", errc::quota_exceeded},
+    {"TOO_MANY_REQUESTS", errc::rate_limited, true},
+    {"NOT_AUTHENTICATED", errc::unauthorized},
+    {"NOT_AUTHORIZED", errc::forbidden},
+    {"NO_SUBSCRIPTION", errc::payment_required},
+    {"NOT_FOUND", errc::not_found},
+    {"CONFLICT", errc::conflict},
+    {"BAD_REQUEST", errc::bad_request},
+    {"METHOD_NOT_ALLOWED", errc::bad_request},
+    {"INTERNAL_SERVER_ERROR", errc::server_error},
+};
+constexpr cd::error_shape error_shape{"code", "message", error_codes};
+
 error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
-    diag.http_status = static_cast<int>(status);
-    cd::note_retry_after(headers, diag);
-    json::value holder;
-    if (cd::as_object(body, holder)) {
-        diag.provider_code = cd::string_at(holder, "code");
-        diag.provider_message = cd::string_at(holder, "message");
-    }
-    cd::keep_message(body, diag);
-    if (status == 429) cd::note_ratelimit_reset(headers, diag);
-    std::string_view code = diag.provider_code;
-    auto ends_with = [&](std::string_view suffix) {
-        return code.size() >= suffix.size() && code.substr(code.size() - suffix.size()) == suffix;
-    };
-    if (code == "LIMITS_REACHED") return errc::quota_exceeded;
-    if (ends_with("TOO_MANY_REQUESTS")) return errc::rate_limited;
-    if (code == "NOT_AUTHENTICATED") return errc::unauthorized;
-    if (code == "NOT_AUTHORIZED") return errc::forbidden;
-    if (code == "NO_SUBSCRIPTION") return errc::payment_required;
-    if (code == "NOT_FOUND") return errc::not_found;
-    if (code == "CONFLICT") return errc::conflict;
-    if (code == "BAD_REQUEST" || code == "METHOD_NOT_ALLOWED") return errc::bad_request;
-    if (code == "INTERNAL_SERVER_ERROR") return errc::server_error;
-    return errc_from_http_status(static_cast<int>(status));
+    return cd::map_provider_error(error_shape, status, headers, body, diag);
 }
 
 // ChatBotKit's routes live under a version ("/v1", "/api/v1" on the emulator):

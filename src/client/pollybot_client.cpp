@@ -19,24 +19,20 @@ namespace cd = chatwire::detail;
 
 namespace {
 
+// PollyBot's error body: {"success": false, "error": "...", "code": "RATE_LIMIT_EXCEEDED", "retryAfter": 60}.
+constexpr cd::code_rule error_codes[] = {
+    {"MISSING_AUTH_HEADER", errc::unauthorized},
+    {"INVALID_API_KEY", errc::unauthorized},
+    {"INSUFFICIENT_CREDITS", errc::payment_required},
+    {"CHATBOT_NOT_FOUND", errc::not_found},
+    {"CONVERSATION_NOT_FOUND", errc::not_found},
+    {"RATE_LIMIT_EXCEEDED", errc::rate_limited},
+    {"VALIDATION_ERROR", errc::bad_request},
+};
+constexpr cd::error_shape error_shape{"code", "error", error_codes, true};
+
 error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
-    diag.http_status = static_cast<int>(status);
-    cd::note_retry_after(headers, diag);
-    json::value holder;
-    if (auto* o = cd::as_object(body, holder)) {
-        diag.provider_code = cd::string_at(holder, "code");
-        diag.provider_message = cd::string_at(holder, "error");
-        if (auto* ra = o->if_contains("retryAfter")) cd::note_body_retry_after(*ra, diag);
-    }
-    cd::keep_message(body, diag);
-    if (status == 429) cd::note_ratelimit_reset(headers, diag);
-    std::string_view code = diag.provider_code;
-    if (code == "MISSING_AUTH_HEADER" || code == "INVALID_API_KEY") return errc::unauthorized;
-    if (code == "INSUFFICIENT_CREDITS") return errc::payment_required;
-    if (code == "CHATBOT_NOT_FOUND" || code == "CONVERSATION_NOT_FOUND") return errc::not_found;
-    if (code == "RATE_LIMIT_EXCEEDED") return errc::rate_limited;
-    if (code == "VALIDATION_ERROR") return errc::bad_request;
-    return errc_from_http_status(static_cast<int>(status));
+    return cd::map_provider_error(error_shape, status, headers, body, diag);
 }
 
 std::optional<std::uint64_t> header_number(const http::fields& h, std::string_view name) {

@@ -1,4 +1,5 @@
 #include "provider_errors.hpp"
+#include "call.hpp"
 
 #include <chatwire/retry/hints.hpp>
 
@@ -38,6 +39,28 @@ void note_body_retry_after(const json::value& retry_after, diagnostics& diag) {
 void note_ratelimit_reset(const http::fields& headers, diagnostics& diag) {
     if (diag.retry_after) return;
     if (auto hint = find_server_hint(headers, nullptr, std::chrono::system_clock::now())) diag.retry_after = hint->delay;
+}
+
+error_code map_provider_error(const error_shape& shape, unsigned status, const http::fields& headers,
+                              std::string_view body, diagnostics& diag) {
+    diag.http_status = static_cast<int>(status);
+    note_retry_after(headers, diag);
+    json::value holder;
+    if (const auto* o = as_object(body, holder)) {
+        diag.provider_code = string_at(holder, shape.code_key);
+        diag.provider_message = string_at(holder, shape.message_key);
+        if (shape.body_retry_after)
+            if (const auto* ra = o->if_contains("retryAfter")) note_body_retry_after(*ra, diag);
+    }
+    keep_message(body, diag);
+    if (status == 429) note_ratelimit_reset(headers, diag);
+    const std::string_view code = diag.provider_code;
+    for (const auto& rule : shape.codes) {
+        const bool match = rule.suffix ? code.ends_with(rule.code) : code == rule.code;
+        if (match) return rule.ec;
+    }
+    if (shape.success_status_is_run_failed && status >= 200 && status < 300) return errc::run_failed;
+    return errc_from_http_status(static_cast<int>(status));
 }
 
 } // namespace chatwire::detail

@@ -19,18 +19,12 @@ namespace cd = chatwire::detail;
 
 namespace {
 
+// VectorShift's error body: {"status": "failed", "error": "..."}, also with
+// HTTP 200 for a failed run; the HTTP status decides the errc.
+constexpr cd::error_shape error_shape{"status", "error", {}, false, true};
+
 error_code provider_error(unsigned status, const http::fields& headers, std::string_view body, diagnostics& diag) {
-    diag.http_status = static_cast<int>(status);
-    cd::note_retry_after(headers, diag);
-    json::value holder;
-    if (cd::as_object(body, holder)) {
-        diag.provider_message = cd::string_at(holder, "error");
-        if (auto st = cd::string_at(holder, "status"); !st.empty()) diag.provider_code = st;
-    }
-    cd::keep_message(body, diag);
-    if (status == 429) cd::note_ratelimit_reset(headers, diag);
-    if (status >= 200 && status < 300) return errc::run_failed;  // status:"failed" with HTTP 200
-    return errc_from_http_status(static_cast<int>(status));
+    return cd::map_provider_error(error_shape, status, headers, body, diag);
 }
 
 error_code build_legacy(const state& st, const run_request& req, bool stream, diagnostics& diag,
