@@ -30,7 +30,7 @@ provider_core::provider_core(asio::any_io_executor ex, std::string_view base_url
       retry(retry_opts),
       store(shared ? std::move(shared) : std::make_shared<local_retry_store>()),
       on_attempt(std::move(observer)) {
-    to = http::detail::make_endpoint(base_url, setup_error);
+    api = http::detail::make_endpoint(base_url, setup_error);
     if (setup_error) setup_detail = "the base URL must be http(s)://host[:port][/path]";
 }
 
@@ -61,7 +61,7 @@ std::string provider_core::credential_header(std::string_view name, std::string_
 void provider_core::set_rate_key(std::string_view credential) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    rate_key = to.key;
+    rate_key = api.key;
     if (EVP_Digest(credential.data(), credential.size(), md, &len, EVP_sha256(), nullptr) != 1) return;
     static constexpr char hex[] = "0123456789abcdef";
     rate_key.push_back('#');
@@ -81,7 +81,7 @@ http::detail::outgoing to_outgoing(const provider_core& p, const api_request& re
     static constexpr std::string_view json_body = "Content-Type: application/json\r\n";
     http::detail::outgoing out;
     out.method = req.method;
-    out.target_prefix = p.to.prefix;
+    out.target_prefix = p.api.prefix;
     out.target = req.path;
     out.header_lines = {req.accept, req.body.empty() ? std::string_view{} : json_body, req.fixed_lines, {}};
     out.body = req.body;
@@ -109,7 +109,7 @@ std::string method_name(http::verb v) {
 }
 
 // The URL an attempt went to: the key travels in a header, never here.
-std::string url_of(const provider_core& p, const api_request& req) { return p.to.key + p.to.prefix + req.path; }
+std::string url_of(const provider_core& p, const api_request& req) { return p.api.key + p.api.prefix + req.path; }
 
 // Before an attempt: whether the key's window was said to be used up, so
 // that the attempt waits for its reset (holding no connection), or the call
@@ -160,7 +160,7 @@ void report(const provider_core& p, const api_request& req, const diagnostics& d
     r.attempt = diag.attempts;
     r.method = req.method;
     r.target = req.path;
-    r.origin = p.to.key;
+    r.origin = p.api.key;
     r.http_status = diag.http_status;
     r.provider_code = diag.provider_code;
     r.ec = ec;
@@ -221,7 +221,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         error_code ec;
         if (!req.stream) {
             http::response res;
-            ec = co_await http::detail::exchange(p.http, p.to, wire, diag, res, end, info);
+            ec = co_await http::detail::exchange(p.http, p.api, wire, diag, res, end, info);
             if (info.stale_resend) note_stale_resend(p, req, diag, info.stale_resend);
             if (!ec) {
                 out.status = res.status;
@@ -235,7 +235,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
                 ec = map_answer(p, out, diag);
             }
         } else {
-            ec = co_await http::detail::open(p.http, p.to, wire, diag, out.stream, end, info);
+            ec = co_await http::detail::open(p.http, p.api, wire, diag, out.stream, end, info);
             if (info.stale_resend) note_stale_resend(p, req, diag, info.stale_resend);
             if (!ec) {
                 out.status = out.stream.status();

@@ -58,7 +58,7 @@ struct provider_core {
 
     boost::asio::any_io_executor executor;
     http::client http;
-    http::detail::endpoint to;
+    http::detail::endpoint api;  ///< where the API lives: origin and path prefix
     error_mapper map_error;
     retry_policy retry;
     /// The retry budget (shared by the client's calls, so a storm of failures

@@ -287,7 +287,7 @@ state::state(asio::any_io_executor ex, options o)
       opts(std::move(o)) {
     auth = credential_header("Authorization", opts.scheme == auth_scheme::token ? "Token " : "Bearer ", opts.secret,
                              "secret");
-    if (!has_version_prefix(to.prefix))
+    if (!has_version_prefix(api.prefix))
         not_found_hint = "the base URL likely lacks ChatBotKit's version prefix /v1 (https://api.chatbotkit.com/v1)";
     if (!opts.run_as_user_id.empty()) auth += fixed_header("X-RunAs-UserId", opts.run_as_user_id, "run-as user id");
 }

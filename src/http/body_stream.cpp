@@ -139,7 +139,7 @@ error_code after_fill(stream_state& s, error_code ec, std::size_t bytes) {
         }
         return fail(s, errc::truncated_stream);
     }
-    if (ec) return fail(s, classify(ec, s.dl, false));
+    if (ec) return fail(s, map_transport_error(ec, s.dl, false));
     if (bytes == s.read_size && s.read_size < max_read_size) s.read_size *= 2;
     s.conn->buffer.commit(bytes);
     return {};

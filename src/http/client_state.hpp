@@ -107,6 +107,6 @@ boost::asio::awaitable<bool> is_cancelled();
 
 /// Maps a transport error to the library's codes (timeouts by the stage that
 /// was armed, parser limits, cancellation); leaves others as they are.
-error_code classify(error_code ec, const deadline& dl, bool cancelled);
+error_code map_transport_error(error_code ec, const deadline& dl, bool cancelled);
 
 } // namespace chatwire::http::detail

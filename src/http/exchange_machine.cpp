@@ -111,7 +111,7 @@ void exchange_machine::fail_with(error_code ec, bool cancelled) noexcept {
 error_code exchange_machine::error() const {
     if (step_ != step::fail) return {};
     if (error_final_) return error_;
-    return classify(error_, dl_, cancelled_);
+    return map_transport_error(error_, dl_, cancelled_);
 }
 
 bool exchange_machine::framed_body(unsigned status) const noexcept {

@@ -115,7 +115,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         if (r->timed_out) co_return dl.timeout_error();
         if (ec) {
             diag.detail = "cannot resolve " + o.host;
-            co_return classify(ec, dl, co_await is_cancelled());
+            co_return map_transport_error(ec, dl, co_await is_cancelled());
         }
         endpoints = std::move(results);
     }
@@ -125,7 +125,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
     if (ec) {
         diag.detail = "cannot connect to " + o.key();
-        co_return classify(ec, dl, co_await is_cancelled());
+        co_return map_transport_error(ec, dl, co_await is_cancelled());
     }
     error_code nodelay_ec;  // best effort; the connection works without it
     tcp.socket().set_option(tcp::no_delay(true), nodelay_ec);
@@ -155,7 +155,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         if (hec) {
             bool cancelled = co_await is_cancelled();
             if (hec != beast::error::timeout && !cancelled) diag.detail = tls_failure_detail(*conn);
-            co_return classify(hec, dl, cancelled);
+            co_return map_transport_error(hec, dl, cancelled);
         }
         if (SSL_session_reused(conn->tls()->native_handle())) ++st->counters.tls_sessions_resumed;
     }
@@ -264,7 +264,7 @@ void lease::discard() noexcept {
     owner_.reset();
 }
 
-error_code classify(error_code ec, const deadline& dl, bool cancelled) {
+error_code map_transport_error(error_code ec, const deadline& dl, bool cancelled) {
     if (!ec) return ec;
     if (cancelled) return errc::cancelled;
     if (ec == beast::error::timeout) return dl.timeout_error();
