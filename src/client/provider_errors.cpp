@@ -1,5 +1,4 @@
 #include "provider_errors.hpp"
-#include "call.hpp"
 
 #include <chatwire/retry/hints.hpp>
 
@@ -10,6 +9,15 @@
 namespace chatwire::detail {
 
 namespace json = boost::json;
+
+namespace {
+
+std::string_view text_at(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+} // namespace
 
 const json::object* as_object(std::string_view body, json::value& holder) {
     boost::system::error_code ec;
@@ -47,8 +55,8 @@ error_code map_provider_error(const error_shape& shape, unsigned status, const h
     note_retry_after(headers, diag);
     json::value holder;
     if (const auto* o = as_object(body, holder)) {
-        diag.provider_code = string_at(holder, shape.code_key);
-        diag.provider_message = string_at(holder, shape.message_key);
+        diag.provider_code = text_at(*o, shape.code_key);
+        diag.provider_message = text_at(*o, shape.message_key);
         if (shape.body_retry_after)
             if (const auto* ra = o->if_contains("retryAfter")) note_body_retry_after(*ra, diag);
     }
