@@ -5,7 +5,9 @@
 // asserts (n >= 5) when a chunked body's final chunk "0\r\n" comes back to the
 // parser with a single further byte, a split any server may make; the code
 // after the assertion handles it, but a build with assertions on (Debug)
-// would abort on it.
+// would abort on it. The linker keeps one copy of the instantiation: a
+// program that also parses responses with Beast itself, built with
+// assertions on, may keep its own copy, and with it the assertion.
 #include <boost/beast/http/parser.hpp>
 #include <boost/version.hpp>
 

@@ -120,8 +120,8 @@ BOOST_AUTO_TEST_CASE(malformed_answers_and_refused_input_are_classes_of_their_ow
     BOOST_TEST((error_code(boost::asio::error::connection_reset) != condition::malformed));
     for (auto e : {errc::invalid_argument, errc::invalid_url, errc::tls_setup_failed})
         BOOST_TEST((error_code(e) == condition::invalid_input), chatwire::errc_name(e));
-    // No code of the service's or of the way to it is refused input, and a
-    // normal end or a cancel is none of the failure classes.
+    // Every code is in a failure class but a normal end, a cancel and a spent
+    // budget; an answer of the service's is never refused input nor transport.
     for (int v = 1; v <= static_cast<int>(errc::stream_reset); ++v) {
         const error_code ec = static_cast<errc>(v);
         const bool any = ec == condition::provider || ec == condition::transport || ec == condition::malformed ||
