@@ -322,11 +322,4 @@ error_code check_not_empty(std::string_view what, std::string_view value, diagno
     return errc::invalid_argument;
 }
 
-std::string_view string_at(const json::value& v, std::string_view key) {
-    if (!v.is_object()) return {};
-    auto* p = v.as_object().if_contains(key);
-    if (!p || !p->is_string()) return {};
-    return p->get_string();
-}
-
 } // namespace chatwire::detail

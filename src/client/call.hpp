@@ -5,6 +5,7 @@
 // loop belongs here too. Diagnostics accumulate across its layers.
 #include "../http/exchange.hpp"
 #include "encoding.hpp"
+#include "provider_errors.hpp"
 
 #include <chatwire/chat_stream.hpp>
 #include <chatwire/error.hpp>
@@ -123,7 +124,5 @@ error_code parse_object(std::string_view body, boost::json::value& out, diagnost
 
 /// errc::invalid_argument when `value` is empty.
 error_code check_not_empty(std::string_view what, std::string_view value, diagnostics& diag);
-
-std::string_view string_at(const boost::json::value& v, std::string_view key);
 
 } // namespace chatwire::detail

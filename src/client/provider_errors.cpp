@@ -10,14 +10,12 @@ namespace chatwire::detail {
 
 namespace json = boost::json;
 
-namespace {
-
-std::string_view text_at(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+std::string_view string_at(const json::value& v, std::string_view key) {
+    if (!v.is_object()) return {};
+    auto* p = v.as_object().if_contains(key);
+    if (!p || !p->is_string()) return {};
+    return p->get_string();
 }
-
-} // namespace
 
 const json::object* as_object(std::string_view body, json::value& holder) {
     boost::system::error_code ec;
@@ -55,8 +53,8 @@ error_code map_provider_error(const error_shape& shape, unsigned status, const h
     note_retry_after(headers, diag);
     json::value holder;
     if (const auto* o = as_object(body, holder)) {
-        diag.provider_code = text_at(*o, shape.code_key);
-        diag.provider_message = text_at(*o, shape.message_key);
+        diag.provider_code = string_at(holder, shape.code_key);
+        diag.provider_message = string_at(holder, shape.message_key);
         if (shape.body_retry_after)
             if (const auto* ra = o->if_contains("retryAfter")) note_body_retry_after(*ra, diag);
     }

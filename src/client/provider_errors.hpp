@@ -50,6 +50,10 @@ void note_body_retry_after(const boost::json::value& retry_after, diagnostics& d
 /// no other hint was found.
 void note_ratelimit_reset(const http::fields& headers, diagnostics& diag);
 
+/// The string member `key` of an object, or empty (not an object, no such
+/// member, not a string).
+std::string_view string_at(const boost::json::value& v, std::string_view key);
+
 /// The body as a JSON object, or nullptr.
 const boost::json::object* as_object(std::string_view body, boost::json::value& holder);
 
