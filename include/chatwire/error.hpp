@@ -129,6 +129,9 @@ struct diagnostics {
     /// The HTTP/2 error code (RFC 9113 §7) that reset the stream or ended the
     /// connection, e.g. 7 for REFUSED_STREAM; unset over HTTP/1.1.
     std::optional<std::uint32_t> http2_error;
+    /// The HTTP version of the last attempt's connection: 11 or 20 (0 when
+    /// none was made).
+    int http_version = 0;
 
     /// Empties every field.
     void clear() { *this = diagnostics{}; }

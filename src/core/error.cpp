@@ -191,6 +191,7 @@ std::string diagnostics::to_string() const {
     add("detail", detail);
     add("conversation", conversation_id);
     if (http2_error) add("http2_error", std::to_string(*http2_error));
+    if (http_version == 20) add("protocol", "h2");
     return out;
 }
 

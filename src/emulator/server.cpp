@@ -1,8 +1,7 @@
 // The emulator's only I/O: accept, read requests with Beast, hand them to the
 // sans-io engine, and write the planned bytes with their pauses. Everything
 // runs on one strand of the caller's executor; no threads are started.
-#include <chatwire/emulator/engine.hpp>
-#include <chatwire/emulator/server.hpp>
+#include "server_impl.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -33,23 +32,25 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using wire::impl_ptr;
+using wire::timed_write;
+using wire::tuple_awaitable;
+using wire::local_address_of;
+using wire::serve_h2;
+
+std::string wire::local_address_of(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto local = socket.local_endpoint(ec);
+    if (ec) return {};
+    auto ip = local.address();
+    if (ip.is_v6() && ip.to_v6().is_v4_mapped())  // "::" serving IPv4 too
+        ip = asio::ip::make_address_v4(asio::ip::v4_mapped, ip.to_v6());
+    return ip.to_string();
+}
 
 namespace {
 
 constexpr auto idle_timeout = std::chrono::seconds(120);
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// What stop() needs to end a connection wherever it is waiting.
-struct connection_control {
-    beast::tcp_stream* tcp = nullptr;
-    asio::steady_timer* timer = nullptr;
-    void abort() {
-        tcp->cancel();
-        boost::system::error_code ec;
-        tcp->socket().close(ec);
-        timer->cancel();
-    }
-};
 
 // The head alone: enough to route a request and check its key.
 request to_request_head(const http::request<http::string_body>& msg) {
@@ -79,47 +80,7 @@ void reset_connection(beast::tcp_stream& tcp) {
 
 } // namespace
 
-struct server::impl {
-    impl(asio::any_io_executor ex, options o)
-        : opts(std::move(o)), strand(asio::make_strand(ex)), acceptor(strand), eng(opts) {}
-
-    options opts;
-    asio::strand<asio::any_io_executor> strand;
-    tcp::acceptor acceptor;
-    std::optional<asio::ssl::context> ssl;
-    std::string cert_pem;
-    engine eng;
-    std::unordered_set<connection_control*> connections;
-    std::size_t live = 0;  ///< accepted and not yet closed (also while handshaking)
-    std::uint16_t port = 0;
-    bool started = false;
-    bool stopped = false;
-
-    void do_stop() {
-        if (stopped) return;
-        stopped = true;
-        boost::system::error_code ec;
-        acceptor.close(ec);
-        // abort() may lead to erasure from the set once the session resumes, never now.
-        for (auto* c : connections) c->abort();
-    }
-};
-
 namespace {
-
-using impl_ptr = std::shared_ptr<server::impl>;
-
-// Every write has a deadline: a peer that stops reading would otherwise hold
-// the connection, and the bytes planned for it, for as long as it likes.
-template <class Stream, class Buffers>
-asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> timed_write(Stream& stream, const Buffers& buffers,
-                                                                                 std::chrono::milliseconds timeout) {
-    auto& tcp = beast::get_lowest_layer(stream);
-    tcp.expires_after(timeout);
-    auto result = co_await asio::async_write(stream, buffers, tuple_awaitable);
-    tcp.expires_never();
-    co_return result;
-}
 
 // Segments that follow each other without a pause go out in one gathered
 // write, so an unpaced stream costs one system call rather than one per event.
@@ -191,17 +152,10 @@ asio::awaitable<bool> respond(Stream& stream, asio::steady_timer& timer, respons
 }
 
 template <class Stream>
-asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self) {
+asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, impl_ptr self,
+                                     beast::flat_buffer buffer = {}) {
     auto& tcp = beast::get_lowest_layer(stream);
-    beast::flat_buffer buffer;
-    // The address this connection reached (concrete even behind a wildcard
-    // listen): a Host header naming it is not a rebound name.
-    boost::system::error_code local_ec;
-    const auto local = tcp.socket().local_endpoint(local_ec);
-    auto local_ip = local.address();
-    if (local_ip.is_v6() && local_ip.to_v6().is_v4_mapped())  // "::" serving IPv4 too
-        local_ip = asio::ip::make_address_v4(asio::ip::v4_mapped, local_ip.to_v6());
-    const std::string local_address = local_ec ? std::string() : local_ip.to_string();
+    const std::string local_address = local_address_of(tcp.socket());
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(self->opts.max_body_bytes);
@@ -271,19 +225,55 @@ private:
 
 // Registers the connection so that stop() can reach it.
 struct connection_scope {
-    connection_scope(impl_ptr s, connection_control& c) : self(std::move(s)), ctl(c) { self->connections.insert(&ctl); }
+    connection_scope(impl_ptr s, wire::connection_control& c) : self(std::move(s)), ctl(c) { self->connections.insert(&ctl); }
     ~connection_scope() { self->connections.erase(&ctl); }
     impl_ptr self;
-    connection_control& ctl;
+    wire::connection_control& ctl;
 };
+
+constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+bool starts_h2(const beast::flat_buffer& b) {
+    const auto d = b.data();
+    return std::string_view(static_cast<const char*>(d.data()), d.size()).starts_with(h2_preface);
+}
+
+// Reads until the bytes are HTTP/2's preface or cannot be: an HTTP/1.1
+// request differs within its first bytes.
+asio::awaitable<bool> read_preface(beast::tcp_stream& stream, beast::flat_buffer& first) {
+    for (;;) {
+        const auto d = first.data();
+        const std::string_view got(static_cast<const char*>(d.data()), d.size());
+        const auto n = std::min(got.size(), h2_preface.size());
+        if (got.substr(0, n) != h2_preface.substr(0, n) || n == h2_preface.size()) co_return true;
+        stream.expires_after(idle_timeout);
+        auto [ec, read] = co_await stream.async_read_some(first.prepare(1024), tuple_awaitable);
+        stream.expires_never();
+        if (ec) co_return false;
+        first.commit(read);
+    }
+}
 
 asio::awaitable<void> plain_session(connection_slot slot, tcp::socket socket) {
     auto self = slot.self();
     beast::tcp_stream stream(std::move(socket));
     asio::steady_timer timer(self->strand);
-    connection_control ctl{&stream, &timer};
+    wire::connection_control ctl{&stream, &timer};
     connection_scope scope(self, ctl);
-    co_await serve_requests(stream, timer, self);
+    if (self->opts.http2) {
+        // Prior knowledge (h2c): the connection starts with HTTP/2's preface.
+        beast::flat_buffer first;
+        if (!co_await read_preface(stream, first)) co_return;
+        if (starts_h2(first)) {
+            const auto bytes = first.data();
+            co_await serve_h2(stream, self, local_address_of(stream.socket()),
+                              std::string(static_cast<const char*>(bytes.data()), bytes.size()));
+        } else {
+            co_await serve_requests(stream, timer, self, std::move(first));
+        }
+    } else {
+        co_await serve_requests(stream, timer, self);
+    }
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.socket().close(ec);
@@ -293,14 +283,21 @@ asio::awaitable<void> tls_session(connection_slot slot, tcp::socket socket) {
     auto self = slot.self();
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *self->ssl);
     asio::steady_timer timer(self->strand);
-    connection_control ctl{&beast::get_lowest_layer(stream), &timer};
+    wire::connection_control ctl{&beast::get_lowest_layer(stream), &timer};
     connection_scope scope(self, ctl);
     auto& tcp = beast::get_lowest_layer(stream);
     tcp.expires_after(std::chrono::seconds(30));
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
     tcp.expires_never();
     if (ec) co_return;
-    co_await serve_requests(stream, timer, self);
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_size = 0;
+    SSL_get0_alpn_selected(stream.native_handle(), &alpn, &alpn_size);
+    if (alpn_size == 2 && alpn[0] == 'h' && alpn[1] == '2') {
+        co_await serve_h2(stream, self, local_address_of(tcp.socket()), std::string());
+    } else {
+        co_await serve_requests(stream, timer, self);
+    }
     if (tcp.socket().is_open() && !self->stopped) {
         tcp.expires_after(std::chrono::seconds(2));
         co_await stream.async_shutdown(tuple_awaitable);
@@ -339,6 +336,22 @@ asio::awaitable<void> accept_loop(impl_ptr self) {
 
 } // namespace
 
+namespace {
+
+// ALPN: h2 when the client offers it, else HTTP/1.1 (also with no offer at all).
+int choose_protocol(SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* offered,
+                    unsigned int offered_size, void*) {
+    static constexpr unsigned char ours[] = "\x02h2\x08http/1.1";
+    unsigned char* chosen = nullptr;
+    if (SSL_select_next_proto(&chosen, out_size, ours, sizeof ours - 1, offered, offered_size) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+} // namespace
+
 server::server(asio::any_io_executor ex, options opts) : impl_(std::make_shared<impl>(ex, std::move(opts))) {
     auto& s = *impl_;
     if (s.opts.tls) {
@@ -350,6 +363,7 @@ server::server(asio::any_io_executor ex, options opts) : impl_(std::make_shared<
         s.ssl->use_certificate_chain(asio::buffer(cert.cert_pem));
         s.ssl->use_private_key(asio::buffer(cert.key_pem), asio::ssl::context::pem);
         s.cert_pem = std::move(cert.cert_pem);
+        if (s.opts.http2) SSL_CTX_set_alpn_select_cb(s.ssl->native_handle(), &choose_protocol, nullptr);
     }
     tcp::endpoint ep(asio::ip::make_address(s.opts.host), s.opts.port);
     s.acceptor.open(ep.protocol());

@@ -8,6 +8,7 @@
 
 #include "../detail/serial_executor.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -31,6 +32,11 @@ error_code begin_fill(stream_state& s, boost::asio::mutable_buffer& buffer) noex
 /// of a body delimited by the close, or a failure; either ends the body.
 error_code after_fill(stream_state& s, error_code ec, std::size_t bytes);
 
+using fill_handler = boost::asio::any_completion_handler<void(error_code)>;
+
+/// async_fill over HTTP/2: waits for the stream's next bytes or its end.
+void h2_fill(std::shared_ptr<stream_state> s, boost::asio::cancellation_slot slot, fill_handler done);
+
 /// Reads more of the body, then calls `done(error_code)`: no error means
 /// take_piece() may have more now. Terminal cancellation through `slot`
 /// cancels the read and closes the connection (others are ignored, as the
@@ -47,6 +53,7 @@ void async_fill(std::shared_ptr<stream_state> s, boost::asio::cancellation_slot 
         });
         return;
     }
+    if (s->h2) return h2_fill(std::move(s), slot, fill_handler(std::move(done)));
     boost::asio::mutable_buffer buffer;
     if (const error_code ec = begin_fill(*s, buffer)) {
         boost::asio::post(s->client->executor, [done = std::move(done), ec]() mutable { std::move(done)(ec); });

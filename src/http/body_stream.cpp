@@ -36,7 +36,45 @@ bool is_eof(const error_code& ec) { return ec == asio::error::eof; }
 error_code fail(stream_state& s, error_code ec) {
     s.closed = true;
     s.conn.discard();
+    if (s.h2) s.h2->reset();
     return ec;
+}
+
+// Over HTTP/2 a piece is the bytes the stream received since the last one;
+// they go back to the flow-control windows when the reader asks for the
+// next, so a reader that stops holds back its own stream only. The stream's
+// state is the session's, touched on the client's executor alone.
+bool take_h2_piece(stream_state& s, error_code& ec, std::string_view& piece) noexcept {
+    if (s.closed) {
+        ec = s.refused ? s.refused : make_error_code(errc::cancelled);
+        return true;
+    }
+    if (chatwire::detail::outside_strand(s.client->executor)) return false;
+    auto& h = *s.h2;
+    try {
+        if (!h.handed.empty()) {
+            h.link->consume(h.id, h.handed.size());
+            h.handed.clear();
+        }
+    } catch (const std::exception&) {  // no memory for the WINDOW_UPDATE's write
+        ec = fail(s, make_error_code(boost::system::errc::not_enough_memory));
+        return true;
+    }
+    if (!h.incoming.empty()) {
+        h.handed.swap(h.incoming);
+        piece = h.handed;
+        return true;
+    }
+    if (!h.closed) return false;
+    if (h.own_error || h.end.ec) {
+        // The connection's clean end before the stream's is a cut body, as over HTTP/1.1.
+        const error_code why = h.own_error ? h.own_error : h.end.ec;
+        ec = fail(s, is_clean_close(why) ? make_error_code(errc::truncated_stream) : why);
+        return true;
+    }
+    s.finished = true;
+    ec = errc::end_of_stream;
+    return true;
 }
 
 error_code end(stream_state& s) {
@@ -56,6 +94,7 @@ bool take_piece(stream_state& s, error_code& ec, std::string_view& piece) noexce
         ec = errc::end_of_stream;
         return true;
     }
+    if (s.h2) return take_h2_piece(s, ec, piece);
     if (s.closed || !s.conn) {
         ec = s.refused ? s.refused : make_error_code(errc::cancelled);
         return true;
@@ -193,6 +232,31 @@ void fill_then_read(std::shared_ptr<stream_state> state, read_handler handler) {
 
 } // namespace
 
+void h2_fill(std::shared_ptr<stream_state> s, asio::cancellation_slot slot, fill_handler done) {
+    auto& h = *s->h2;
+    if (s->closed || h.closed || !h.incoming.empty() || !h.handed.empty()) {
+        asio::post(s->client->executor, [done = std::move(done)]() mutable { std::move(done)(error_code{}); });
+        return;
+    }
+    h.wake.expires_at(s->dl.arm(s->client->options.timeouts.idle, errc::idle_timeout));
+    h.waiting = true;
+    asio::cancellation_slot wait_slot;
+    if (slot.is_connected())
+        wait_slot = asio::cancellation_state(slot, asio::enable_terminal_cancellation()).slot();
+    h.wake.async_wait(asio::bind_cancellation_slot(wait_slot, [s, slot, done = std::move(done)](error_code ec) mutable {
+        if (slot.is_connected()) slot.clear();
+        auto& h = *s->h2;
+        const bool woken = !h.waiting;
+        h.waiting = false;
+        error_code result;
+        if (s->closed) result = errc::cancelled;  // closed meanwhile
+        else if (!woken) result = fail(*s, ec == asio::error::operation_aborted ? make_error_code(errc::cancelled)
+                                                                                : make_error_code(s->dl.timeout_error()));
+        s.reset();
+        std::move(done)(result);
+    }));
+}
+
 void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler) {
     // A moved-from or default-constructed stream has no executor to complete on.
     if (!state) throw std::logic_error("body_stream::async_read_some on a stream that is not open");
@@ -222,6 +286,7 @@ body_stream::body_stream(std::shared_ptr<detail::stream_state> state) : state_(s
     state_->refused = errc::unsupported_encoding;
     state_->closed = true;
     state_->conn.discard();  // its body is never read
+    if (state_->h2) state_->h2->reset();
 }
 
 bool body_stream::try_read_some(error_code& ec, std::string_view& piece) noexcept {
@@ -262,6 +327,11 @@ namespace {
 void close_stream(std::shared_ptr<stream_state> state) noexcept {
     if (!state->finished && !state->closed) {
         state->closed = true;
+        // An HTTP/2 stream is reset; its connection carries on (a pending read wakes up cancelled).
+        if (state->h2) {
+            state->h2->reset();
+            return;
+        }
         // Closing the socket completes a pending read, which then frees the
         // slot; with no read pending the lease is released right here.
         if (state->conn) state->conn->close();
@@ -307,7 +377,8 @@ void drain_released(std::shared_ptr<stream_state> s, std::size_t budget) noexcep
 
 void body_stream::release(std::chrono::milliseconds linger) noexcept {
     if (!state_) return;
-    if (state_->finished || state_->closed || state_->reading) {
+    // Over HTTP/2 giving up the rest is a reset of the stream: the connection stays.
+    if (state_->finished || state_->closed || state_->reading || state_->h2) {
         close();
         return;
     }

@@ -1,6 +1,7 @@
 // http::client's public operations: each is one coroutine around exchange()
 // or open(), started once at the public edge.
 #include "client_state.hpp"
+#include "h2_link.hpp"
 
 #include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
@@ -115,6 +116,11 @@ pool_stats client::stats() const {
     for (const auto& [key, pool] : state_->pools) {
         s.open += pool.open;
         s.idle += pool.idle.size();
+        s.http2_connections += pool.links.size();
+        for (const auto& link : pool.links) {
+            if (link->idle()) ++s.idle;
+            s.http2_streams += link->session().open_streams();
+        }
     }
     return s;
 }
@@ -128,6 +134,9 @@ void client::close_idle() {
         for (auto& c : pool.idle) c->close();
         pool.open -= pool.idle.size();
         pool.idle.clear();
+        // Closing a link takes it out of the pool's list.
+        for (auto& link : std::vector<std::shared_ptr<detail::h2_link>>(pool.links))
+            if (link->idle()) link->close(boost::asio::error::eof);
     }
 }
 

@@ -20,6 +20,8 @@
 
 namespace chatwire::http::detail {
 
+class h2_link;
+
 struct pool_waiter {
     explicit pool_waiter(const boost::asio::any_io_executor& ex) : timer(ex) {}
     boost::asio::steady_timer timer;
@@ -28,9 +30,13 @@ struct pool_waiter {
 
 struct origin_pool {
     std::vector<std::unique_ptr<connection>> idle;  // most recently used last
-    std::size_t open = 0;                          // idle + leased
+    std::size_t open = 0;                          // idle + leased + HTTP/2 links + being opened
     std::deque<std::shared_ptr<pool_waiter>> waiters;
     std::shared_ptr<SSL_SESSION> tls_session;      // for resumption
+    std::vector<std::shared_ptr<h2_link>> links;   // HTTP/2 connections, each carrying many streams
+    bool speaks_h2 = false;      // the last connection made here negotiated HTTP/2
+    bool protocol_known = false; // a connection was made here (speaks_h2 tells what it spoke)
+    std::size_t h2_opening = 0;  // connections being opened that may speak HTTP/2: a call may wait for one
 };
 
 struct client_state;
@@ -78,20 +84,29 @@ struct client_state : std::enable_shared_from_this<client_state> {
     pool_stats counters;
     handshake_gate handshakes;  // max_concurrent_handshakes, all origins together
 
+    ~client_state();
+
     void put_idle(std::unique_ptr<connection> conn);
     void drop(std::unique_ptr<connection> conn) noexcept;
     void wake_one(origin_pool& pool);
+    void wake_all(origin_pool& pool);
+    /// A closed HTTP/2 link leaves its pool and frees its slot.
+    void forget(const h2_link& link, const std::string& key) noexcept;
 };
 
-/// Takes an idle connection for `to` without suspending; false when there is none.
-bool take_idle(const std::shared_ptr<client_state>& state, const endpoint& to, lease& out);
+/// Takes an idle connection for `to`, or an HTTP/2 link with room for a
+/// stream, without suspending; false when there is none.
+bool take_idle(const std::shared_ptr<client_state>& state, const endpoint& to, lease& out,
+               std::shared_ptr<h2_link>& link);
 
-/// Takes an idle connection for `to` or opens one, waiting while the origin is
-/// at its connection limit (the wait is added to diag.connection_wait).
-/// Honours the deadline and terminal cancellation.
+/// Takes an idle connection for `to` (or room on an HTTP/2 link) or opens
+/// one, waiting while the origin is at its connection limit (the wait is
+/// added to diag.connection_wait). Honours the deadline and terminal
+/// cancellation. Sets `out` for HTTP/1.1 and `link` for HTTP/2.
 /// `fresh_only`: a new connection, never an idle one (after a pooled one failed).
 boost::asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& state, const endpoint& to,
-                                           deadline& dl, diagnostics& diag, lease& out, bool fresh_only = false);
+                                           deadline& dl, diagnostics& diag, lease& out,
+                                           std::shared_ptr<h2_link>& link, bool fresh_only = false);
 
 /// The TLS context of a client, from its options (tls_setup.cpp): on failure
 /// `ec` and a `detail` for diagnostics, and every TLS request fails with them.

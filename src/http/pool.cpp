@@ -1,6 +1,7 @@
 // The connection pool: acquiring (reuse, connect, wait) and releasing.
 #include "client_state.hpp"
 #include "framing.hpp"
+#include "h2_link.hpp"
 #include "resolver.hpp"
 
 #include "../detail/serial_executor.hpp"
@@ -70,6 +71,30 @@ void prepare_tls(connection& c, const origin& o, const client_state& st, SSL_SES
         }
     }
     if (session) SSL_set_session(ssl, session);
+    // ALPN (RFC 7301): the server picks; with no answer the connection speaks HTTP/1.1.
+    static constexpr unsigned char both[] = "\x02h2\x08http/1.1";
+    static constexpr unsigned char h2_only[] = "\x02h2";
+    const auto protocol = st.options.protocol;
+    if (protocol == http::protocol::automatic) SSL_set_alpn_protos(ssl, both, sizeof both - 1);
+    else if (protocol == http::protocol::http2) SSL_set_alpn_protos(ssl, h2_only, sizeof h2_only - 1);
+}
+
+// Whether a connection to `o` may speak HTTP/2 (before one was made).
+bool may_speak_h2(const origin& o, const client_options& opts) {
+    return opts.protocol == http::protocol::http2 || (opts.protocol == http::protocol::automatic && o.tls);
+}
+
+// Whether a new connection speaks HTTP/2: over TLS as ALPN chose (or as
+// the options insist); in clear only with prior knowledge.
+bool speaks_h2(connection& c, const client_options& opts) {
+    if (opts.protocol == http::protocol::http1) return false;
+    if (opts.protocol == http::protocol::http2) return true;
+    auto* tls = c.tls();
+    if (!tls) return false;
+    const unsigned char* name = nullptr;
+    unsigned int size = 0;
+    SSL_get0_alpn_selected(tls->native_handle(), &name, &size);
+    return size == 2 && name[0] == 'h' && name[1] == '2';
 }
 
 std::string tls_failure_detail(connection& c) {
@@ -181,6 +206,12 @@ struct slot_guard {
 
 } // namespace
 
+client_state::~client_state() {
+    // The links' pending reads hold them: closing ends those, and the links with them.
+    for (auto& [key, pool] : pools)
+        for (auto& link : std::vector<std::shared_ptr<h2_link>>(std::move(pool.links))) link->close(errc::cancelled);
+}
+
 client_state::client_state(asio::any_io_executor ex, client_options opts)
     : executor(std::move(ex)), options(std::move(opts)), tls_context(asio::ssl::context::tls_client) {
     configure_tls(tls_context, options.tls, tls_setup_error, tls_setup_detail);
@@ -229,6 +260,23 @@ void client_state::drop(std::unique_ptr<connection> conn) noexcept {
     wake_one(it->second);
 }
 
+void client_state::wake_all(origin_pool& pool) {
+    while (!pool.waiters.empty()) wake_one(pool);
+}
+
+void client_state::forget(const h2_link& link, const std::string& key) noexcept {
+    auto it = pools.find(key);
+    if (it == pools.end()) return;
+    auto& links = it->second.links;
+    for (auto l = links.begin(); l != links.end(); ++l) {
+        if (l->get() != &link) continue;
+        links.erase(l);
+        if (it->second.open > 0) --it->second.open;
+        wake_one(it->second);
+        return;
+    }
+}
+
 void client_state::wake_one(origin_pool& pool) {
     while (!pool.waiters.empty()) {
         auto w = std::move(pool.waiters.front());
@@ -274,11 +322,34 @@ error_code map_transport_error(error_code ec, const deadline& dl, bool cancelled
     return ec;
 }
 
-bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, lease& out) {
+namespace {
+
+// An HTTP/2 link of the origin with room for one more stream; the busiest
+// first, so that idle links age out and close.
+std::shared_ptr<h2_link> take_link(client_state& st, origin_pool& pool) {
+    std::shared_ptr<h2_link> best;
+    for (std::size_t i = 0; i < pool.links.size();) {
+        auto link = pool.links[i];
+        if (!link->usable_for_new_stream(st.options)) {
+            if (i < pool.links.size() && pool.links[i] == link) ++i;  // not closed (a full link), or already gone
+            continue;
+        }
+        if (!best || link->session().open_streams() > best->session().open_streams()) best = link;
+        ++i;
+    }
+    if (best) ++st.counters.connections_reused;
+    return best;
+}
+
+} // namespace
+
+bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, lease& out,
+               std::shared_ptr<h2_link>& link) {
     if (to.origin.tls && st->tls_setup_error) return false;
     auto it = st->pools.find(to.key);
     if (it == st->pools.end()) return false;
     auto& pool = it->second;
+    if (!pool.links.empty() && (link = take_link(*st, pool))) return true;
     while (!pool.idle.empty()) {
         auto conn = std::move(pool.idle.back());
         pool.idle.pop_back();
@@ -294,7 +365,8 @@ bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, leas
 }
 
 asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, const endpoint& to, deadline& dl,
-                                    diagnostics& diag, lease& out, bool fresh_only) {
+                                    diagnostics& diag, lease& out, std::shared_ptr<h2_link>& link,
+                                    bool fresh_only) {
     const origin& o = to.origin;
     if (o.tls && st->tls_setup_error) {
         diag.detail = st->tls_setup_detail;
@@ -309,17 +381,43 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
                               : std::min(dl.end(), deadline::after(deadline::clock::now(), st->options.timeouts.connect));
     for (;;) {
         auto& pool = st->pools[key];
-        if (!fresh_only && take_idle(st, to, out)) co_return error_code{};
-        if (pool.open < max_open) {
+        if (!fresh_only && take_idle(st, to, out, link)) co_return error_code{};
+        // An origin that speaks HTTP/2, or may (its first connection is on
+        // its way): that connection will carry this stream too, rather than
+        // one more handshake per call in a burst at start-up. When it turns
+        // out to speak HTTP/1.1 the waiting calls open their own.
+        const bool may_multiplex = pool.speaks_h2 || (!pool.protocol_known && may_speak_h2(o, st->options));
+        const bool await_link = may_multiplex && pool.h2_opening > 0 && !fresh_only;
+        if (pool.open < max_open && !await_link) {
             // The slot is taken now and given back by the guard on any failure,
-            // exceptions included; a lease owns it on success.
+            // exceptions included; a lease or a link owns it on success.
             ++pool.open;
             slot_guard guard{st, key};
+            const bool expect_h2 = may_multiplex;
+            if (expect_h2) ++pool.h2_opening;
             std::unique_ptr<connection> conn;
             auto ec = co_await open_connection(st, o, key, dl, diag, conn);
-            if (ec) co_return ec;
+            auto& opened_in = st->pools[key];
+            if (expect_h2) --opened_in.h2_opening;
+            if (ec) {
+                // Calls that waited for this link open their own now.
+                if (expect_h2) st->wake_all(opened_in);
+                co_return ec;
+            }
             guard.release();
-            out = lease(st, std::move(conn));
+            opened_in.speaks_h2 = speaks_h2(*conn, st->options);
+            opened_in.protocol_known = true;
+            if (!opened_in.speaks_h2) {
+                if (expect_h2) st->wake_all(opened_in);
+                out = lease(st, std::move(conn));
+                co_return error_code{};
+            }
+            h2::session_limits limits;
+            limits.max_header_bytes = st->options.limits.max_header_bytes;
+            limits.max_concurrent_streams = std::max<std::uint32_t>(1, st->options.max_streams_per_connection);
+            link = std::make_shared<h2_link>(st, std::move(conn), limits);
+            opened_in.links.push_back(link);
+            st->wake_all(opened_in);
             co_return error_code{};
         }
         // At the limit: wait for a release, bounded by the total deadline.

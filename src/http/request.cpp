@@ -4,6 +4,7 @@
 #include "exchange.hpp"
 #include "exchange_machine.hpp"
 #include "framing.hpp"
+#include "h2_exchange.hpp"
 #include "stream_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -179,6 +180,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
     // The parser: on the frame for a whole response, in the stream's state for a streamed one.
     std::conditional_t<whole, whole_parser, std::shared_ptr<stream_state>> holder;
     connection* c = nullptr;
+    std::shared_ptr<h2_stream> h2s;  // the attempt's stream when the connection speaks HTTP/2
     auto parser_now = [&]() -> auto& {
         if constexpr (whole) return holder.get();
         else return *holder->parser;
@@ -202,13 +204,23 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         }
         error_code ec;
         switch (now) {
-        case step::take_connection:
-            if (m.fresh_only() || !take_idle(st, to, conn)) {
-                if (auto aec = co_await acquire(st, to, m.call_deadline(), diag, conn, m.fresh_only())) {
+        case step::take_connection: {
+            std::shared_ptr<h2_link> link;
+            if (m.fresh_only() || !take_idle(st, to, conn, link)) {
+                if (auto aec = co_await acquire(st, to, m.call_deadline(), diag, conn, link, m.fresh_only())) {
                     m.no_connection(aec);
                     break;
                 }
             }
+            if (link) {
+                diag.http_version = 20;
+                h2s = std::make_shared<h2_stream>(link, st->executor, whole, opts.limits.max_body_bytes);
+                m.connected(link->reused());
+                co_await run_h2_attempt(h2s, m, to, req, *st, diag);
+                if (m.next() == step::take_connection) h2s.reset();
+                break;
+            }
+            diag.http_version = 11;
             if constexpr (whole) {
                 c = &*conn;
             } else {
@@ -221,6 +233,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             c->request_written = false;
             m.connected(c->reused);
             break;
+        }
         case step::send_request: {
             c->bound_io(m.io_end());
             auto [wec, written] = co_await async_write_head(*c, as_tuple_awaitable);
@@ -278,6 +291,21 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             break;
         case step::deliver: {
             info = m.info();
+            if (h2s) {
+                note_response(diag, h2s->status, h2s->headers);
+                if constexpr (whole) {
+                    out.status = h2s->status;
+                    out.body = std::move(h2s->body);
+                    out.headers = std::move(h2s->headers);
+                } else {
+                    auto state = std::make_shared<stream_state>(st, lease{}, m.call_deadline());
+                    state->status = h2s->status;
+                    state->headers = std::move(h2s->headers);
+                    state->h2 = std::move(h2s);
+                    out = body_stream(std::move(state));
+                }
+                co_return error_code{};
+            }
             if constexpr (!whole) c->io_limit.release();  // its body reads bound themselves (a whole one's lease does it)
             auto& msg = parser_now().get();
             note_response(diag, msg.result_int(), msg.base());
@@ -299,7 +327,8 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         }
         case step::fail:
             info = m.info();
-            if (c && parser_now().is_header_done())
+            if (h2s && h2s->head_done) note_response(diag, h2s->status, h2s->headers);
+            else if (c && parser_now().is_header_done())
                 note_response(diag, parser_now().get().result_int(), parser_now().get().base());
             co_return m.error();
         }

@@ -1,7 +1,9 @@
 #pragma once
 // What a body_stream holds: the leased connection, the parser and the pieces
-// of body that the last parse produced (views into the connection's buffer).
+// of body that the last parse produced (views into the connection's buffer);
+// over HTTP/2, the stream instead (no lease, no parser).
 #include "client_state.hpp"
+#include "h2_stream.hpp"
 #include "piece_body.hpp"
 #include "response_parser.hpp"
 
@@ -17,6 +19,7 @@ struct stream_state {
 
     std::shared_ptr<client_state> client;
     lease conn;
+    std::shared_ptr<h2_stream> h2;  // set for a body read over HTTP/2
     deadline dl;
     std::optional<boost::beast::http::response_parser<piece_body>> parser;  // set up by the request
     std::vector<std::string_view> pieces;  // handed out one per read

@@ -15,7 +15,10 @@
 //
 // Reads and writes go through the tcp_stream, so its expiry (the transport's
 // timeouts) and per-operation cancellation apply as to a plain connection.
-// One operation at a time (HTTP/1.1 writes a request, then reads its answer).
+// One operation at a time (HTTP/1.1 writes a request, then reads its answer),
+// or, once set_full_duplex(), one read and one write at once (HTTP/2): then a
+// read leaves the records OpenSSL made while reading (an alert, a key update)
+// to the next write, so that only writes write.
 #include <chatwire/error.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -52,6 +55,13 @@ public:
     /// Whether received bytes wait in this stream, ciphertext not yet taken by
     /// OpenSSL or plaintext not yet read; no I/O.
     bool holds_unread_input() const noexcept;
+
+    /// From now on a read may run beside a write (after the handshake). A
+    /// write that would need the peer's records first fails instead.
+    void set_full_duplex() noexcept { duplex_ = true; }
+    /// Records made by a read wait for a write (full duplex only): write
+    /// nothing (async_write_some of an empty buffer) to send them.
+    bool output_pending() const noexcept { return !out_.empty(); }
 
     /// void(error_code): the client handshake.
     template <class Token>
@@ -128,7 +138,7 @@ private:
         void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
             switch (phase) {
             case flushing:
-                s.out_.clear();
+                (s.duplex_ ? s.sending_ : s.out_).clear();
                 if (ec) return finish(self, ec, 0);
                 if (result.what == step_result::done) return finish(self, {}, result.bytes);
                 break;
@@ -143,11 +153,20 @@ private:
             phase = stepping;
             result = step(s);
             if (result.what == step_result::failed) return complete_soon(self, initiating);
-            if (!s.out_.empty()) {  // records to send first (the request, or a handshake message)
+            constexpr bool reads = std::is_same_v<Step, read_step>;
+            if (!s.out_.empty() && !(s.duplex_ && reads)) {  // records to send first (the request, or a handshake message)
                 phase = flushing;
-                return boost::asio::async_write(s.tcp_, boost::asio::buffer(s.out_), std::move(self));
+                if (!s.duplex_) return boost::asio::async_write(s.tcp_, boost::asio::buffer(s.out_), std::move(self));
+                // A read may add records to out_ while these are written.
+                s.sending_.swap(s.out_);
+                return boost::asio::async_write(s.tcp_, boost::asio::buffer(s.sending_), std::move(self));
             }
             if (result.what == step_result::done) return complete_soon(self, initiating);
+            // Only reads read: a write waiting for the peer would race the read in flight.
+            if (s.duplex_ && !reads) {
+                result = step_result::failure(boost::asio::error::operation_not_supported);
+                return complete_soon(self, initiating);
+            }
             phase = reading;
             s.tcp_.async_read_some(s.input_room(), std::move(self));
         }
@@ -186,6 +205,8 @@ private:
     SSL* ssl_ = nullptr;
     staging in_;
     std::string out_;  ///< ciphertext OpenSSL produced, sent before the operation goes on
+    std::string sending_;  ///< full duplex: the ciphertext a write is sending
+    bool duplex_ = false;
     /// Plaintext of a record the reader's buffer was too small for; read
     /// before OpenSSL is asked again, and freed once taken.
     std::string rest_;

@@ -45,6 +45,10 @@ struct options {
     std::chrono::milliseconds write_timeout{30'000};
     /// Connections beyond this many are accepted and closed at once.
     std::size_t max_connections = 10'000;
+    /// Speak HTTP/2 as well: offered by ALPN over TLS (h2, then http/1.1),
+    /// and taken in clear from a client that starts with HTTP/2's preface
+    /// (prior knowledge). Off: HTTP/1.1 only.
+    bool http2 = false;
     /// Per API, the conversations kept; creating one more forgets the oldest.
     std::size_t max_conversations = 10'000;
 };

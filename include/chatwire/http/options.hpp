@@ -2,6 +2,7 @@
 // Transport settings: TLS trust, per-stage timeouts, size limits, pool size.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,18 @@ struct host_addresses {
     std::vector<std::string> addresses;  ///< IP literals, tried in order
 };
 
+/// Which HTTP version a client speaks.
+enum class protocol {
+    /// https: offers HTTP/2 and HTTP/1.1 by ALPN and speaks what the server
+    /// picks (HTTP/1.1 when it picks nothing); http: HTTP/1.1.
+    automatic,
+    http1,  ///< HTTP/1.1 only (no ALPN offer of h2)
+    /// HTTP/2 only: https offers h2 alone by ALPN (a server that picks
+    /// nothing is spoken to in HTTP/2 all the same); http speaks HTTP/2
+    /// with prior knowledge (h2c, RFC 9113 §3.3), for sidecars and tests.
+    http2,
+};
+
 /// Everything an HTTP client can be told.
 struct client_options {
     /// Which servers to trust.
@@ -62,6 +75,13 @@ struct client_options {
     /// An HTTP/1.1 stream holds its connection to the end: the cap must not be
     /// what limits a service (requests beyond it wait, see diagnostics::connection_wait).
     std::size_t max_connections_per_origin = 1000;
+    /// Which HTTP version to speak (see protocol).
+    enum protocol protocol = protocol::automatic;
+    /// The most requests one HTTP/2 connection carries at once: the lower of
+    /// this and the server's SETTINGS_MAX_CONCURRENT_STREAMS (100 assumed
+    /// until the server's SETTINGS arrive). Past it a new connection is
+    /// opened, up to max_connections_per_origin.
+    std::uint32_t max_streams_per_connection = 100;
     /// TLS handshakes one client runs at once, all origins together (0 = no
     /// limit); a connection takes its slot once its TCP connect succeeded. A handshake in flight holds OpenSSL's handshake buffers and
     /// key-exchange state, about 10 KiB, and thousands at once leave that much

@@ -1,0 +1,149 @@
+// The HTTP/2 link's I/O: one read and one write at most in flight, each
+// feeding or draining the sans-io session; the pool's bookkeeping when the
+// link closes.
+#include "h2_link.hpp"
+#include "client_state.hpp"
+
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace chatwire::http::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// One socket read's room: a frame header and a token's DATA frame take a few
+// hundred bytes; a list page's frames come 16 KiB at a time.
+constexpr std::size_t input_room = 16 * 1024;
+
+} // namespace
+
+h2_link::h2_link(const std::shared_ptr<client_state>& owner, std::unique_ptr<connection> conn,
+                 const h2::session_limits& limits)
+    : owner_(owner), conn_(std::move(conn)), session_(limits), idle_since_(std::chrono::steady_clock::now()) {
+    // The preface and SETTINGS go out with the first stream's HEADERS.
+    if (auto* tls = conn_->tls()) tls->set_full_duplex();
+}
+
+h2_link::~h2_link() {
+    if (conn_) conn_->close();
+}
+
+std::int32_t h2_link::submit(const h2::request& req, h2::stream_sink& sink, error_code& ec) {
+    if (closed_) {
+        ec = errc::stream_reset;
+        return 0;
+    }
+    const auto id = session_.submit(req, sink, ec);
+    if (id != 0) ++served_;
+    flush();
+    read();
+    return id;
+}
+
+void h2_link::consume(std::int32_t stream, std::size_t n) {
+    if (closed_) return;
+    session_.consume(stream, n);
+    flush();
+}
+
+void h2_link::cancel(std::int32_t stream) {
+    if (closed_) return;
+    session_.cancel(stream);
+    flush();
+}
+
+bool h2_link::usable_for_new_stream(const client_options& opts) {
+    if (closed_ || !session_.can_open()) return false;
+    if (!idle() || reading_) return true;
+    // Nobody read this connection while it was idle: the server may have
+    // closed it (its FIN or RST waits below), or it is too old to trust.
+    if (std::chrono::steady_clock::now() - idle_since_ > opts.max_idle_age) {
+        close(asio::error::eof);
+        return false;
+    }
+    char byte;
+    auto& sock = conn_->tcp().socket();
+    const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    // Bytes waiting are frames (a PING, a SETTINGS, a GOAWAY): the next read takes them.
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return true;
+    close(asio::error::eof);
+    return false;
+}
+
+void h2_link::read() {
+    if (reading_ || closed_ || !session_.wants_read()) return;
+    // Idle, nothing is read: the event loop may return (see the header).
+    if (session_.open_streams() == 0 && !session_.ping_outstanding()) return;
+    if (!input_) input_.reset(new char[input_room]);
+    reading_ = true;
+    auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); };
+    std::visit([&](auto& stream) { stream.async_read_some(asio::buffer(input_.get(), input_room), std::move(on_read)); },
+               conn_->stream);
+}
+
+void h2_link::on_read(error_code ec, std::size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+        close(ec);
+        return;
+    }
+    const std::size_t before = session_.open_streams();
+    session_.receive(std::span<const char>(input_.get(), n));
+    if (session_.open_streams() == 0) idle_since_ = std::chrono::steady_clock::now();
+    // A stream that ended frees room for a call waiting on the origin's limit.
+    if (session_.open_streams() < before)
+        if (auto owner = owner_.lock()) owner->wake_one(owner->pools[conn_->pool_key]);
+    flush();
+    read();
+    settle();
+}
+
+void h2_link::flush() {
+    if (writing_ || closed_) return;
+    auto out = session_.output();
+    auto* tls = conn_->tls();
+    if (out.empty() && !(tls && tls->output_pending())) {
+        settle();
+        return;
+    }
+    writing_ = true;
+    auto on_wrote = [self = shared_from_this()](error_code ec, std::size_t n) { self->on_wrote(ec, n); };
+    if (tls) asio::async_write(*tls, asio::buffer(out.data(), out.size()), std::move(on_wrote));
+    else asio::async_write(std::get<0>(conn_->stream), asio::buffer(out.data(), out.size()), std::move(on_wrote));
+}
+
+void h2_link::on_wrote(error_code ec, std::size_t n) {
+    writing_ = false;
+    if (closed_) return;
+    if (ec) {
+        close(ec);
+        return;
+    }
+    if (n > 0) session_.wrote(n);
+    flush();
+}
+
+void h2_link::settle() {
+    if (closed_ || writing_) return;
+    const bool done = !session_.wants_read() && !session_.wants_write();
+    // After a GOAWAY no stream opens here: the link ends with its last stream.
+    const bool drained = session_.goaway().has_value() && session_.open_streams() == 0;
+    if (done || drained) close(session_.failure().ec ? session_.failure().ec : make_error_code(asio::error::eof));
+}
+
+void h2_link::close(error_code ec) {
+    if (closed_) return;
+    closed_ = true;
+    auto keep = shared_from_this();  // the pool may hold the last reference
+    session_.abort(ec);
+    conn_->close();
+    if (auto owner = owner_.lock()) owner->forget(*this, conn_->pool_key);
+}
+
+} // namespace chatwire::http::detail
