@@ -77,6 +77,9 @@ void print_json_event(const event& ev) {
     std::cout << escape_json_controls(boost::json::serialize(o)) << "\n" << std::flush;
 }
 
+// The HTTP version the call's (last) connection spoke, for the timing line.
+std::string_view protocol_name(const diagnostics& diag) { return diag.http_version == 20 ? "HTTP/2" : "HTTP/1.1"; }
+
 asio::awaitable<int> converse(chat_client& client, settings s) {
     const auto start = clock_type::now();
     diagnostics diag;
@@ -98,7 +101,7 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
             std::cout << reply.text << "\n";  // a pipe gets the reply byte for byte
         }
         std::cerr << "conversation: " << escape_for_terminal(reply.conversation_id) << "\n"
-                  << "time: " << ms_since() << " ms\n";
+                  << "time: " << ms_since() << " ms, " << protocol_name(diag) << "\n";
         co_return exit_ok;
     }
     auto [ec, stream] =
@@ -128,7 +131,8 @@ asio::awaitable<int> converse(chat_client& client, settings s) {
     }
     if (!s.json) std::cout << tokens.finish() << "\n";
     std::cerr << "conversation: " << escape_for_terminal(stream.conversation_id()) << "\n"
-              << "first token: " << first_token_ms << " ms, total: " << ms_since() << " ms\n";
+              << "first token: " << first_token_ms << " ms, total: " << ms_since() << " ms, " << protocol_name(diag)
+              << "\n";
     co_return exit_ok;
 }
 
@@ -138,6 +142,7 @@ int run(settings s, const std::string& ca_file, bool embedded) {
     if (embedded) {
         emulator::options eo;
         eo.token_delay = std::chrono::milliseconds(15);
+        eo.http2 = true;
         local = std::make_unique<emulator::server>(io.get_executor(), eo);
         local->start();
         s.chat.base_url = local->base_url() + (s.chat.api == api_kind::chatbotkit ? "/api/v1" : "");
@@ -202,6 +207,8 @@ int run_chat(int argc, char** argv) {
         ("max-retries", po::value<int>()->default_value(2),
          "resend a failed call at most N times when that is safe (429, 503, a refused or stale connection); 0: never")
         ("no-stream", "ask for the whole reply at once")
+        ("http1.1", "speak HTTP/1.1 only")
+        ("http2", "speak HTTP/2 only (over http://: prior knowledge); by default https offers both")
         ("json", "print one JSON object per event");
     po::options_description hidden;
     hidden.add_options()("message", po::value(&words));
@@ -275,6 +282,12 @@ int run_chat(int argc, char** argv) {
     s.chat.on_attempt = report_retry;
     s.conversation = conversation;
     s.stream = !vm.count("no-stream");
+    if (vm.count("http1.1") && vm.count("http2")) {
+        std::cerr << "chatwire chat: --http1.1 and --http2 exclude each other\n";
+        return exit_usage;
+    }
+    if (vm.count("http1.1")) s.chat.http.protocol = http::protocol::http1;
+    if (vm.count("http2")) s.chat.http.protocol = http::protocol::http2;
     s.json = vm.count("json") > 0;
     s.stdout_is_terminal = ::isatty(STDOUT_FILENO) == 1;
     try {

@@ -57,6 +57,7 @@ bool read_file(const std::string& path, std::string& out) {
 
 int run_emulate(int argc, char** argv) {
     std::string listen = "127.0.0.1:0", cert_out, api_key, admin_token, faults_file;
+    std::string http2 = "on";
     std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
     std::size_t rate_limit = 0;
     const emulator::options defaults;
@@ -68,6 +69,8 @@ int run_emulate(int argc, char** argv) {
         ("help,h", "show this help")
         ("listen", po::value(&listen)->default_value(listen), "HOST:PORT to listen on (port 0 picks a free one)")
         ("plain", "serve plain HTTP instead of HTTPS")
+        ("http2", po::value(&http2)->default_value(http2),
+         "on: HTTP/2 as well (ALPN over TLS; prior knowledge in clear); off: HTTP/1.1 only")
         ("cert-out", po::value(&cert_out), "write the certificate clients must trust (PEM) to this file")
         ("api-key", po::value(&api_key),
          "accept only this key (default: any key; the environment variable CHATWIRE_EMULATOR_API_KEY "
@@ -98,6 +101,11 @@ int run_emulate(int argc, char** argv) {
         return 2;
     }
     opts.tls = !vm.count("plain");
+    if (http2 != "on" && http2 != "off") {
+        std::cerr << "chatwire emulate: --http2 wants on or off\n";
+        return exit_usage;
+    }
+    opts.http2 = http2 == "on";
     if (vm.count("api-key")) opts.api_key = api_key;
     else if (const char* env = std::getenv("CHATWIRE_EMULATOR_API_KEY"); env && *env) opts.api_key = env;
     if (vm.count("admin-token")) opts.admin_token = admin_token;

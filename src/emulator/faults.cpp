@@ -23,6 +23,8 @@ std::string_view to_string(fault_kind k) noexcept {
     case fault_kind::malformed_event: return "malformed_event";
     case fault_kind::oversized_event: return "oversized_event";
     case fault_kind::in_stream_error: return "in_stream_error";
+    case fault_kind::refuse_stream: return "refuse_stream";
+    case fault_kind::goaway: return "goaway";
     }
     return "?";
 }
@@ -78,6 +80,8 @@ constexpr kind_name kinds[] = {
     {"malformed_event", fault_kind::malformed_event},
     {"oversized_event", fault_kind::oversized_event},
     {"in_stream_error", fault_kind::in_stream_error},
+    {"refuse_stream", fault_kind::refuse_stream},
+    {"goaway", fault_kind::goaway},
 };
 
 fault_rule parse_rule(const json::value& v, std::size_t index) {
@@ -133,6 +137,10 @@ fault_rule parse_rule(const json::value& v, std::size_t index) {
     const std::string_view bytes_key = r.kind == fault_kind::oversized_event ? std::string_view(kind) : "bytes";
     if (auto n = number({bytes_key, "bytes"})) r.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(*n, SIZE_MAX));
     if (auto n = number({"delay_ms"})) r.delay = std::chrono::milliseconds(*n);
+    if (auto n = number({"h2_code"})) {
+        if (*n > 0xffffffffu) bad(index, "'h2_code' is a 32-bit HTTP/2 error code");
+        r.h2_code = static_cast<std::uint32_t>(*n);
+    }
 
     switch (r.kind) {
     case fault_kind::reset_after_events:
@@ -246,6 +254,15 @@ void apply_fault(const fault_rule& r, enum api a, std::string_view route_key, re
         break;
     case fault_kind::reset_after_events:
         plan.reset_after_events = r.events;
+        if (r.h2_code) plan.h2_reset_code = *r.h2_code;
+        break;
+    case fault_kind::refuse_stream:
+        plan.reset_before_response = true;
+        plan.refuse_stream = true;
+        break;
+    case fault_kind::goaway:
+        plan.reset_before_response = true;
+        plan.goaway = r.h2_code.value_or(0);
         break;
     case fault_kind::stall:
         if (r.events_given) {

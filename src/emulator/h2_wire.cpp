@@ -110,30 +110,44 @@ asio::awaitable<void> answer(std::shared_ptr<h2_connection> c, std::int32_t id, 
         }
         co_return true;
     };
-    auto reset = [&] {
-        if (!c->gone(*task)) session.reset(id, h2::code::internal_error);
+    // What was sent goes out before the reset, as on the HTTP/1.1 wire (a
+    // RST_STREAM would drop frames still queued for the stream).
+    auto reset = [&]() -> asio::awaitable<void> {
+        c->kick();
+        for (int i = 0; i < 1000 && (session.queued(id) > 0 || session.wants_write()); ++i)
+            if (!co_await pause(std::chrono::milliseconds(1))) co_return;
+        if (!c->gone(*task)) session.reset(id, p.h2_reset_code);
         c->kick();
     };
     const auto fields = response_fields(p);
     const std::size_t reset_at =
         p.reset_after_events ? std::min(*p.reset_after_events, p.streaming ? p.events.size() : 1) : SIZE_MAX;
     bool ok = true;
-    if (p.reset_before_response) {
-        reset();
+    if (p.refuse_stream) {
+        session.reset(id, h2::code::refused_stream);
+        c->kick();
+        ok = false;
+    } else if (p.goaway) {
+        // The last stream id before this one: this request is left unprocessed.
+        session.goaway(std::max<std::int32_t>(0, id - 2), *p.goaway);
+        c->kick();
+        ok = false;
+    } else if (p.reset_before_response) {
+        co_await reset();
         ok = false;
     }
     if (ok) ok = co_await pause(p.stall_before);
     if (ok && !p.streaming) {
         if (reset_at == 0) {
-            reset();
+            co_await reset();
         } else if (p.drip_bytes == 0) {
             session.respond(id, static_cast<unsigned>(p.status), fields, p.body, reset_at == SIZE_MAX);
-            if (reset_at != SIZE_MAX) reset();
+            if (reset_at != SIZE_MAX) co_await reset();
             c->kick();
         } else if (!session.respond(id, static_cast<unsigned>(p.status), fields, {}, false)) {
             c->kick();
             if (co_await send(p.body, true)) {
-                if (reset_at != SIZE_MAX) reset();
+                if (reset_at != SIZE_MAX) co_await reset();
                 else session.send(id, {}, true);
                 c->kick();
             }
@@ -149,7 +163,7 @@ asio::awaitable<void> answer(std::shared_ptr<h2_connection> c, std::int32_t id, 
         }
         if (ok && p.stall_after_events && *p.stall_after_events >= n) ok = co_await pause(p.stall_mid);
         if (ok) {
-            if (reset_at != SIZE_MAX) reset();
+            if (reset_at != SIZE_MAX) co_await reset();
             else session.send(id, {}, true);
             c->kick();
         }

@@ -94,7 +94,10 @@ void h2_link::on_read(error_code ec, std::size_t n) {
         return;
     }
     const std::size_t before = session_.open_streams();
+    // The streams' sinks may consume or cancel from inside: their frames go out after.
+    receiving_ = true;
     session_.receive(std::span<const char>(input_.get(), n));
+    receiving_ = false;
     if (session_.open_streams() == 0) idle_since_ = std::chrono::steady_clock::now();
     // A stream that ended frees room for a call waiting on the origin's limit.
     if (session_.open_streams() < before)
@@ -105,7 +108,7 @@ void h2_link::on_read(error_code ec, std::size_t n) {
 }
 
 void h2_link::flush() {
-    if (writing_ || closed_) return;
+    if (writing_ || closed_ || receiving_) return;
     auto out = session_.output();
     auto* tls = conn_->tls();
     if (out.empty() && !(tls && tls->output_pending())) {

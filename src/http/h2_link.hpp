@@ -65,6 +65,7 @@ private:
     std::size_t served_ = 0;
     bool reading_ = false;
     bool writing_ = false;
+    bool receiving_ = false;
     bool closed_ = false;
 };
 

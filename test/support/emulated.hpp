@@ -7,13 +7,25 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace chatwire::testing {
 
+/// CHATWIRE_TEST_PROTOCOL=h2 runs a suite over HTTP/2: the emulator offers
+/// it, and the clients (which offer h2 over TLS by default) take it.
+inline emulator::options with_test_protocol(emulator::options o) {
+    const char* p = std::getenv("CHATWIRE_TEST_PROTOCOL");
+    if (p && std::string_view(p) == "h2") o.http2 = true;
+    return o;
+}
+
 struct emulated {
-    explicit emulated(emulator::options o = {}) : server(io.get_executor(), std::move(o)) { server.start(); }
+    explicit emulated(emulator::options o = {}) : server(io.get_executor(), with_test_protocol(std::move(o))) {
+        server.start();
+    }
 
     /// Transport options that trust the emulator's certificate.
     http::client_options http() const {

@@ -22,6 +22,13 @@ enum class fault_kind {
     malformed_event,         ///< replace event N by one that is not valid JSON
     oversized_event,         ///< insert an event of `bytes` bytes before event N
     in_stream_error,         ///< after N events send the API's in-stream error and end
+    /// HTTP/2: RST_STREAM REFUSED_STREAM before answering (the request was
+    /// not processed); HTTP/1.1: as reset_before_response.
+    refuse_stream,
+    /// HTTP/2: GOAWAY (with `h2_code`, NO_ERROR by default) whose last stream
+    /// id leaves this request out, unanswered and unprocessed; HTTP/1.1: as
+    /// reset_before_response.
+    goaway,
 };
 
 /// The largest event an `oversized_event` rule may ask for (64 MiB: four times
@@ -54,6 +61,9 @@ struct fault_rule {
     std::chrono::milliseconds stall{0};
     std::size_t bytes = 0;                         ///< drip write size, oversized event size
     std::chrono::milliseconds delay{0};            ///< drip delay between writes
+    /// HTTP/2 error code (RFC 9113 §7) of a reset (`reset_after_events`,
+    /// INTERNAL_ERROR by default) or of a `goaway` (NO_ERROR by default).
+    std::optional<std::uint32_t> h2_code;
     std::uint64_t hits = 0;                        ///< how many requests it has hit so far
 };
 

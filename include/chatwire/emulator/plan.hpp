@@ -62,6 +62,15 @@ struct response_plan {
     std::chrono::milliseconds drip_delay{0};
     ///@}
     bool close = false;                  ///< close the connection after this response
+    /// HTTP/2 only (the HTTP/1.1 wire resets the connection before answering):
+    /// refuse the stream (REFUSED_STREAM), or leave it out of a GOAWAY with
+    /// this error code.
+    ///@{
+    bool refuse_stream = false;
+    std::optional<std::uint32_t> goaway;
+    ///@}
+    /// The HTTP/2 error code a reset sends (INTERNAL_ERROR; the HTTP/1.1 wire resets the TCP connection).
+    std::uint32_t h2_reset_code = 0x2;
 };
 
 /// One write: wait `delay`, then send `bytes`.

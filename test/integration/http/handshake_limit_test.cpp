@@ -1,6 +1,9 @@
 // client_options::max_concurrent_handshakes: TLS connections past the limit
 // wait their turn for a handshake slot, bounded by the connect limit and by
 // cancellation, and every slot comes back whatever way its connection ended.
+// The clients keep to HTTP/1.1: offered h2, a burst to an origin whose
+// protocol is not yet known waits for its first connection instead of
+// opening one per call (that case is in integration_http2).
 #include <boost/test/unit_test.hpp>
 
 #include "emulated.hpp"
@@ -84,6 +87,7 @@ BOOST_AUTO_TEST_CASE(concurrent_tls_streams_take_turns_for_handshakes) {
     chatwire::testing::emulated emu(paced());
     auto o = emu.http();
     o.max_concurrent_handshakes = 4;
+    o.protocol = chatwire::http::protocol::http1;  // one connection per call (see above)
     client c(emu.io.get_executor(), o);
     constexpr int n = 40;
     std::chrono::microseconds waited{0};
@@ -102,6 +106,7 @@ BOOST_AUTO_TEST_CASE(a_zero_handshake_limit_lets_all_run_at_once) {
     chatwire::testing::emulated emu(paced());
     auto o = emu.http();
     o.max_concurrent_handshakes = 0;
+    o.protocol = chatwire::http::protocol::http1;  // one connection per call (see above)
     client c(emu.io.get_executor(), o);
     constexpr int n = 10;
     std::chrono::microseconds waited{0};
@@ -119,6 +124,7 @@ BOOST_AUTO_TEST_CASE(a_wait_for_a_handshake_slot_ends_at_the_connect_limit) {
     test_server server(io, {.tls = true, .stall_handshake = true, .certificate = {}});
     auto o = trusting(server);
     o.max_concurrent_handshakes = 1;
+    o.protocol = chatwire::http::protocol::http1;  // one connection per call (see above)
     o.timeouts.connect = 1s;
     client c(io.get_executor(), o);
     auto body = [&]() -> asio::awaitable<void> {
@@ -157,6 +163,7 @@ BOOST_AUTO_TEST_CASE(a_handshake_slot_waiter_times_out_while_the_slot_is_held) {
     test_server server(io, {.tls = true, .stall_handshake = true, .certificate = {}});
     auto o = trusting(server);
     o.max_concurrent_handshakes = 1;
+    o.protocol = chatwire::http::protocol::http1;  // one connection per call (see above)
     o.timeouts.connect = 10s;
     o.timeouts.whole_call = 300ms;  // bounds whole calls only, not the stream below
     client c(io.get_executor(), o);
@@ -194,6 +201,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_handshake_slot_waiter_reports_cancelled_and_slo
     test_server answering(io, {.tls = true, .stall_handshake = false, .certificate = cert});
     auto o = trusting(stalled);
     o.max_concurrent_handshakes = 1;
+    o.protocol = chatwire::http::protocol::http1;  // one connection per call (see above)
     o.timeouts.connect = 10s;
     client c(io.get_executor(), o);
     auto body = [&]() -> asio::awaitable<void> {

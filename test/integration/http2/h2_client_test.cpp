@@ -144,3 +144,109 @@ BOOST_AUTO_TEST_CASE(many_streams_share_few_connections) {
     BOOST_TEST(stats.connections_opened <= 3u, stats.connections_opened << " connections");
     BOOST_TEST(stats.http2_streams == 0u);
 }
+
+// ---- what HTTP/2 adds: refused streams, GOAWAY, stream resets ------------------
+
+namespace {
+
+chatwire::emulator::options with_faults(std::string json) {
+    auto o = with_http2();
+    o.faults_json = std::move(json);
+    return o;
+}
+
+chatwire::chat_options no_retries(const chatwire::testing::emulated& emu, api_kind a) {
+    auto o = emu.chat_options_for(a);
+    o.retry = chatwire::retry_policy::none();  // only the transport's own resend
+    return o;
+}
+
+} // namespace
+
+// REFUSED_STREAM and a stream left out of a GOAWAY were never processed: the
+// transport sends them again once, on a new connection, even a POST, and
+// without the retry policy.
+BOOST_AUTO_TEST_CASE(unprocessed_streams_are_sent_again_once_elsewhere) {
+    for (std::string kind : {"refuse_stream", "goaway"}) {
+        BOOST_TEST_CONTEXT(kind) {
+            chatwire::testing::emulated emu(with_faults(R"([{"api":"pollybot","kind":")" + kind + R"(","times":1}])"));
+            chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+            run_coro(emu.io, [&]() -> asio::awaitable<void> {
+                auto s = co_await stream_once(c, "hello");
+                BOOST_TEST(s.end == error_code(errc::end_of_stream), s.end.message() << " " << s.call.to_string());
+                BOOST_TEST(!s.text.empty());
+                BOOST_TEST(s.call.attempts == 2);  // the resend is counted
+            }());
+            BOOST_TEST(c.pool_stats().connections_opened == 2u);
+        }
+    }
+}
+
+// Refused again: one resend only, then the typed error with the HTTP/2 code.
+BOOST_AUTO_TEST_CASE(a_stream_refused_twice_fails_with_its_code) {
+    chatwire::testing::emulated emu(with_faults(R"([{"api":"pollybot","kind":"refuse_stream"}])"));
+    chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        auto s = co_await stream_once(c, "hello");
+        BOOST_TEST(s.end == error_code(errc::stream_reset), s.end.message());
+        BOOST_TEST(s.call.http2_error.value_or(0) == 7u);
+        BOOST_TEST(s.call.attempts == 2);
+    }());
+}
+
+// A stream reset mid-reply fails with the text so far kept, and only that
+// stream: the connection carries the next call.
+BOOST_AUTO_TEST_CASE(a_reset_stream_fails_alone) {
+    chatwire::testing::emulated emu(
+        with_faults(R"([{"api":"pollybot","kind":"reset_after_events","events":3,"h2_code":2,"times":1}])"));
+    chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        chatwire::diagnostics diag;
+        auto [ec, s] = co_await c.async_send("hello", "", diag, tuple_awaitable);
+        BOOST_TEST_REQUIRE(!ec, ec.message());
+        error_code end;
+        for (;;) {
+            auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+            if (nec) {
+                end = nec;
+                break;
+            }
+        }
+        BOOST_TEST(end == error_code(errc::stream_reset), end.message());
+        BOOST_TEST(!s.text_so_far().empty());
+        auto next = co_await stream_once(c, "hello again");
+        BOOST_TEST(next.end == error_code(errc::end_of_stream), next.end.message());
+    }());
+    BOOST_TEST(c.pool_stats().connections_opened == 1u);
+}
+
+// Closing one stream early resets it alone: another stream on the same
+// connection reads on to its end.
+BOOST_AUTO_TEST_CASE(closing_a_stream_leaves_its_neighbours_alone) {
+    chatwire::emulator::options o = with_http2();
+    o.token_delay = std::chrono::milliseconds(2);
+    chatwire::testing::emulated emu(o);
+    chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::chatbotkit));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        chatwire::diagnostics d1, d2;
+        auto [ec1, first] = co_await c.async_send("one", "", d1, tuple_awaitable);
+        auto [ec2, second] = co_await c.async_send("two", "", d2, tuple_awaitable);
+        BOOST_TEST_REQUIRE(!ec1);
+        BOOST_TEST_REQUIRE(!ec2);
+        auto [nec, ev] = co_await first.async_next(tuple_awaitable);
+        BOOST_TEST(!nec);
+        first.close();
+        error_code end;
+        for (;;) {
+            auto [e, ev2] = co_await second.async_next(tuple_awaitable);
+            if (e) {
+                end = e;
+                break;
+            }
+        }
+        BOOST_TEST(end == error_code(errc::end_of_stream), end.message());
+        auto third = co_await stream_once(c, "three");
+        BOOST_TEST(third.end == error_code(errc::end_of_stream), third.end.message());
+    }());
+    BOOST_TEST(c.pool_stats().connections_opened == 1u);
+}
