@@ -66,10 +66,15 @@ bool take_h2_piece(stream_state& s, error_code& ec, std::string_view& piece) noe
         return true;
     }
     if (!h.closed) return false;
-    if (h.own_error || h.end.ec) {
-        // The connection's clean end before the stream's is a cut body, as over HTTP/1.1.
-        const error_code why = h.own_error ? h.own_error : h.end.ec;
-        ec = fail(s, is_clean_close(why) ? make_error_code(errc::truncated_stream) : why);
+    if (h.own_error) {
+        ec = fail(s, h.own_error);
+        return true;
+    }
+    if (h.end.ec) {
+        // A body cut off, by a stream reset or the connection's end, is a
+        // truncated body as over HTTP/1.1 (a reset before the head is
+        // errc::stream_reset, in the call's diagnostics with its code).
+        ec = fail(s, make_error_code(errc::truncated_stream));
         return true;
     }
     s.finished = true;

@@ -18,10 +18,13 @@ bool is_interim(unsigned status) { return status >= 100 && status < 200 && statu
 // FIN came before the request). A reset after the request went out may follow
 // a server that read it and acted: only an idempotent request is resent then;
 // for others the error is the caller's (or its retry policy's) to judge.
+// The same holds for an HTTP/2 stream reset before its answer.
 bool safe_to_resend(const error_code& ec, bool written, verb method) {
     namespace asio = boost::asio;
     const bool clean_close = is_clean_close(ec);
-    const bool broken = clean_close || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+    // An HTTP/2 stream reset before its answer is this connection's reset for one request.
+    const bool broken = clean_close || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+                        ec == errc::stream_reset;
     if (!broken) return false;
     return !written || clean_close || is_idempotent(method);
 }

@@ -212,7 +212,8 @@ BOOST_AUTO_TEST_CASE(a_reset_stream_fails_alone) {
                 break;
             }
         }
-        BOOST_TEST(end == error_code(errc::stream_reset), end.message());
+        // Cut off mid-body: truncated, as a connection cut is over HTTP/1.1.
+        BOOST_TEST(end == error_code(errc::truncated_stream), end.message());
         BOOST_TEST(!s.text_so_far().empty());
         auto next = co_await stream_once(c, "hello again");
         BOOST_TEST(next.end == error_code(errc::end_of_stream), next.end.message());
