@@ -1,6 +1,7 @@
 // chat_stream over real bodies: framing variants, cancellation, close.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 #include "test_server.hpp"
 
@@ -283,7 +284,7 @@ BOOST_AUTO_TEST_CASE(cancelling_a_chat_stream_closes_it_and_keeps_the_text) {
     asio::io_context io;
     chatwire::emulator::options eo;
     eo.token_delay = 300ms;
-    chatwire::emulator::server emu(io.get_executor(), eo);
+    chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(eo));
     emu.start();
     chatwire::chat_options o;
     o.api = chatwire::api_kind::pollybot;

@@ -825,3 +825,20 @@ BOOST_AUTO_TEST_CASE(chatbotkit_404_without_v1_hints_at_the_base_url) {
     run_coro(emu.io, chatbotkit_not_found(emu.server.base_url() + "/api/v1", http, false));
     run_coro(emu.io, chatbotkit_not_found(emu.server.base_url() + "/v1/", http, false));
 }
+
+// The suite runs twice in CI, the second time with CHATWIRE_TEST_PROTOCOL=h2:
+// each run speaks the protocol it is there for.
+BOOST_AUTO_TEST_CASE(the_suite_speaks_the_protocol_it_runs_for) {
+    const char* p = std::getenv("CHATWIRE_TEST_PROTOCOL");
+    const int expected = p && std::string_view(p) == "h2" ? 20 : 11;
+    emulated emu;
+    chatwire::chat_client c(emu.io.get_executor(), emu.options_for(api_kind::pollybot));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        auto r = co_await stream_once(c, "hello", "");
+        BOOST_TEST(r.end == error_code(errc::end_of_stream), r.end.message());
+        chatwire::diagnostics diag;
+        auto [ec, reply] = co_await c.async_send_whole("hello", "", diag, tuple_awaitable);
+        BOOST_TEST(!ec, ec.message());
+        BOOST_TEST(diag.http_version == expected);
+    }());
+}

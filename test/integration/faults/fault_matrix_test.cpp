@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE integration_faults
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 #include "support.hpp"
 
@@ -392,7 +393,7 @@ cell_report run(fault f, target t, bool streamed) {
         o.seed = seed;
         o.certificate = certificate();
         o.faults_json = script(f, t);
-        chatwire::emulator::server emu(io.get_executor(), o);
+        chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(o));
         // Counted with the io_context's own descriptors (made with the first
         // socket) and the emulator's listening socket, which stop() closes.
         r.fds_before = ft::open_fds() - 1;

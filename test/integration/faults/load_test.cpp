@@ -8,6 +8,7 @@
 #define BOOST_TEST_MODULE stress_faults
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "support.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -198,7 +199,7 @@ reference_run references() {
     chatwire::emulator::options o;
     o.seed = seed;
     o.tls = false;
-    chatwire::emulator::server emu(io.get_executor(), o);
+    chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(o));
     emu.start();
     std::vector<std::unique_ptr<chatwire::chat_client>> clients;
     // Enough copies of each reply at once that the thread, not the latency
@@ -267,7 +268,7 @@ BOOST_AUTO_TEST_CASE(concurrent_streams_with_faults) {
     o.token_delay = 10ms;  // a stream lasts a while, so that they overlap
     o.max_connections = 2 * n + 64;
     o.faults_json = fault_script(n, l.stall);
-    chatwire::emulator::server emu(io.get_executor(), o);
+    chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(o));
     const auto fds_before = ft::open_fds() - 1;  // without the listener, which stop() closes
     emu.start();
 

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "emulator_stats.hpp"
+#include "emulated.hpp"
 #include "run_coro.hpp"
 
 #include <chatwire/emulator/server.hpp>
@@ -69,7 +70,7 @@ BOOST_AUTO_TEST_CASE(a_429_storm_is_not_multiplied) {
     asio::io_context io;
     chatwire::emulator::options eo;
     eo.faults_json = R"([{"api":"pollybot","kind":"status","status":429,"retry_after":1}])";  // never spent
-    chatwire::emulator::server emu(io.get_executor(), eo);
+    chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(eo));
     emu.start();
 
     chatwire::pollybot::options o;
