@@ -292,5 +292,8 @@ int main(int argc, char** argv) {
     std::printf("heap_kib_per_stream %.2f\n", (st.held.heap_kib - base.heap_kib) * per);
     std::printf("open_ms %.0f\n", ms(st.t_open - st.t0));
     std::printf("total_ms %.0f\n", ms(t_end - st.t0));
+    const auto pool = bot.pool_stats();
+    std::printf("connections_opened %zu\n", pool.connections_opened);
+    std::printf("http2_connections %zu\n", pool.http2_connections);
     return st.failed == 0 && st.opened == n ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Memory per open stream: bench_stream_memory against `chatwire emulate`, plain
-# HTTP and TLS, N PollyBot streams held open at once on one client thread.
+# HTTP, TLS and HTTP/2 over TLS, N PollyBot streams held open at once on one
+# client thread.
 #   scripts/bench_stream_memory.sh BUILD_DIR [--quick] [--streams N] [-- BENCH_ARGS...]
 # BENCH_ARGS go to bench_stream_memory as they are (e.g. --max-opening 2000).
 # Writes bench-results/stream_memory.json (flat) and prints a table. Builds
@@ -41,13 +42,19 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # the emulator holds a socket pe
 . "$here/scripts/lib/emulator.sh"
 
 declare -A fig
-for mode in plain tls; do
-  flags=(--plain)
-  [ "$mode" = tls ] && flags=(--cert-out "$work/cert.pem")
+# plain and tls: HTTP/1.1, a connection per stream; h2: HTTP/2 over TLS,
+# streams multiplexed (100 a connection).
+modes=(plain tls h2)
+for mode in "${modes[@]}"; do
+  case "$mode" in
+    plain) flags=(--plain --http2 off) ;;
+    tls) flags=(--cert-out "$work/cert.pem" --http2 off) ;;
+    h2) flags=(--cert-out "$work/cert.pem" --http2 on) ;;
+  esac
   emulator_start "$cli" "$work/emulate-$mode.out" "${flags[@]}" --token-delay-ms "$delay_ms" \
     --max-connections $(( streams + 100 )) || exit 1
   args=(--url "$emulator_url" --streams "$streams" --timeout-s "$timeout_s")
-  [ "$mode" = tls ] && args+=(--ca "$work/cert.pem")
+  [ "$mode" != plain ] && args+=(--ca "$work/cert.pem")
   args+=("${bench_args[@]}")
   if ! "$bench" "${args[@]}" > "$work/$mode.txt"; then
     # Keep what it measured (the streams it opened) and go on to the next mode.
@@ -67,9 +74,10 @@ json="$results/stream_memory.json"
   printf '  "token_delay_ms": %s,\n' "$delay_ms"
   printf '  "memory_kib_per_stream_plain": %s,\n' "${fig[plain_rss_kib_per_stream]:-null}"
   printf '  "memory_kib_per_stream_tls": %s,\n' "${fig[tls_rss_kib_per_stream]:-null}"
-  for mode in plain tls; do
+  printf '  "memory_kib_per_stream_h2": %s,\n' "${fig[h2_rss_kib_per_stream]:-null}"
+  for mode in "${modes[@]}"; do
     for k in heap_kib_per_stream peak_rss_kib_per_stream baseline_rss_kib held_rss_kib peak_rss_kib \
-             baseline_heap_kib held_heap_kib opened finished failed open_ms total_ms; do
+             baseline_heap_kib held_heap_kib opened finished failed open_ms total_ms connections_opened; do
       printf '  "%s_%s": %s,\n' "$k" "$mode" "${fig[${mode}_$k]:-null}"
     done
   done
@@ -80,10 +88,11 @@ json="$results/stream_memory.json"
 } > "$json"
 
 echo "memory per open stream: $streams PollyBot streams held open at once (one client thread, 127.0.0.1)"
-printf '%-6s %14s %15s %15s %12s %12s %9s\n' mode "RSS KiB/strm" "heap KiB/strm" "peak RSS/strm" "base RSS KiB" "held RSS KiB" "open ms"
-for mode in plain tls; do
-  printf '%-6s %14s %15s %15s %12s %12s %9s\n' "$mode" "${fig[${mode}_rss_kib_per_stream]}" \
+printf '%-6s %14s %15s %15s %12s %12s %9s %7s\n' mode "RSS KiB/strm" "heap KiB/strm" "peak RSS/strm" "base RSS KiB" "held RSS KiB" "open ms" "conns"
+for mode in "${modes[@]}"; do
+  printf '%-6s %14s %15s %15s %12s %12s %9s %7s\n' "$mode" "${fig[${mode}_rss_kib_per_stream]}" \
     "${fig[${mode}_heap_kib_per_stream]}" "${fig[${mode}_peak_rss_kib_per_stream]}" \
-    "${fig[${mode}_baseline_rss_kib]}" "${fig[${mode}_held_rss_kib]}" "${fig[${mode}_open_ms]}"
+    "${fig[${mode}_baseline_rss_kib]}" "${fig[${mode}_held_rss_kib]}" "${fig[${mode}_open_ms]}" \
+    "${fig[${mode}_connections_opened]:-?}"
 done
 echo "JSON: $json"

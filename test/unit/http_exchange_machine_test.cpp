@@ -169,6 +169,29 @@ BOOST_AUTO_TEST_CASE(a_reset_after_the_request_left_is_resent_only_when_idempote
     BOOST_TEST((unsent.next() == step::take_connection));
 }
 
+// An HTTP/2 stream reset before its answer is one request's connection reset:
+// the same verdicts.
+BOOST_AUTO_TEST_CASE(an_http2_stream_reset_before_the_answer_is_judged_as_a_connection_reset) {
+    const error_code stream_reset = errc::stream_reset;
+    auto get = make(verb::get);
+    up_to_the_head(get, true);
+    get.failed(stream_reset, false, false);
+    BOOST_TEST((get.next() == step::take_connection));
+    BOOST_TEST(get.fresh_only());
+
+    auto post = make(verb::post);
+    up_to_the_head(post, true);
+    post.failed(stream_reset, false, false);
+    BOOST_TEST((post.next() == step::fail));
+    BOOST_TEST(post.error() == stream_reset);
+
+    // After the head, the answer began: never.
+    auto began = make(verb::get);
+    up_to_the_head(began, true);
+    began.failed(stream_reset, true, false);
+    BOOST_TEST((began.next() == step::fail));
+}
+
 BOOST_AUTO_TEST_CASE(nothing_is_resent_that_a_new_connection_an_answer_or_a_cancel_rules_out) {
     auto fresh = make(verb::get);
     up_to_the_head(fresh, false);
