@@ -226,6 +226,8 @@ asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_
             co_await c->quiet.async_wait(tuple_awaitable);
         }
     }
+    // The session's handlers hold the connection's state: dropping it breaks the cycle.
+    c->session.reset();
 }
 
 template asio::awaitable<void> serve_h2(beast::tcp_stream&, impl_ptr, std::string, std::string);

@@ -103,10 +103,12 @@ bool take_idle(const std::shared_ptr<client_state>& state, const endpoint& to, l
 /// one, waiting while the origin is at its connection limit (the wait is
 /// added to diag.connection_wait). Honours the deadline and terminal
 /// cancellation. Sets `out` for HTTP/1.1 and `link` for HTTP/2.
-/// `fresh_only`: a new connection, never an idle one (after a pooled one failed).
+/// `fresh_only`: a new connection, never an idle one (after a pooled one
+/// failed), or an HTTP/2 link other than `avoid` (the one that failed).
 boost::asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& state, const endpoint& to,
                                            deadline& dl, diagnostics& diag, lease& out,
-                                           std::shared_ptr<h2_link>& link, bool fresh_only = false);
+                                           std::shared_ptr<h2_link>& link, bool fresh_only = false,
+                                           const h2_link* avoid = nullptr);
 
 /// The TLS context of a client, from its options (tls_setup.cpp): on failure
 /// `ec` and a `detail` for diagnostics, and every TLS request fails with them.

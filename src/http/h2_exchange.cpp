@@ -119,7 +119,10 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
         case step::read_body: {
             const bool head = now == step::read_head;
             bool event = true;
-            while (event && !s.closed && !(head && s.head_done)) event = co_await next_event(s, m.io_end());
+            // A cancel that came while an event's wake-up was queued found no
+            // wait to end: it is looked for after every wake-up.
+            while (event && !s.closed && !(head && s.head_done))
+                event = co_await next_event(s, m.io_end()) && !co_await cancel_seen();
             if (head && s.head_done) {
                 m.head(s.status);
                 break;

@@ -55,6 +55,26 @@ void h2_link::cancel(std::int32_t stream) {
     if (closed_) return;
     session_.cancel(stream);
     flush();
+    stop_reading_if_idle();
+}
+
+// The last stream ended without a read completing (reset by this side): the
+// read still pending is cancelled, so that an idle link waits on nothing and
+// run() returns, as with an idle HTTP/1.1 connection. No byte is lost: a
+// cancelled read took none (a TLS read keeps what it staged).
+void h2_link::stop_reading_if_idle() {
+    if (!reading_ || writing_ || closed_ || session_.open_streams() != 0 || session_.ping_outstanding()) return;
+    idle_since_ = std::chrono::steady_clock::now();
+    stopping_read_ = true;
+    error_code ignored;
+    conn_->tcp().socket().cancel(ignored);
+}
+
+void h2_link::room_freed(std::size_t streams_before) {
+    if (session_.open_streams() >= streams_before) return;
+    if (session_.open_streams() == 0) idle_since_ = std::chrono::steady_clock::now();
+    // Calls waiting on the origin's limit look again (each takes a stream if one is free).
+    if (auto owner = owner_.lock()) owner->wake_all(owner->pools[conn_->pool_key]);
 }
 
 bool h2_link::usable_for_new_stream(const client_options& opts) {
@@ -89,6 +109,13 @@ void h2_link::read() {
 void h2_link::on_read(error_code ec, std::size_t n) {
     reading_ = false;
     if (closed_) return;
+    if (stopping_read_) {
+        stopping_read_ = false;
+        if (ec == asio::error::operation_aborted) {
+            read();  // a stream opened meanwhile needs the read back
+            return;
+        }
+    }
     if (ec) {
         close(ec);
         return;
@@ -98,10 +125,7 @@ void h2_link::on_read(error_code ec, std::size_t n) {
     receiving_ = true;
     session_.receive(std::span<const char>(input_.get(), n));
     receiving_ = false;
-    if (session_.open_streams() == 0) idle_since_ = std::chrono::steady_clock::now();
-    // A stream that ended frees room for a call waiting on the origin's limit.
-    if (session_.open_streams() < before)
-        if (auto owner = owner_.lock()) owner->wake_one(owner->pools[conn_->pool_key]);
+    room_freed(before);
     flush();
     read();
     settle();
@@ -109,7 +133,9 @@ void h2_link::on_read(error_code ec, std::size_t n) {
 
 void h2_link::flush() {
     if (writing_ || closed_ || receiving_) return;
-    auto out = session_.output();
+    const std::size_t before = session_.open_streams();
+    auto out = session_.output();  // a reset stream closes as its RST_STREAM is framed
+    room_freed(before);
     auto* tls = conn_->tls();
     if (out.empty() && !(tls && tls->output_pending())) {
         settle();
@@ -130,6 +156,7 @@ void h2_link::on_wrote(error_code ec, std::size_t n) {
     }
     if (n > 0) session_.wrote(n);
     flush();
+    stop_reading_if_idle();
 }
 
 void h2_link::settle() {

@@ -56,6 +56,9 @@ private:
     void on_wrote(error_code ec, std::size_t n);
     /// Closes the link when the session neither reads nor writes any more.
     void settle();
+    void stop_reading_if_idle();
+    /// Streams ended since `streams_before` was counted: waiting calls are woken.
+    void room_freed(std::size_t streams_before);
 
     std::weak_ptr<client_state> owner_;
     std::unique_ptr<connection> conn_;
@@ -66,6 +69,7 @@ private:
     bool reading_ = false;
     bool writing_ = false;
     bool receiving_ = false;
+    bool stopping_read_ = false;  // the pending read was cancelled because the link went idle
     bool closed_ = false;
 };
 

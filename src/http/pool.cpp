@@ -190,6 +190,31 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     co_return error_code{};
 }
 
+/// Counts a connection being opened that may speak HTTP/2 (calls wait for
+/// it) until done(), exceptions included.
+struct opening_guard {
+    opening_guard(std::shared_ptr<client_state> s, std::string k, bool counts)
+        : st(std::move(s)), key(std::move(k)), armed(counts) {
+        if (armed) ++st->pools[key].h2_opening;
+    }
+    opening_guard(const opening_guard&) = delete;
+    opening_guard& operator=(const opening_guard&) = delete;
+    void done() noexcept {
+        if (!armed) return;
+        armed = false;
+        auto& pool = st->pools[key];
+        if (pool.h2_opening > 0) --pool.h2_opening;
+    }
+    ~opening_guard() {
+        if (!armed) return;
+        done();
+        st->wake_all(st->pools[key]);
+    }
+    std::shared_ptr<client_state> st;
+    std::string key;
+    bool armed;
+};
+
 /// Gives an origin's connection slot back unless released.
 struct slot_guard {
     std::shared_ptr<client_state> st;
@@ -326,11 +351,11 @@ namespace {
 
 // An HTTP/2 link of the origin with room for one more stream; the busiest
 // first, so that idle links age out and close.
-std::shared_ptr<h2_link> take_link(client_state& st, origin_pool& pool) {
+std::shared_ptr<h2_link> take_link(client_state& st, origin_pool& pool, const h2_link* avoid = nullptr) {
     std::shared_ptr<h2_link> best;
     for (std::size_t i = 0; i < pool.links.size();) {
         auto link = pool.links[i];
-        if (!link->usable_for_new_stream(st.options)) {
+        if (link.get() == avoid || !link->usable_for_new_stream(st.options)) {
             if (i < pool.links.size() && pool.links[i] == link) ++i;  // not closed (a full link), or already gone
             continue;
         }
@@ -366,7 +391,7 @@ bool take_idle(const std::shared_ptr<client_state>& st, const endpoint& to, leas
 
 asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, const endpoint& to, deadline& dl,
                                     diagnostics& diag, lease& out, std::shared_ptr<h2_link>& link,
-                                    bool fresh_only) {
+                                    bool fresh_only, const h2_link* avoid) {
     const origin& o = to.origin;
     if (o.tls && st->tls_setup_error) {
         diag.detail = st->tls_setup_detail;
@@ -382,6 +407,10 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
     for (;;) {
         auto& pool = st->pools[key];
         if (!fresh_only && take_idle(st, to, out, link)) co_return error_code{};
+        // A resend goes to a new connection, or to another HTTP/2 link with
+        // room than the one that failed it (`avoid`): a GOAWAY's hundred
+        // dropped streams need not open a hundred connections.
+        if (fresh_only && !pool.links.empty() && (link = take_link(*st, pool, avoid))) co_return error_code{};
         // An origin that speaks HTTP/2, or may (its first connection is on
         // its way): that connection will carry this stream too, rather than
         // one more handshake per call in a burst at start-up. When it turns
@@ -394,11 +423,11 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
             ++pool.open;
             slot_guard guard{st, key};
             const bool expect_h2 = may_multiplex;
-            if (expect_h2) ++pool.h2_opening;
+            opening_guard opening{st, key, expect_h2};
             std::unique_ptr<connection> conn;
             auto ec = co_await open_connection(st, o, key, dl, diag, conn);
             auto& opened_in = st->pools[key];
-            if (expect_h2) --opened_in.h2_opening;
+            opening.done();
             if (ec) {
                 // Calls that waited for this link open their own now.
                 if (expect_h2) st->wake_all(opened_in);

@@ -181,6 +181,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
     std::conditional_t<whole, whole_parser, std::shared_ptr<stream_state>> holder;
     connection* c = nullptr;
     std::shared_ptr<h2_stream> h2s;  // the attempt's stream when the connection speaks HTTP/2
+    std::shared_ptr<h2_link> failed_link;  // the link an unprocessed stream is not sent again on
     auto parser_now = [&]() -> auto& {
         if constexpr (whole) return holder.get();
         else return *holder->parser;
@@ -207,7 +208,8 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         case step::take_connection: {
             std::shared_ptr<h2_link> link;
             if (m.fresh_only() || !take_idle(st, to, conn, link)) {
-                if (auto aec = co_await acquire(st, to, m.call_deadline(), diag, conn, link, m.fresh_only())) {
+                if (auto aec = co_await acquire(st, to, m.call_deadline(), diag, conn, link, m.fresh_only(),
+                                                failed_link.get())) {
                     m.no_connection(aec);
                     break;
                 }
@@ -217,7 +219,10 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 h2s = std::make_shared<h2_stream>(link, st->executor, whole, opts.limits.max_body_bytes);
                 m.connected(link->reused());
                 co_await run_h2_attempt(h2s, m, to, req, *st, diag);
-                if (m.next() == step::take_connection) h2s.reset();
+                if (m.next() == step::take_connection) {
+                    failed_link = h2s->link;  // the resend goes elsewhere
+                    h2s.reset();
+                }
                 break;
             }
             diag.http_version = 11;

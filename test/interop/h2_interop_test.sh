@@ -24,8 +24,10 @@ check "curl --http2 over TLS: version and status" "2 200" "$out"
 grep -q '"response"' "$work/reply.json" && pass || fail "curl --http2: no reply text in $(head -c 200 "$work/reply.json")"
 
 # The same streamed (SSE): every event arrives and the stream ends with [DONE].
-curl -sS --http2 --cacert "$work/ca.pem" -N -H 'Authorization: Bearer k' -H 'Content-Type: application/json' \
-  -d '{"message":"hello","stream":true}' "$tls_url/api/v1/chatbots/bot/chat" >"$work/stream.txt"
+out="$(curl -sS --http2 --cacert "$work/ca.pem" -N -o "$work/stream.txt" -w '%{http_version}' \
+  -H 'Authorization: Bearer k' -H 'Content-Type: application/json' \
+  -d '{"message":"hello","stream":true}' "$tls_url/api/v1/chatbots/bot/chat")"
+check "curl --http2 stream: version" "2" "$out"
 grep -q '^data: \[DONE\]' "$work/stream.txt" && pass || fail "curl --http2 stream did not end with [DONE]"
 
 # Prior knowledge in clear (h2c).

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -126,12 +127,10 @@ BOOST_AUTO_TEST_CASE(many_streams_share_few_connections) {
     chatwire::chat_client c(emu.io.get_executor(), o);
     constexpr int calls = 250;
     int ended = 0, failed = 0;
-    std::size_t peak_open = 0;
     auto one = [&]() -> asio::awaitable<void> {
         auto s = co_await stream_once(c, "hello");
         if (s.end == error_code(errc::end_of_stream) && !s.text.empty()) ++ended;
         else ++failed;
-        peak_open = std::max(peak_open, c.pool_stats().http2_streams);
     };
     run_coro(emu.io, [&]() -> asio::awaitable<void> {
         for (int i = 0; i < calls; ++i) asio::co_spawn(emu.io, one(), asio::detached);
@@ -250,4 +249,45 @@ BOOST_AUTO_TEST_CASE(closing_a_stream_leaves_its_neighbours_alone) {
         BOOST_TEST(third.end == error_code(errc::end_of_stream), third.end.message());
     }());
     BOOST_TEST(c.pool_stats().connections_opened == 1u);
+}
+
+// A stream reset by this side (a close mid-reply) leaves its link idle, and an
+// idle link waits on nothing: the client's event loop runs out of work and
+// run() returns by itself, as with an idle HTTP/1.1 connection. The emulator
+// runs on a thread of its own so that only the client's work counts.
+BOOST_AUTO_TEST_CASE(an_idle_link_leaves_the_event_loop_nothing_to_wait_for) {
+    auto o = with_http2();
+    o.token_delay = std::chrono::milliseconds(100);  // the reply is far from its end when closed
+    chatwire::testing::emulated emu(o);
+    std::thread server([&] { emu.io.run(); });
+    asio::io_context io;
+    {
+        chatwire::chat_client c(io.get_executor(), no_retries(emu, api_kind::pollybot));
+        int step = 0;
+        auto body = [&]() -> asio::awaitable<void> {
+            chatwire::diagnostics d;
+            auto [ec, s] = co_await c.async_send("hello", "", d, tuple_awaitable);
+            if (ec) co_return;
+            auto [nec, ev] = co_await s.async_next(tuple_awaitable);
+            if (nec) co_return;
+            s.close();  // reset mid-reply
+            step = 1;
+        };
+        asio::co_spawn(io, body(), asio::detached);
+        io.run_for(std::chrono::seconds(10 * chatwire::testing::test_time_scale));
+        BOOST_TEST(step == 1);
+        BOOST_TEST(io.stopped());  // run() returned: nothing was left pending
+        // The link was kept, and carries the next call.
+        io.restart();
+        error_code next_end;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            auto s = co_await stream_once(c, "again");
+            next_end = s.end;
+        }, asio::detached);
+        io.run_for(std::chrono::seconds(30 * chatwire::testing::test_time_scale));
+        BOOST_TEST(next_end == error_code(errc::end_of_stream), next_end.message());
+        BOOST_TEST(c.pool_stats().connections_opened == 1u);
+    }
+    emu.server.stop();
+    server.join();
 }
