@@ -179,7 +179,13 @@ asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_
     auto& tcp = beast::get_lowest_layer(stream);
     auto c = std::make_shared<h2_connection>(self->strand);
     h2::server_handlers handlers;
-    handlers.on_request = [c, self, local_address](h2::incoming_request&& r) {
+    // The session owns its handlers and the state owns the session: the
+    // handlers hold the state weakly, or it would outlive an abandoned
+    // connection (an io_context destroyed with the connection still open).
+    std::weak_ptr<h2_connection> weak = c;
+    handlers.on_request = [weak, self, local_address](h2::incoming_request&& r) {
+        const auto c = weak.lock();
+        if (!c) return;
         const auto id = r.stream;
         auto req = h2::to_engine_request(std::move(r), local_address, self->port);
         auto refused = self->eng.screen(req);
@@ -187,7 +193,9 @@ asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_
         ++c->tasks;
         asio::co_spawn(self->strand, answer(c, id, std::move(plan), self), asio::detached);
     };
-    handlers.on_closed = [c](std::int32_t id, std::uint32_t) {
+    handlers.on_closed = [weak](std::int32_t id, std::uint32_t) {
+        const auto c = weak.lock();
+        if (!c) return;
         auto it = c->streams.find(id);
         if (it == c->streams.end()) return;
         it->second->closed = true;
