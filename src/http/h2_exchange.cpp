@@ -5,7 +5,6 @@
 #include "client_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
@@ -58,11 +57,6 @@ asio::awaitable<bool> next_event(h2_stream& s, deadline::clock::time_point until
     co_return woken;
 }
 
-asio::awaitable<bool> cancel_seen() {
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != asio::cancellation_type::none;
-}
-
 // The stream ended before its answer was whole.
 void ended_early(h2_stream& s, exchange_machine& m, diagnostics& diag) {
     if (s.end.h2_error != h2::code::no_error) diag.http2_error = s.end.h2_error;
@@ -79,7 +73,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
     for (;;) {
         const step now = m.next();
         if (now == step::take_connection || now == step::deliver || now == step::fail) co_return;
-        if (co_await cancel_seen()) {
+        if (co_await is_cancelled()) {
             s.reset();
             m.cancelled();
             continue;
@@ -122,7 +116,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
             // A cancel that came while an event's wake-up was queued found no
             // wait to end: it is looked for after every wake-up.
             while (event && !s.closed && !(head && s.head_done))
-                event = co_await next_event(s, m.io_end()) && !co_await cancel_seen();
+                event = co_await next_event(s, m.io_end()) && !co_await is_cancelled();
             if (head && s.head_done) {
                 m.head(s.status);
                 break;
@@ -133,7 +127,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
                 break;
             }
             // The limit passed, or the caller cancelled: the stream is reset, the connection goes on.
-            const bool cancelled = co_await cancel_seen();
+            const bool cancelled = co_await is_cancelled();
             s.reset();
             m.failed(cancelled ? make_error_code(asio::error::operation_aborted)
                                : make_error_code(beast::error::timeout),
