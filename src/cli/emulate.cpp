@@ -57,7 +57,9 @@ bool read_file(const std::string& path, std::string& out) {
 
 int run_emulate(int argc, char** argv) {
     std::string listen = "127.0.0.1:0", cert_out, api_key, admin_token, faults_file;
-    std::string http2 = "on";
+    std::string http2 = "on", h2_pings = "on";
+    const emulator::http2_settings h2_defaults;
+    std::uint32_t h2_max_streams = h2_defaults.max_concurrent_streams, h2_window = h2_defaults.initial_window;
     std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
     std::size_t rate_limit = 0;
     const emulator::options defaults;
@@ -71,6 +73,12 @@ int run_emulate(int argc, char** argv) {
         ("plain", "serve plain HTTP instead of HTTPS")
         ("http2", po::value(&http2)->default_value(http2),
          "on: HTTP/2 as well (ALPN over TLS; prior knowledge in clear); off: HTTP/1.1 only")
+        ("h2-max-streams", po::value(&h2_max_streams)->default_value(h2_max_streams),
+         "HTTP/2: the streams a connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused")
+        ("h2-window", po::value(&h2_window)->default_value(h2_window),
+         "HTTP/2: the bytes a client may send on a stream before the emulator's WINDOW_UPDATE")
+        ("h2-pings", po::value(&h2_pings)->default_value(h2_pings),
+         "HTTP/2: on: PINGs are answered; off: never (a connection that looks dead)")
         ("cert-out", po::value(&cert_out), "write the certificate clients must trust (PEM) to this file")
         ("api-key", po::value(&api_key),
          "accept only this key (default: any key; the environment variable CHATWIRE_EMULATOR_API_KEY "
@@ -106,6 +114,17 @@ int run_emulate(int argc, char** argv) {
         return exit_usage;
     }
     opts.http2 = http2 == "on";
+    if (h2_pings != "on" && h2_pings != "off") {
+        std::cerr << "chatwire emulate: --h2-pings wants on or off\n";
+        return exit_usage;
+    }
+    if (h2_window == 0 || h2_window > 0x7fffffffu) {
+        std::cerr << "chatwire emulate: --h2-window wants 1 to 2147483647\n";
+        return exit_usage;
+    }
+    opts.h2.max_concurrent_streams = h2_max_streams;
+    opts.h2.initial_window = h2_window;
+    opts.h2.answer_pings = h2_pings == "on";
     if (vm.count("api-key")) opts.api_key = api_key;
     else if (const char* env = std::getenv("CHATWIRE_EMULATOR_API_KEY"); env && *env) opts.api_key = env;
     if (vm.count("admin-token")) opts.admin_token = admin_token;

@@ -109,6 +109,9 @@ struct engine::state {
     std::map<int, std::uint64_t> status_hits;  ///< API answers by status, faults included
     std::uint64_t open_connections = 0;
     std::uint64_t refused_connections = 0;
+    // Per protocol, since the last reset: connections, and requests (HTTP/2: streams).
+    std::uint64_t http1_connections = 0, http1_requests = 0;
+    std::uint64_t http2_connections = 0, http2_streams = 0;
 
     // nullopt: authenticated; otherwise the API's 401.
     std::optional<response_plan> authenticate(const route& r, call& c) const;
@@ -202,7 +205,9 @@ response_plan engine::state::admin(call& c) {
         p.body = json::serialize(json::object{
             {"requests", requests}, {"routes", std::move(routes_obj)}, {"statuses", std::move(statuses_obj)},
             {"open_connections", open_connections},
-            {"refused_connections", refused_connections}});
+            {"refused_connections", refused_connections},
+            {"http1", json::object{{"connections", http1_connections}, {"requests", http1_requests}}},
+            {"http2", json::object{{"connections", http2_connections}, {"streams", http2_streams}}}});
         return p;
     }
     if (path == "/_emulator/faults") {
@@ -238,6 +243,7 @@ response_plan engine::state::admin(call& c) {
         route_hits.clear();
         status_hits.clear();
         refused_connections = 0;
+        http1_connections = http1_requests = http2_connections = http2_streams = 0;
         return json_response(200, json::object{{"reset", true}});
     }
     return json_response(404, json::object{{"error", "no such admin endpoint"}});
@@ -254,6 +260,9 @@ void engine::connection_closed() noexcept {
     if (st_->open_connections) --st_->open_connections;
 }
 void engine::connection_refused() noexcept { ++st_->refused_connections; }
+void engine::connection_speaks(int version) noexcept {
+    ++(version >= 20 ? st_->http2_connections : st_->http1_connections);
+}
 
 std::string engine::stats_json() const {
     request r;
@@ -307,6 +316,7 @@ response_plan engine::handle(const request& req, std::chrono::system_clock::time
         plan = refused ? std::move(*refused) : st_->admin(c);
     } else {
         ++st_->requests;
+        ++(req.version >= 20 ? st_->http2_streams : st_->http1_requests);
         bool path_known = false;
         const route* found = st_->find_route(c, path_known);
         if (!found) {

@@ -177,6 +177,7 @@ asio::awaitable<void> answer(std::shared_ptr<h2_connection> c, std::int32_t id, 
 template <class Stream>
 asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_address, std::string preread) {
     auto& tcp = beast::get_lowest_layer(stream);
+    self->eng.connection_speaks(20);
     auto c = std::make_shared<h2_connection>(self->strand);
     h2::server_handlers handlers;
     // The session owns its handlers and the state owns the session: the
@@ -201,7 +202,11 @@ asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_
         it->second->closed = true;
         it->second->timer.cancel();
     };
-    c->session = std::make_unique<h2::server_session>(std::move(handlers));
+    h2::server_settings settings;
+    settings.max_concurrent_streams = self->opts.h2.max_concurrent_streams;
+    settings.initial_window_size = self->opts.h2.initial_window;
+    settings.answer_pings = self->opts.h2.answer_pings;
+    c->session = std::make_unique<h2::server_session>(std::move(handlers), settings);
     ++c->tasks;
     asio::co_spawn(self->strand, write_loop(stream, c, self), asio::detached);
 

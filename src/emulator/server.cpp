@@ -156,6 +156,7 @@ asio::awaitable<void> serve_requests(Stream& stream, asio::steady_timer& timer, 
                                      beast::flat_buffer buffer = {}) {
     auto& tcp = beast::get_lowest_layer(stream);
     const std::string local_address = local_address_of(tcp.socket());
+    self->eng.connection_speaks(11);
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(self->opts.max_body_bytes);

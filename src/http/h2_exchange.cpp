@@ -80,6 +80,26 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
         }
         switch (now) {
         case step::send_request: {
+            // After an idle spell the link is checked first (a PING): the
+            // request waits for the answer, bounded by the idle limit.
+            bool in_time = true;
+            while (in_time && s.link->checking() && !s.link->closed()) {
+                s.link->when_checked([w = std::weak_ptr<h2_stream>(sp)] {
+                    if (auto p = w.lock()) p->notify();
+                });
+                in_time = co_await next_event(s, m.io_end());
+                if (co_await is_cancelled()) break;
+            }
+            if (co_await is_cancelled()) continue;  // the top of the loop ends it
+            if (!in_time) {
+                m.failed(make_error_code(beast::error::timeout), false, false);
+                break;
+            }
+            if (s.link->closed()) {
+                // Never sent: elsewhere, once, whatever the method.
+                m.unprocessed(s.link->close_reason() ? s.link->close_reason() : make_error_code(errc::stream_reset));
+                break;
+            }
             std::vector<h2::header_field> fields;
             for (auto lines : req.header_lines) split_lines(lines, fields);
             if (!req.has_user_agent) fields.push_back({"user-agent", st.user_agent});

@@ -24,7 +24,8 @@ constexpr std::size_t input_room = 16 * 1024;
 
 h2_link::h2_link(const std::shared_ptr<client_state>& owner, std::unique_ptr<connection> conn,
                  const h2::session_limits& limits)
-    : owner_(owner), conn_(std::move(conn)), session_(limits), idle_since_(std::chrono::steady_clock::now()) {
+    : owner_(owner), conn_(std::move(conn)), session_(limits), idle_since_(std::chrono::steady_clock::now()),
+      ping_timer_(owner->executor) {
     // The preface and SETTINGS go out with the first stream's HEADERS.
     if (auto* tls = conn_->tls()) tls->set_full_duplex();
 }
@@ -78,7 +79,13 @@ void h2_link::room_freed(std::size_t streams_before) {
 }
 
 bool h2_link::usable_for_new_stream(const client_options& opts) {
-    if (closed_ || !session_.can_open()) return false;
+    if (closed_) return false;
+    if (!session_.can_open()) {
+        // Idle and taking no stream (a GOAWAY, or SETTINGS_MAX_CONCURRENT_STREAMS
+        // 0): nothing is read here, so nothing could change that; the slot is freed.
+        if (idle() && !reading_ && !writing_) close(asio::error::eof);
+        return false;
+    }
     if (!idle() || reading_) return true;
     // Nobody read this connection while it was idle: the server may have
     // closed it (its FIN or RST waits below), or it is too old to trust.
@@ -90,9 +97,37 @@ bool h2_link::usable_for_new_stream(const client_options& opts) {
     auto& sock = conn_->tcp().socket();
     const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     // Bytes waiting are frames (a PING, a SETTINGS, a GOAWAY): the next read takes them.
-    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return true;
-    close(asio::error::eof);
-    return false;
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        close(asio::error::eof);
+        return false;
+    }
+    // Quiet for long: a connection dropped on the way (a NAT's table, a hung
+    // server) looks just like this one. A PING tells, before a request is lost to it.
+    const auto quiet_for = std::chrono::steady_clock::now() - idle_since_;
+    if (opts.ping_after_idle.count() > 0 && quiet_for > opts.ping_after_idle) start_check(opts.timeouts.ping);
+    return true;
+}
+
+void h2_link::start_check(std::chrono::milliseconds timeout) {
+    checking_ = true;
+    session_.ping();
+    flush();
+    read();
+    ping_timer_.expires_after(timeout);
+    ping_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec && self->checking_) self->close(errc::idle_timeout);
+    });
+}
+
+// The check ended, answered or not: the streams that waited for it go on.
+void h2_link::end_check() {
+    if (!checking_) return;
+    checking_ = false;
+    if (!closed_) idle_since_ = std::chrono::steady_clock::now();  // answered: alive as of now
+    ping_timer_.cancel();
+    auto waiters = std::move(check_waiters_);
+    check_waiters_.clear();
+    for (auto& wake : waiters) wake();
 }
 
 void h2_link::read() {
@@ -125,6 +160,7 @@ void h2_link::on_read(error_code ec, std::size_t n) {
     receiving_ = true;
     session_.receive(std::span<const char>(input_.get(), n));
     receiving_ = false;
+    if (checking_ && !session_.ping_outstanding()) end_check();
     room_freed(before);
     flush();
     read();
@@ -170,9 +206,11 @@ void h2_link::settle() {
 void h2_link::close(error_code ec) {
     if (closed_) return;
     closed_ = true;
+    close_reason_ = ec;
     auto keep = shared_from_this();  // the pool may hold the last reference
     session_.abort(ec);
     conn_->close();
+    end_check();
     if (auto owner = owner_.lock()) owner->forget(*this, conn_->pool_key);
 }
 

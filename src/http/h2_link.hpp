@@ -11,9 +11,13 @@
 
 #include <chatwire/http/options.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace chatwire::http::detail {
 
@@ -38,8 +42,17 @@ public:
 
     /// Whether a new stream may open here now: the session takes one and the
     /// connection is still up. An idle link is checked first (its age, and
-    /// whether the server closed it while nobody read).
+    /// whether the server closed it while nobody read); one idle for longer
+    /// than opts.ping_after_idle starts a liveness check (a PING).
     bool usable_for_new_stream(const client_options& opts);
+    /// A liveness check is under way: a new stream is not sent before it
+    /// ends, answered (the link goes on) or not (the link closed, the stream
+    /// never sent: it may go elsewhere, whatever its method).
+    bool checking() const noexcept { return checking_; }
+    /// Calls `wake` once when the check under way ends.
+    void when_checked(std::function<void()> wake) { check_waiters_.push_back(std::move(wake)); }
+    /// Why the link closed (empty while open).
+    error_code close_reason() const noexcept { return close_reason_; }
     bool idle() const noexcept { return session_.open_streams() == 0; }
     bool closed() const noexcept { return closed_; }
     /// It carried a stream before (a failure on it may be the server's idle close).
@@ -59,18 +72,24 @@ private:
     void stop_reading_if_idle();
     /// Streams ended since `streams_before` was counted: waiting calls are woken.
     void room_freed(std::size_t streams_before);
+    void start_check(std::chrono::milliseconds timeout);
+    void end_check();
 
     std::weak_ptr<client_state> owner_;
     std::unique_ptr<connection> conn_;
     h2::client_session session_;
     std::unique_ptr<char[]> input_;
     std::chrono::steady_clock::time_point idle_since_;
+    boost::asio::steady_timer ping_timer_;  // a liveness check's limit
+    std::vector<std::function<void()>> check_waiters_;
+    error_code close_reason_;
     std::size_t served_ = 0;
     bool reading_ = false;
     bool writing_ = false;
     bool receiving_ = false;
     bool stopping_read_ = false;  // the pending read was cancelled because the link went idle
     bool closed_ = false;
+    bool checking_ = false;  // a liveness PING is out; new streams wait for its answer
 };
 
 } // namespace chatwire::http::detail

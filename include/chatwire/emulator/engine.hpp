@@ -43,6 +43,9 @@ public:
     void connection_closed() noexcept;
     /// A connection closed at once because max_connections were open.
     void connection_refused() noexcept;
+    /// Counts a connection by the protocol it speaks: 11 (HTTP/1.x) or 20
+    /// (HTTP/2), once that is known (after ALPN or the first bytes).
+    void connection_speaks(int version) noexcept;
 
     /// The token the admin API asks for in admin_token_header: options::admin_token,
     /// else the API key, else one generated at construction from a CSPRNG.

@@ -15,6 +15,22 @@ namespace chatwire::emulator {
 /// header cross-site without a CORS preflight, and the emulator approves none.
 inline constexpr std::string_view admin_token_header = "X-Emulator-Admin-Token";
 
+/// What the emulator's HTTP/2 side announces and does: the defaults are an
+/// ordinary server; the others are faults a client must live with.
+struct http2_settings {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: a stream beyond it is refused
+    /// (RST_STREAM REFUSED_STREAM). 1 makes a client open more connections
+    /// or queue.
+    std::uint32_t max_concurrent_streams = 100;
+    /// SETTINGS_INITIAL_WINDOW_SIZE: what a client may send on a stream
+    /// before the emulator's WINDOW_UPDATE (a tiny one stalls a request body
+    /// at every few bytes).
+    std::uint32_t initial_window = 65535;
+    /// False: PINGs are never acknowledged, as from a connection that died
+    /// without a close (a NAT that dropped it, a hung server).
+    bool answer_pings = true;
+};
+
 /// How an emulator instance behaves.
 struct options {
     /// The address to listen on.
@@ -49,6 +65,8 @@ struct options {
     /// and taken in clear from a client that starts with HTTP/2's preface
     /// (prior knowledge). Off: HTTP/1.1 only.
     bool http2 = false;
+    /// The HTTP/2 side's settings and faults (when http2 is on).
+    http2_settings h2;
     /// Per API, the conversations kept; creating one more forgets the oldest.
     std::size_t max_conversations = 10'000;
 };

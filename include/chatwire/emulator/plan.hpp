@@ -24,7 +24,7 @@ struct request {
     std::string body;
     /// Whether the client keeps the connection open.
     bool keep_alive = true;
-    int version = 11;     ///< 10 or 11: HTTP/1.0 gets no chunked encoding
+    int version = 11;     ///< 10, 11 or 20 (HTTP/2): HTTP/1.0 gets no chunked encoding
     /// The address the connection was accepted on ("127.0.0.1", "::1"), which
     /// a Host header may name; empty when unknown (options::host is used).
     std::string local_address;

@@ -32,6 +32,10 @@ struct timeouts {
     /// The deadline of a whole (non-streamed) call when `total` is longer or
     /// not set, so that no server holds one for ever (0 = none).
     duration whole_call{std::chrono::seconds(600)};
+    /// How long an HTTP/2 connection checked after an idle spell (see
+    /// client_options::ping_after_idle) has to answer its PING; past it the
+    /// connection is closed and the requests that waited for it go to another.
+    duration ping{std::chrono::seconds(5)};
 };
 
 /// Size limits on what the server sends.
@@ -82,6 +86,13 @@ struct client_options {
     /// until the server's SETTINGS arrive). Past it a new connection is
     /// opened, up to max_connections_per_origin.
     std::uint32_t max_streams_per_connection = 100;
+    /// An HTTP/2 connection idle for longer than this is checked before its
+    /// next request: a PING, and the request waits for its answer (one round
+    /// trip), so that a connection a NAT or a hung server silently dropped
+    /// costs timeouts::ping and a request that was never sent, not a request
+    /// lost in flight (0 = never checked). The socket is peeked for a close
+    /// before every reuse in any case.
+    std::chrono::milliseconds ping_after_idle{std::chrono::seconds(10)};
     /// TLS handshakes one client runs at once, all origins together (0 = no
     /// limit); a connection takes its slot once its TCP connect succeeded. A handshake in flight holds OpenSSL's handshake buffers and
     /// key-exchange state, about 10 KiB, and thousands at once leave that much

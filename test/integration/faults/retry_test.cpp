@@ -302,7 +302,7 @@ asio::awaitable<void> sequential_turns(emulated& emu, chatwire::chat_client& c, 
         else BOOST_TEST(!ec, ec.message() << " " << diag.to_string());
         out.paced += diag.paced;
     }
-    out.stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
+    out.stats = co_await chatwire::testing::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
 }
 
 constexpr std::size_t window = 5;  // K requests in 3 s
@@ -329,15 +329,15 @@ BOOST_AUTO_TEST_CASE(pacing_keeps_a_pollybot_key_inside_its_window) {
     std::vector<std::chrono::milliseconds> observed;
     auto paced = k_plus_five_turns(true, &observed);
     BOOST_TEST(paced.ok == static_cast<int>(window) + 5);
-    BOOST_TEST(chatwire::faults_test::stat(paced.stats, "statuses", "429") == 0u);
-    BOOST_TEST(chatwire::faults_test::stat(paced.stats, "statuses", "200") == window + 5);
+    BOOST_TEST(chatwire::testing::stat(paced.stats, "statuses", "429") == 0u);
+    BOOST_TEST(chatwire::testing::stat(paced.stats, "statuses", "200") == window + 5);
     BOOST_TEST(paced.paced.count() > 0);  // it waited, and diagnostics say so
     BOOST_TEST(std::any_of(observed.begin(), observed.end(), [](auto d) { return d.count() > 0; }));
 
     // The same calls without pacing earn the 429s pacing avoided.
     auto unpaced = k_plus_five_turns(false);
     BOOST_TEST(unpaced.rate_limited > 0);
-    BOOST_TEST(chatwire::faults_test::stat(unpaced.stats, "statuses", "429") > 0u);
+    BOOST_TEST(chatwire::testing::stat(unpaced.stats, "statuses", "429") > 0u);
     BOOST_TEST(unpaced.paced.count() == 0);
 }
 
@@ -355,9 +355,9 @@ asio::awaitable<void> third_turn_refused(emulated& emu, chatwire::chat_client& c
     BOOST_TEST(diag.attempts == 0);  // nothing sent
     BOOST_TEST_REQUIRE(diag.retry_after.has_value());
     BOOST_TEST((*diag.retry_after > 10s));  // the reset it would have waited for, kept for the caller
-    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
-    BOOST_TEST(chatwire::faults_test::stat(stats, "statuses", "200") == 2u);
-    BOOST_TEST(chatwire::faults_test::stat(stats, "statuses", "429") == 0u);
+    auto stats = co_await chatwire::testing::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
+    BOOST_TEST(chatwire::testing::stat(stats, "statuses", "200") == 2u);
+    BOOST_TEST(chatwire::testing::stat(stats, "statuses", "429") == 0u);
 }
 
 asio::awaitable<void> cancelled_while_paced(emulated& emu, chatwire::chat_client& c) {
@@ -374,8 +374,8 @@ asio::awaitable<void> cancelled_while_paced(emulated& emu, chatwire::chat_client
                                                    asio::bind_cancellation_slot(cancel.slot(), tuple_awaitable));
     BOOST_TEST((ec == errc::cancelled), ec.message());
     BOOST_TEST(diag.attempts == 0);
-    auto stats = co_await chatwire::faults_test::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
-    BOOST_TEST(chatwire::faults_test::stat(stats, "routes", route(api_kind::pollybot)) == 2u);
+    auto stats = co_await chatwire::testing::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(), emu.server.admin_token());
+    BOOST_TEST(chatwire::testing::stat(stats, "routes", route(api_kind::pollybot)) == 2u);
 }
 
 } // namespace

@@ -59,7 +59,7 @@ asio::awaitable<void> storm(chatwire::emulator::server& emu, chatwire::pollybot:
         tick.expires_after(20ms);
         co_await tick.async_wait(tuple_awaitable);
     }
-    stats = co_await chatwire::faults_test::emulator_stats(emu.base_url(), emu.certificate_pem(), emu.admin_token());
+    stats = co_await chatwire::testing::emulator_stats(emu.base_url(), emu.certificate_pem(), emu.admin_token());
 }
 
 } // namespace
@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(a_429_storm_is_not_multiplied) {
 
     const chatwire::retry_budget_options budget;  // the client's default budget
     const double bound = 1.1 * n + budget.initial;
-    const auto seen = chatwire::faults_test::stat(stats, "routes", "POST /api/v1/chatbots/{id}/chat");
+    const auto seen = chatwire::testing::stat(stats, "routes", "POST /api/v1/chatbots/{id}/chat");
     BOOST_TEST_MESSAGE(n << " calls: the emulator saw " << seen << " requests (bound " << bound << "), "
                          << t.budget_exhausted << " calls stopped by the budget");
     BOOST_TEST(t.done == n);
@@ -96,6 +96,6 @@ BOOST_AUTO_TEST_CASE(a_429_storm_is_not_multiplied) {
     BOOST_TEST(seen >= static_cast<std::uint64_t>(n));
     BOOST_TEST(static_cast<double>(seen) <= bound);
     BOOST_TEST(static_cast<std::uint64_t>(t.attempts) == seen);  // diagnostics count what went out
-    BOOST_TEST(chatwire::faults_test::stat(stats, "statuses", "429") == seen);
+    BOOST_TEST(chatwire::testing::stat(stats, "statuses", "429") == seen);
     BOOST_TEST(t.budget_exhausted > 0);
 }

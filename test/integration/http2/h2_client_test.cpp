@@ -6,6 +6,7 @@
 // replies alike, prior knowledge in clear, and HTTP/1.1 when either side
 // keeps to it.
 #include "emulated.hpp"
+#include "emulator_stats.hpp"
 #include "run_coro.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -290,4 +291,131 @@ BOOST_AUTO_TEST_CASE(an_idle_link_leaves_the_event_loop_nothing_to_wait_for) {
     }
     emu.server.stop();
     server.join();
+}
+
+// ---- liveness: an idle connection is checked with a PING before reuse ---------
+
+namespace {
+
+using namespace std::chrono_literals;
+
+chatwire::chat_options checked_after_idle(const chatwire::testing::emulated& emu) {
+    auto o = no_retries(emu, api_kind::pollybot);
+    o.http.ping_after_idle = 50ms;
+    o.http.timeouts.ping = 300ms;
+    return o;
+}
+
+struct call_pause_call {
+    streamed first, second;
+    boost::json::value stats;
+};
+
+// A call, an idle spell past ping_after_idle, a second call; then the
+// emulator's counts.
+asio::awaitable<call_pause_call> call_pause_call_on(chatwire::testing::emulated& emu, chatwire::chat_client& c) {
+    call_pause_call r;
+    r.first = co_await stream_once(c, "hello");
+    co_await chatwire::testing::sleep_for(150ms);
+    r.second = co_await stream_once(c, "hello again");
+    r.stats = co_await chatwire::testing::emulator_stats(emu.server.base_url(), emu.server.certificate_pem(),
+                                                         emu.server.admin_token());
+    co_return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_idle_connection_that_answers_its_ping_carries_the_next_call) {
+    chatwire::testing::emulated emu(with_http2());
+    chatwire::chat_client c(emu.io.get_executor(), checked_after_idle(emu));
+    call_pause_call r;
+    run_coro(emu.io, [&]() -> asio::awaitable<void> { r = co_await call_pause_call_on(emu, c); }());
+    BOOST_TEST(r.first.end == error_code(errc::end_of_stream), r.first.end.message());
+    BOOST_TEST(r.second.end == error_code(errc::end_of_stream), r.second.end.message());
+    BOOST_TEST(r.second.call.attempts == 1);
+    BOOST_TEST(c.pool_stats().connections_opened == 1u);
+    BOOST_TEST(chatwire::testing::stat(r.stats, "http2", "connections") == 1u);
+    BOOST_TEST(chatwire::testing::stat(r.stats, "http2", "streams") == 2u);
+}
+
+// The PING goes unanswered (a connection dropped on the way looks so): the
+// waiting POST was never sent on it, so it goes to a new connection, and the
+// server sees it once.
+BOOST_AUTO_TEST_CASE(an_idle_connection_that_does_not_answer_its_ping_is_left_before_the_call_is_sent) {
+    auto o = with_http2();
+    o.h2.answer_pings = false;
+    chatwire::testing::emulated emu(o);
+    chatwire::chat_client c(emu.io.get_executor(), checked_after_idle(emu));
+    call_pause_call r;
+    run_coro(emu.io, [&]() -> asio::awaitable<void> { r = co_await call_pause_call_on(emu, c); }());
+    BOOST_TEST(r.first.end == error_code(errc::end_of_stream), r.first.end.message());
+    BOOST_TEST(r.second.end == error_code(errc::end_of_stream), r.second.end.message() << " " << r.second.call.to_string());
+    BOOST_TEST(!r.second.text.empty());
+    BOOST_TEST(r.second.call.attempts == 2);  // the move to a new connection is counted
+    BOOST_TEST(c.pool_stats().connections_opened == 2u);
+    BOOST_TEST(chatwire::testing::stat(r.stats, "http2", "connections") == 2u);
+    BOOST_TEST(chatwire::testing::stat(r.stats, "http2", "streams") == 2u);  // never sent twice
+}
+
+// Without the check (ping_after_idle 0) no PING is sent: the same silent
+// server carries the next call on the same connection.
+BOOST_AUTO_TEST_CASE(no_ping_when_the_check_is_off) {
+    auto o = with_http2();
+    o.h2.answer_pings = false;
+    chatwire::testing::emulated emu(o);
+    auto co = checked_after_idle(emu);
+    co.http.ping_after_idle = 0ms;
+    chatwire::chat_client c(emu.io.get_executor(), co);
+    call_pause_call r;
+    run_coro(emu.io, [&]() -> asio::awaitable<void> { r = co_await call_pause_call_on(emu, c); }());
+    BOOST_TEST(r.second.end == error_code(errc::end_of_stream), r.second.end.message());
+    BOOST_TEST(r.second.call.attempts == 1);
+    BOOST_TEST(c.pool_stats().connections_opened == 1u);
+}
+
+// ---- servers with tight settings ----------------------------------------------
+
+// One stream per connection: the streams the client sent before the
+// server's SETTINGS came are refused and sent again elsewhere, later ones
+// open connections of their own; every call ends whole.
+BOOST_AUTO_TEST_CASE(a_server_that_takes_one_stream_per_connection_still_gets_every_call) {
+    auto o = with_http2();
+    o.h2.max_concurrent_streams = 1;
+    chatwire::testing::emulated emu(o);
+    chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+    constexpr int calls = 8;
+    int ended = 0, failed = 0;
+    std::string failures;
+    auto one = [&]() -> asio::awaitable<void> {
+        auto s = co_await stream_once(c, "hello");
+        if (s.end == error_code(errc::end_of_stream) && !s.text.empty()) ++ended;
+        else {
+            ++failed;
+            failures += s.end.message() + " " + s.call.to_string() + "\n";
+        }
+    };
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < calls; ++i) asio::co_spawn(emu.io, one(), asio::detached);
+        while (ended + failed < calls) co_await chatwire::testing::sleep_for(5ms);
+    }());
+    BOOST_TEST(ended == calls, failures);
+    BOOST_TEST(c.pool_stats().connections_opened <= static_cast<std::size_t>(calls));
+    BOOST_TEST(c.pool_stats().connections_opened >= 2u);  // one stream each: not all on one
+}
+
+// A 16-byte window: the request body crosses in many small DATA frames, each
+// after a WINDOW_UPDATE, and arrives whole (the emulator answers a body it
+// cannot parse with a 400).
+BOOST_AUTO_TEST_CASE(a_tiny_window_slows_a_request_body_but_it_arrives_whole) {
+    auto o = with_http2();
+    o.h2.initial_window = 16;
+    chatwire::testing::emulated emu(o);
+    chatwire::chat_client c(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        chatwire::diagnostics diag;
+        auto [ec, reply] = co_await c.async_send_whole(std::string(3000, 'x'), "", diag, tuple_awaitable);
+        BOOST_TEST(!ec, ec.message() << " " << diag.to_string());
+        BOOST_TEST(diag.http_version == 20);
+        BOOST_TEST(!reply.text.empty());
+    }());
 }
