@@ -53,7 +53,7 @@ packages=(
 case "$job" in
   demo) ;;
   docs) packages=(doxygen) ;;
-  *) packages+=(libboost-test1.81-dev libbenchmark-dev curl nghttp2-client) ;;
+  *) packages+=(libboost-test1.81-dev libbenchmark-dev curl nghttp2-client nginx) ;;
 esac
 case "$job" in
   bench) packages+=(wrk libcurl4-openssl-dev curl nodejs nginx valgrind python3-aiohttp gnuplot-nox) ;;

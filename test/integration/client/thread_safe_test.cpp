@@ -5,6 +5,8 @@
 // itself (its attempt observer, called from inside its operations, checks).
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
+
 #include <chatwire/chat_client.hpp>
 #include <chatwire/emulator/server.hpp>
 
@@ -17,8 +19,10 @@
 
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -91,7 +95,7 @@ BOOST_AUTO_TEST_CASE(one_thread_safe_client_serves_chats_from_four_threads) {
     asio::io_context emu_io;
     chatwire::emulator::options eo;
     eo.token_delay = 1ms;
-    chatwire::emulator::server emu(emu_io.get_executor(), eo);
+    chatwire::emulator::server emu(emu_io.get_executor(), chatwire::testing::with_test_protocol(eo));
     emu.start();
     auto emu_guard = asio::make_work_guard(emu_io);
     std::thread emu_thread([&] { emu_io.run(); });
@@ -123,6 +127,11 @@ BOOST_AUTO_TEST_CASE(one_thread_safe_client_serves_chats_from_four_threads) {
     std::vector<std::thread> runners;
     for (int n = 0; n < 4; ++n) runners.emplace_back([&] { io.run_for(120s); });
     for (auto& r : runners) r.join();
+    // The chats went over HTTP/2 exactly when the suite runs for it.
+    const char* protocol = std::getenv("CHATWIRE_TEST_PROTOCOL");
+    std::size_t h2_connections = 0;
+    for (const auto& c : clients) h2_connections += c->pool_stats().http2_connections;
+    BOOST_TEST((h2_connections > 0) == (protocol && std::string_view(protocol) == "h2"), h2_connections);
     clients.clear();
     io.restart();
     io.run_for(5s);  // what the dropped streams posted to their strands

@@ -4,6 +4,7 @@
 // no threads either), so the process has exactly one.
 #include <boost/test/unit_test.hpp>
 
+#include "emulated.hpp"
 #include "run_coro.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -61,7 +62,7 @@ BOOST_AUTO_TEST_CASE(a_chat_to_a_host_name_starts_no_thread) {
     asio::io_context io;
     chatwire::emulator::options eo;
     eo.token_delay = 2ms;
-    chatwire::emulator::server emu(io.get_executor(), eo);
+    chatwire::emulator::server emu(io.get_executor(), chatwire::testing::with_test_protocol(eo));
     emu.start();
     chatwire::chat_options o;
     o.api = chatwire::api_kind::pollybot;
