@@ -5,7 +5,7 @@
 // libcurl's multi loop), first for a warm-up that opens the connections, then
 // for the timed window. Prints one line:
 //
-//   RESULT client=… transport=plain|tls requests=N errors=E seconds=S
+//   RESULT client=… transport=plain|tls|h2 requests=N errors=E seconds=S
 //          user_s=U sys_s=Y server_cpu_s=C connections=K resumed=R
 //
 // user_s/sys_s: getrusage(RUSAGE_SELF) over the window; server_cpu_s: the
@@ -16,7 +16,10 @@
 //   bench_request --client beast_bare|chatwire_transport|chatwire|libcurl
 //                 --url http(s)://127.0.0.1:PORT [--ca PEMFILE]
 //                 [--requests N] [--warmup N] [--conc N] [--max-seconds S]
-//                 [--server-pid PID] [--reconnect]
+//                 [--server-pid PID] [--reconnect] [--http2]
+//
+// --http2 (https only; not beast_bare): HTTP/2 by ALPN, the --conc requests
+// in flight as streams multiplexed on one connection (transport=h2).
 //
 // --reconnect (chatwire_transport): after each request the pool's idle
 // connections are closed (`close_idle`), so every request connects again
@@ -80,6 +83,7 @@ struct settings {
     double max_seconds = 10;
     long server_pid = 0;
     bool reconnect = false;  // chatwire_transport: close the idle connection after each request
+    bool http2 = false;      // HTTP/2 only, streams multiplexed on one connection
 };
 
 settings parse_args(int argc, char** argv) {
@@ -107,6 +111,7 @@ settings parse_args(int argc, char** argv) {
         else if (a == "--max-seconds") s.max_seconds = std::stod(value());
         else if (a == "--server-pid") s.server_pid = std::stol(value());
         else if (a == "--reconnect") s.reconnect = true;
+        else if (a == "--http2") s.http2 = true;
         else throw std::invalid_argument("unknown argument " + a);
     }
     if (s.client.empty() || s.url.empty()) throw std::invalid_argument("--client and --url are required");
@@ -286,6 +291,7 @@ chatwire::http::client_options chatwire_http_options(const settings& s) {
     o.tls.extra_ca_file = s.ca_file;
     o.tls.use_system_ca = false;  // start-up only; the request path is the same
     o.max_connections_per_origin = s.conc;
+    if (s.http2) o.protocol = chatwire::http::protocol::http2;  // the --conc streams share one connection
     return o;
 }
 
@@ -388,6 +394,7 @@ public:
         multi_ = curl_multi_init();
         curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(s.conc));
         curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(s.conc));
+        curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(s.http2 ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING));
         xfers_.resize(s.conc);
         for (auto& x : xfers_) {
             x.h = curl_easy_init();
@@ -403,7 +410,14 @@ public:
             curl_easy_setopt(h, CURLOPT_PRIVATE, &x);
             curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
             curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-            curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+            if (s.http2) {
+                // HTTP/2 over TLS only, and a transfer waits to share the
+                // connection rather than open one of its own.
+                curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+                curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+            } else {
+                curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+            }
             if (t_.tls) {
                 curl_easy_setopt(h, CURLOPT_CAINFO, s.ca_file.c_str());
                 curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
@@ -527,6 +541,8 @@ int main(int argc, char** argv) try {
     const settings s = parse_args(argc, argv);
     const target t = parse_target(s.url);
     if (t.tls && s.ca_file.empty()) throw std::invalid_argument("an https URL needs --ca");
+    if (s.http2 && (!t.tls || s.client == "beast_bare"))
+        throw std::invalid_argument("--http2 needs an https URL and a client that speaks it (not beast_bare)");
 
     asio::io_context io(1);
     std::unique_ptr<driver> d;
@@ -556,7 +572,7 @@ int main(int argc, char** argv) try {
     const double seconds = std::chrono::duration<double>(t1 - t0).count();
     std::printf("RESULT client=%s transport=%s requests=%zu errors=%zu seconds=%.6f user_s=%.6f sys_s=%.6f "
                 "server_cpu_s=%.4f connections=%zu resumed=%zu\n",
-                s.client.c_str(), t.tls ? "tls" : "plain", run.done, run.errors, seconds, c1.user - c0.user,
+                s.client.c_str(), s.http2 ? "h2" : t.tls ? "tls" : "plain", run.done, run.errors, seconds, c1.user - c0.user,
                 c1.sys - c0.sys, server0 >= 0 && server1 >= 0 ? server1 - server0 : -1.0, d->connections(), d->resumed());
     return run.errors ? 1 : 0;
 } catch (const std::exception& e) {

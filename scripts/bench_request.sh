@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The cost of one keep-alive request: a bare Beast loop, chatwire's transport,
 # the whole VectorShift client and libcurl, side by side against nginx on
-# 127.0.0.1 (plain HTTP and TLS), 10 keep-alive connections, one client thread.
+# 127.0.0.1 (plain HTTP and TLS), 10 keep-alive connections, one client thread;
+# and over HTTP/2 (transport h2): 10 streams multiplexed on one TLS
+# connection, chatwire and libcurl, with nghttp2's h2load as the ceiling.
 #
 #   scripts/bench_request.sh BUILD_DIR [--quick]
 #
@@ -116,7 +118,7 @@ reply='{"status":"success","output":"Your order shipped on Monday and arrives to
 mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
 start_nginx() {  # picks two free ports, writes the config, starts nginx; 0 when both listeners answer
   local taken=" "
-  for v in plain_port tls_port close_full_port close_resume_port; do
+  for v in plain_port tls_port h2_port close_full_port close_resume_port; do
     local p; p="$(free_port)"
     while [[ "$taken" == *" $p "* ]]; do p="$(free_port)"; done
     taken="$taken$p "; printf -v "$v" '%s' "$p"
@@ -143,6 +145,8 @@ http {
   server {
     listen 127.0.0.1:$plain_port;
     listen 127.0.0.1:$tls_port ssl;
+    listen 127.0.0.1:$h2_port ssl http2;
+    http2_max_requests 100000000;
     location = /api/chatbots/run {
       default_type application/json;
       return 200 '$reply';
@@ -173,7 +177,9 @@ for _ in $(seq 100); do
   if curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
        "http://127.0.0.1:$plain_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
      curl -sf --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
-       "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null; then
+       "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
+     curl -sf --http2 --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
+       "https://127.0.0.1:$h2_port/api/chatbots/run" -o /dev/null 2>/dev/null; then
     return 0
   fi
   kill -0 "$nginx_pid" 2>/dev/null || break
@@ -195,7 +201,23 @@ fi
 nginx_version="$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
 
 run_path=/api/chatbots/run
-url_of() { if [ "$1" = tls ]; then echo "https://127.0.0.1:$tls_port"; else echo "http://127.0.0.1:$plain_port"; fi; }
+url_of() {
+  case "$1" in
+    tls) echo "https://127.0.0.1:$tls_port" ;;
+    h2) echo "https://127.0.0.1:$h2_port" ;;
+    *) echo "http://127.0.0.1:$plain_port" ;;
+  esac
+}
+# Over HTTP/2: the C++ clients that speak it, and h2load (nghttp2's own load
+# generator, the ceiling, as wrk is over HTTP/1.1).
+speaks() {  # $1 client, $2 transport: whether the client runs over it
+  case "$2:$1" in
+    h2:beast_bare | h2:aiohttp | h2:node | h2:wrk) return 1 ;;
+    plain:h2load | tls:h2load) return 1 ;;
+  esac
+  return 0
+}
+transport_flags() { [ "$1" = h2 ] && echo --http2 || true; }
 
 read -r -a cxx_clients <<< "$("$bin" --list)"
 # Peers outside bench_request, each printing the same RESULT line: aiohttp
@@ -206,6 +228,7 @@ python=/usr/bin/python3
 [ -x "$python" ] && "$python" -c 'import aiohttp' 2>/dev/null && peers+=(aiohttp)
 command -v node >/dev/null 2>&1 && peers+=(node)
 command -v wrk >/dev/null 2>&1 && peers+=(wrk)
+command -v h2load >/dev/null 2>&1 && peers+=(h2load)
 clients=("${cxx_clients[@]}" "${peers[@]}")
 proc_cpu() {  # "utime stime" of a process in seconds, from /proc/<pid>/stat
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f %.2f\n", $12 / hz, $13 / hz }' "/proc/$1/stat" 2>/dev/null || echo "-1 -1"
@@ -235,6 +258,39 @@ wrk_result() {  # $1 transport
     printf "RESULT client=wrk transport=%s requests=%d errors=%d seconds=%.6f user_s=%.2f sys_s=%.2f server_cpu_s=%.2f connections=%d\n",
       t, $2 / ($3 / 1e6) * w, $4, w, a1 - a0, b1 - b0, (y[1] + y[2]) - (x[1] + x[2]), conc }' "$out"
 }
+# h2load, one thread, one connection, $conc streams at once, a fixed count of
+# requests: its CPU (and nginx's) from /proc over the whole run, which the
+# count makes long enough for the connection's set-up not to matter.
+h2load_result() {
+  local n pid a0 a1 n0 n1 out="$tmp/h2load.out"
+  n=$((requests / 2))
+  n0="$(proc_cpu "$nginx_pid")"
+  h2load -n "$n" -c 1 -m "$conc" -t 1 -H 'Content-Type: application/json' -H 'Api-Key: bench-key' \
+    -d "$tmp/run_body.json" "$(url_of h2)$run_path" > "$out" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  a0="$(proc_cpu "$pid")"
+  # Its CPU just before it exits: h2load stays until waited for (a zombie keeps no stat), so poll.
+  a1="$a0"
+  for _ in $(seq 1200); do
+    kill -0 "$pid" 2>/dev/null || break
+    a1="$(proc_cpu "$pid")"
+    grep -q '^finished in' "$out" 2>/dev/null && break
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null || true
+  unset 'pids[-1]'
+  n1="$(proc_cpu "$nginx_pid")"
+  awk -v conc="$conc" -v a0="$a0" -v a1="$a1" -v n0="$n0" -v n1="$n1" '
+    /^finished in/ { secs = $3; sub(/s,$/, "", secs); if ($3 ~ /ms,$/) { secs = $3; sub(/ms,$/, "", secs); secs /= 1000 } }
+    /^requests:/ { ok = $8; failed = $10 + $12 }
+    END {
+      split(a0, x, " "); split(a1, y, " "); split(n0, p, " "); split(n1, q, " ")
+      if (ok > 0 && secs > 0)
+        printf "RESULT client=h2load transport=h2 requests=%d errors=%d seconds=%.6f user_s=%.2f sys_s=%.2f server_cpu_s=%.2f connections=1\n",
+          ok, failed, secs, y[1] - x[1], y[2] - x[2], (q[1] + q[2]) - (p[1] + p[2])
+    }' "$out"
+}
 run_client() {  # $1 client, $2 transport: prints the client's RESULT line
   local c="$1" common
   common=(--url "$(url_of "$2")" --requests "$requests" --warmup "$warmup" --conc "$conc"
@@ -245,11 +301,14 @@ run_client() {  # $1 client, $2 transport: prints the client's RESULT line
     node) NODE_EXTRA_CA_CERTS="$ca" timeout 120 node "$here/benchmarks/node_fetch_client.mjs" "${common[@]}" \
             --warmup "$peer_warmup" ;;
     wrk) wrk_result "$2" ;;
-    *) timeout 120 "$bin" --client "$c" --ca "$ca" "${common[@]}" ;;
+    h2load) h2load_result ;;
+    *) timeout 120 "$bin" --client "$c" --ca "$ca" "${common[@]}" $(transport_flags "$2") ;;
   esac
 }
 echo "== request cost: ${clients[*]} against nginx $nginx_version (127.0.0.1, $conc keep-alive connections, one client thread) =="
-echo "   plain http://127.0.0.1:$plain_port, TLS https://127.0.0.1:$tls_port; nginx pid $nginx_pid (1 process, access_log off)"
+echo "   plain http://127.0.0.1:$plain_port, TLS https://127.0.0.1:$tls_port, HTTP/2 https://127.0.0.1:$h2_port (one connection, $conc streams); nginx pid $nginx_pid (1 process, access_log off)"
+# h2load's request body: what the other clients send.
+printf '{"input":"Where is my order? It was due on Tuesday.","chatbot_id":"bench"}' > "$tmp/run_body.json"
 
 # ------------------------------------------------------------ timed rounds
 raw="$tmp/rounds.txt"
@@ -260,8 +319,9 @@ for r in $(seq "$rounds"); do
     order=(); for ((i = ${#clients[@]} - 1; i >= 0; i--)); do order+=("${clients[$i]}"); done
   fi
   echo "   round $r/$rounds: ${order[*]}"
-  for t in plain tls; do
+  for t in plain tls h2; do
     for c in "${order[@]}"; do
+      speaks "$c" "$t" || continue
       line="$(run_client "$c" "$t" | grep '^RESULT ' || true)"
       if [ -z "$line" ]; then echo "   $t $c: no result" >&2; continue; fi
       echo "round=$r $line" >> "$raw"
@@ -328,15 +388,16 @@ if [ "$have_valgrind" = 1 ]; then
   else
     echo "   ($(( $(date +%s) - script_start )) s) callgrind: $cg_long requests per client and transport, the timed window's dump"
   fi
-  for t in plain tls; do
+  for t in plain tls h2; do
     for c in "${cxx_clients[@]}"; do
+      speaks "$c" "$t" || continue
       cg_runs=("$cg_long"); [ "$cg_short" -gt 0 ] && cg_runs=("$cg_short" "$cg_long")
       for n in "${cg_runs[@]}"; do
         base="$cg_dir/$t-$c-$n"
         line="$(timeout "$cg_timeout" valgrind --tool=callgrind --callgrind-out-file="$base.out" \
                   --dump-instr=no --compress-strings=no --compress-pos=no \
                   "$bin" --client "$c" --url "$(url_of "$t")" --ca "$ca" --requests "$n" \
-                  --warmup "$warmup" --conc "$conc" --max-seconds "$cg_timeout" 2>"$base.log" \
+                  --warmup "$warmup" --conc "$conc" --max-seconds "$cg_timeout" $(transport_flags "$t") 2>"$base.log" \
                 | grep '^RESULT ' || true)"
         done_n="$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<< "$line")"
         if [ -z "$line" ] || [ "$done_n" != "$n" ]; then
@@ -433,8 +494,9 @@ END {
   put("connections", conc, "%d"); put("callgrind_short_requests", cg_short, "%d"); put("callgrind_long_requests", cg_long, "%d")
   printf "\n%-5s %-19s %9s %6s %8s %6s %8s %6s %8s %7s %7s  %s\n", "", "client", "instr/req", "x bare", "cpu us", "x bare", "user us", "x bare", "req/s", "client%", "nginx%", "flags"
   flagged = 0
-  for (ti = 1; ti <= 2; ti++) {
-    t = (ti == 1) ? "plain" : "tls"; pre = (t == "tls") ? "tls_" : ""
+  for (ti = 1; ti <= 3; ti++) {
+    t = (ti == 1) ? "plain" : (ti == 2) ? "tls" : "h2"; pre = (t == "plain") ? "" : t "_"
+    bt = (t == "h2") ? "tls" : t  # over HTTP/2 the base is still the bare Beast loop over TLS
     for (ci = 1; ci <= nc; ci++) {
       c = cl[ci]; k = t SUBSEP c
       cpu[t, c] = median(vals[k SUBSEP "cpu"]); user[t, c] = median(vals[k SUBSEP "user"])
@@ -448,6 +510,8 @@ END {
     }
     for (ci = 1; ci <= nc; ci++) {
       c = cl[ci]; b = "beast_bare"
+      if (t == "h2" && (c == b || c == "aiohttp" || c == "node" || c == "wrk")) continue
+      if (t != "h2" && c == "h2load") continue
       flags = ""
       if (cpu[t, c] < 0) flags = "no result"
       else {
@@ -457,9 +521,9 @@ END {
       sub(/; $/, "", flags)
       if (flags != "") flagged++
       printf "%-5s %-19s %9s %6s %8s %6s %8s %6s %8s %7s %7s  %s\n", t, c,
-        num(ipr[t, c], "%.0f"), ratio(ipr[t, c], ipr[t, b]),
-        num(cpu[t, c], "%.1f"), ratio(cpu[t, c], cpu[t, b]),
-        num(user[t, c], "%.1f"), ratio(user[t, c], user[t, b]),
+        num(ipr[t, c], "%.0f"), ratio(ipr[t, c], ipr[bt, b]),
+        num(cpu[t, c], "%.1f"), ratio(cpu[t, c], cpu[bt, b]),
+        num(user[t, c], "%.1f"), ratio(user[t, c], user[bt, b]),
         num(rate[t, c], "%.0f"), num(cpct[t, c], "%.0f"), num(spct[t, c], "%.0f"), flags
       put(pre "cpu_us_per_request_" c, cpu[t, c], "%.3f")
       put(pre "user_us_per_request_" c, user[t, c], "%.3f")
@@ -470,13 +534,25 @@ END {
       put(pre "window_instructions_per_request_" c, wpr[t, c], "%.0f")
       if ((t SUBSEP c) in heap) put(pre "heap_allocations_per_request_" c, heap[t, c], "%.1f")
       if (c != b) {
-        if (cpu[t, c] > 0 && cpu[t, b] > 0) put(pre "cpu_ratio_to_beast_bare_" c, cpu[t, c] / cpu[t, b], "%.3f")
-        if (user[t, c] > 0 && user[t, b] > 0) put(pre "user_ratio_to_beast_bare_" c, user[t, c] / user[t, b], "%.3f")
-        if (ipr[t, c] > 0 && ipr[t, b] > 0) put(pre "instructions_ratio_to_beast_bare_" c, ipr[t, c] / ipr[t, b], "%.3f")
+        if (cpu[t, c] > 0 && cpu[bt, b] > 0) put(pre "cpu_ratio_to_beast_bare_" c, cpu[t, c] / cpu[bt, b], "%.3f")
+        if (user[t, c] > 0 && user[bt, b] > 0) put(pre "user_ratio_to_beast_bare_" c, user[t, c] / user[bt, b], "%.3f")
+        if (ipr[t, c] > 0 && ipr[bt, b] > 0) put(pre "instructions_ratio_to_beast_bare_" c, ipr[t, c] / ipr[bt, b], "%.3f")
       }
       if (flags != "") puts_(pre "flag_" c, flags)
+      # Over HTTP/2 a client is held against its own HTTP/1.1-over-TLS
+      # figure, against libcurl over HTTP/2 and against h2load, the ceiling.
+      if (t == "h2" && cpu[t, c] > 0) {
+        vs = ""
+        if (cpu["tls", c] > 0) { put("h2_cpu_ratio_to_own_tls_" c, cpu[t, c] / cpu["tls", c], "%.3f"); vs = vs sprintf(" own TLS x%.2f", cpu[t, c] / cpu["tls", c]) }
+        if (ipr[t, c] > 0 && ipr["tls", c] > 0) put("h2_instructions_ratio_to_own_tls_" c, ipr[t, c] / ipr["tls", c], "%.3f")
+        if (c != "libcurl" && cpu[t, "libcurl"] > 0) { put("h2_cpu_ratio_to_libcurl_" c, cpu[t, c] / cpu[t, "libcurl"], "%.3f"); vs = vs sprintf(", libcurl x%.2f", cpu[t, c] / cpu[t, "libcurl"]) }
+        if (c != "libcurl" && ipr[t, c] > 0 && ipr[t, "libcurl"] > 0) put("h2_instructions_ratio_to_libcurl_" c, ipr[t, c] / ipr[t, "libcurl"], "%.3f")
+        if (c != "h2load" && cpu[t, "h2load"] > 0) { put("h2_cpu_ratio_to_h2load_" c, cpu[t, c] / cpu[t, "h2load"], "%.3f"); vs = vs sprintf(", h2load x%.2f", cpu[t, c] / cpu[t, "h2load"]) }
+        if (vs != "") h2vs[++nh2] = sprintf("      %s over h2, cpu/req against:%s", c, vs)
+      }
     }
   }
+  for (i = 1; i <= nh2; i++) print h2vs[i]
   printf "{\n" > json
   for (i = 1; i <= nout; i++) printf "%s%s\n", out[i], (i < nout ? "," : "") > json
   printf "}\n" > json

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 
-REQUEST_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "libcurl", "aiohttp", "node", "wrk"]
+REQUEST_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "libcurl", "aiohttp", "node", "wrk", "h2load"]
 CXX_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "libcurl"]
 APIS = {"chatbotkit": "BM_tokens_chatbotkit", "pollybot": "BM_tokens_pollybot", "vectorshift": "BM_tokens_vectorshift_v1"}
 
@@ -104,7 +104,7 @@ def machine(build_dir):
 def gather(results_dir):
     fig, flags = {}, {}
     req = load(os.path.join(results_dir, "request_cost.json"))
-    for pre in ("", "tls_"):
+    for pre in ("", "tls_", "h2_"):
         for c in REQUEST_CLIENTS:
             for k in ("cpu_us_per_request_", "user_us_per_request_", "requests_per_s_", "client_cpu_percent_",
                       "nginx_cpu_percent_", "instructions_per_request_", "heap_allocations_per_request_"):
@@ -112,6 +112,9 @@ def gather(results_dir):
                     fig[pre + k + c] = req[pre + k + c]
             if pre + "flag_" + c in req:
                 flags[pre + "cpu_us_per_request_" + c] = req[pre + "flag_" + c]
+    for k, v in req.items():  # chatwire over HTTP/2 against its own TLS figure, libcurl and h2load
+        if k.startswith("h2_cpu_ratio_to_") or k.startswith("h2_instructions_ratio_to_"):
+            fig[k] = v
     for k in ("tls_full_handshake_us", "tls_resumed_handshake_us", "tls_resumption_rate", "tcp_connect_close_us",
               "tls_resumption_rate_without_tickets", "tls_resumption_rate_server_close"):
         v = load(os.path.join(results_dir, "tls_handshake.json")).get(k)
@@ -160,11 +163,19 @@ def gather(results_dir):
 # (key, what, unit, aim) — aim: (op, value) or ("ratio", other key, factor) or None.
 def rows(fig):
     out = []
-    for pre, label in (("", "plain"), ("tls_", "TLS")):
+    for pre, label in (("", "plain"), ("tls_", "TLS"), ("h2_", "HTTP/2, 10 streams on 1 connection")):
         for c in REQUEST_CLIENTS:
             out.append((pre + "cpu_us_per_request_" + c, f"request CPU, {c} ({label})", "µs", None))
         for c in CXX_CLIENTS:
             out.append((pre + "instructions_per_request_" + c, f"instructions/request, {c} ({label})", "", None))
+    # HTTP/2's aims: no dearer than HTTP/1.1 over TLS, at most half of
+    # libcurl's HTTP/2, within 1.5x of h2load.
+    for c in ("chatwire_transport", "chatwire"):
+        out += [
+            (f"h2_cpu_ratio_to_own_tls_{c}", f"HTTP/2 request CPU / own TLS HTTP/1.1, {c}", "×", ("<=", 1.0)),
+            (f"h2_cpu_ratio_to_libcurl_{c}", f"HTTP/2 request CPU / libcurl HTTP/2, {c}", "×", ("<=", 0.5)),
+            (f"h2_cpu_ratio_to_h2load_{c}", f"HTTP/2 request CPU / h2load, {c}", "×", ("<=", 1.5)),
+        ]
     for n in (1, 100, 1000, 10000):
         out.append((f"stream_tokens_per_s_{n}", f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}", "/s", None))
     for n in (1, 100, 1000, 10000):
@@ -261,16 +272,17 @@ def plots(fig, results_dir, mach):
     made = []
     note = f"{mach['cpu']}, {mach['cores']} cores, {mach['date_utc']} UTC"
     term = "set terminal pngcairo size 900,480 font 'sans,10' noenhanced"
-    # 1. Request CPU per client, plain and TLS.
+    # 1. Request CPU per client, plain, TLS and HTTP/2.
     data = os.path.join(results_dir, "plot_request_cpu.dat")
-    req_rows = [(c, fig.get("cpu_us_per_request_" + c), fig.get("tls_cpu_us_per_request_" + c)) for c in REQUEST_CLIENTS]
-    req_rows = [r for r in req_rows if r[1] is not None or r[2] is not None]
+    req_rows = [(c, fig.get("cpu_us_per_request_" + c), fig.get("tls_cpu_us_per_request_" + c),
+                 fig.get("h2_cpu_us_per_request_" + c)) for c in REQUEST_CLIENTS]
+    req_rows = [r for r in req_rows if any(v is not None for v in r[1:])]
     with open(data, "w") as f:
-        for c, p, t in req_rows:
-            f.write(f"{c} {p if p is not None else 'NaN'} {t if t is not None else 'NaN'}\n")
+        for c, *vs in req_rows:
+            f.write(c + "".join(f" {v if v is not None else 'NaN'}" for v in vs) + "\n")
     script = f"""{term}
 set output '{results_dir}/request_cpu.png'
-set title "Client CPU per keep-alive request against nginx (10 connections, one client thread)\\n{note}"
+set title "Client CPU per keep-alive request against nginx (10 connections, or 10 streams on one HTTP/2 connection; one client thread)\\n{note}"
 set ylabel 'CPU µs per request (user+system), log scale'
 set logscale y
 set style data histograms
@@ -280,9 +292,10 @@ set boxwidth 0.9
 set grid ytics
 set yrange [1:*]
 set key top left
-plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS', \\
-     '' using ($0 - 0.2):2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle, \\
-     '' using ($0 + 0.2):3:(sprintf('%.0f', $3)) with labels offset 0,0.6 notitle
+plot '{data}' using 2:xtic(1) title 'plain HTTP', '' using 3 title 'TLS', '' using 4 title 'HTTP/2 (TLS, 1 connection)', \\
+     '' using ($0 - 0.3):2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle, \\
+     '' using ($0):3:(sprintf('%.0f', $3)) with labels offset 0,0.6 notitle, \\
+     '' using ($0 + 0.3):4:(sprintf('%.0f', $4)) with labels offset 0,0.6 notitle
 """
     if req_rows and run_gnuplot(gp, script):
         made.append("request_cpu.png")

@@ -80,6 +80,13 @@ void h2_link::room_freed(std::size_t streams_before) {
 
 bool h2_link::usable_for_new_stream(const client_options& opts) {
     if (closed_) return false;
+    // A write the server has not taken for a while (it stopped reading, or
+    // the path died): a new stream would queue behind it. Not one more here;
+    // once its streams are gone, the link closes.
+    if (writing_ && std::chrono::steady_clock::now() - write_started_ > opts.timeouts.ping) {
+        if (idle()) close(errc::idle_timeout);
+        return false;
+    }
     if (!session_.can_open()) {
         // Idle and taking no stream (a GOAWAY, or SETTINGS_MAX_CONCURRENT_STREAMS
         // 0): nothing is read here, so nothing could change that; the slot is freed.
@@ -178,6 +185,7 @@ void h2_link::flush() {
         return;
     }
     writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
     auto on_wrote = [self = shared_from_this()](error_code ec, std::size_t n) { self->on_wrote(ec, n); };
     if (tls) asio::async_write(*tls, asio::buffer(out.data(), out.size()), std::move(on_wrote));
     else asio::async_write(std::get<0>(conn_->stream), asio::buffer(out.data(), out.size()), std::move(on_wrote));

@@ -41,9 +41,10 @@ public:
     void cancel(std::int32_t stream);
 
     /// Whether a new stream may open here now: the session takes one and the
-    /// connection is still up. An idle link is checked first (its age, and
-    /// whether the server closed it while nobody read); one idle for longer
-    /// than opts.ping_after_idle starts a liveness check (a PING).
+    /// connection is still up, and not held by a write the server has not
+    /// taken within opts.timeouts.ping. An idle link is checked first (its
+    /// age, and whether the server closed it while nobody read); one idle for
+    /// longer than opts.ping_after_idle starts a liveness check (a PING).
     bool usable_for_new_stream(const client_options& opts);
     /// A liveness check is under way: a new stream is not sent before it
     /// ends, answered (the link goes on) or not (the link closed, the stream
@@ -80,6 +81,7 @@ private:
     h2::client_session session_;
     std::unique_ptr<char[]> input_;
     std::chrono::steady_clock::time_point idle_since_;
+    std::chrono::steady_clock::time_point write_started_;  // of the write in flight
     boost::asio::steady_timer ping_timer_;  // a liveness check's limit
     std::vector<std::function<void()>> check_waiters_;
     error_code close_reason_;

@@ -39,6 +39,9 @@ struct scripted_reply {
     std::string unsolicited;                   ///< bytes no request asked for
     bool close_after = false;                  ///< close (cleanly) instead of reading on
     bool hold_open = false;                    ///< neither read on nor close until the client leaves
+    /// Neither read another byte nor close, for a minute (or until the test
+    /// ends): what the client writes piles up in the socket, then stalls.
+    bool stop_reading = false;
 };
 
 /// A request as the server saw it.
@@ -72,6 +75,13 @@ public:
     }
     raw_server(const raw_server&) = delete;
     raw_server& operator=(const raw_server&) = delete;
+
+    /// Shrinks the receive buffer of the connections accepted from now on: a
+    /// server that reads nothing then takes little, and a client's writes
+    /// stall soon (the kernel would otherwise take tens of MiB on loopback).
+    void limit_receive_buffer(int bytes) {
+        st_->acceptor.set_option(boost::asio::socket_base::receive_buffer_size(bytes));
+    }
 
     std::string url(const std::string& path) const {
         return std::string(st_->tls ? "https" : "http") + "://127.0.0.1:" +
@@ -159,6 +169,12 @@ private:
                 ++st->unsolicited_written;
             }
             if (reply.close_after) co_return;
+            if (reply.stop_reading) {
+                asio::steady_timer hold(s.get_executor());
+                hold.expires_after(std::chrono::minutes(1));
+                co_await hold.async_wait(tuple);
+                co_return;
+            }
             if (reply.hold_open) {
                 char sink[512];
                 for (;;) {

@@ -35,6 +35,8 @@ struct timeouts {
     /// How long an HTTP/2 connection checked after an idle spell (see
     /// client_options::ping_after_idle) has to answer its PING; past it the
     /// connection is closed and the requests that waited for it go to another.
+    /// Also how long a write may stay untaken before the connection gets no
+    /// new request (a server that stopped reading).
     duration ping{std::chrono::seconds(5)};
 };
 

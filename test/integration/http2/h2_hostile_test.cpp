@@ -14,6 +14,8 @@
 #include <chatwire/http/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -146,4 +148,60 @@ BOOST_AUTO_TEST_CASE(a_server_that_takes_no_stream_fails_typed_after_one_resend)
     const auto stats = c.pool_stats();
     BOOST_TEST(stats.connections_opened <= 6u);
     BOOST_TEST(stats.http2_connections <= 2u, stats.http2_connections << " open");
+}
+
+// The first connection's server opens its windows wide and then reads
+// nothing: a large request body fills the socket and its write stalls. A
+// call made meanwhile does not queue behind that write on the same
+// connection: past timeouts::ping it goes to a new one, and gets its answer.
+BOOST_AUTO_TEST_CASE(a_connection_whose_writes_stall_takes_no_new_request) {
+    constexpr std::uint8_t headers_type = 0x1, window_update_type = 0x8;
+    asio::io_context io;
+    chatwire::testing::raw_server srv(io, false, [](const chatwire::testing::request_seen& r) {
+        if (r.connection == 0) {
+            // INITIAL_WINDOW_SIZE 2^31-1, and the connection's window as wide.
+            std::string wide = frame(settings_type, 0, 0, std::string("\x00\x04\x7f\xff\xff\xff", 6));
+            wide += frame(window_update_type, 0, 0, std::string("\x7f\xff\x00\x00", 4));
+            auto r = then_silence(wide);
+            r.hold_open = false;
+            r.stop_reading = true;
+            return r;
+        }
+        // Stream 1 answered 200 at once (HPACK: indexed ":status: 200"), no body.
+        std::string answer = frame(settings_type, 0, 0, "");
+        answer += frame(headers_type, 0x4 | 0x1, 1, "\x88");
+        return then_silence(answer);
+    });
+    srv.limit_receive_buffer(4096);
+    chatwire::http::client_options o;
+    o.protocol = chatwire::http::protocol::http2;
+    o.timeouts.first_byte = 3s;
+    o.timeouts.ping = 100ms;
+    chatwire::http::client c(io.get_executor(), o);
+    error_code big_end, small_end;
+    unsigned small_status = 0;
+    run_coro(io, [&]() -> asio::awaitable<void> {
+        auto big = [&]() -> asio::awaitable<void> {
+            chatwire::http::request req;
+            req.method = chatwire::http::verb::post;
+            req.url = srv.url("/v1/upload");
+            req.body.assign(16u << 20, 'x');  // more than the socket buffers take
+            chatwire::diagnostics diag;
+            auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
+            big_end = ec;
+        };
+        asio::co_spawn(io, big(), asio::detached);
+        co_await chatwire::testing::sleep_for(400ms);  // the write has stalled by now
+        chatwire::http::request req;
+        req.url = srv.url("/v1/hello");
+        chatwire::diagnostics diag;
+        auto [ec, res] = co_await c.async_request(std::move(req), diag, tuple_awaitable);
+        small_end = ec;
+        small_status = res.status;
+        while (!big_end) co_await chatwire::testing::sleep_for(20ms);
+    }());
+    BOOST_TEST(!small_end, small_end.message());
+    BOOST_TEST(small_status == 200u);
+    BOOST_TEST(srv.accepted() == 2);  // the second call on a connection of its own
+    BOOST_TEST(big_end == error_code(errc::first_byte_timeout), big_end.message());
 }
