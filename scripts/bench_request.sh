@@ -548,6 +548,7 @@ END {
         if (c != "libcurl" && cpu[t, "libcurl"] > 0) { put("h2_cpu_ratio_to_libcurl_" c, cpu[t, c] / cpu[t, "libcurl"], "%.3f"); vs = vs sprintf(", libcurl x%.2f", cpu[t, c] / cpu[t, "libcurl"]) }
         if (c != "libcurl" && ipr[t, c] > 0 && ipr[t, "libcurl"] > 0) put("h2_instructions_ratio_to_libcurl_" c, ipr[t, c] / ipr[t, "libcurl"], "%.3f")
         if (c != "h2load" && cpu[t, "h2load"] > 0) { put("h2_cpu_ratio_to_h2load_" c, cpu[t, c] / cpu[t, "h2load"], "%.3f"); vs = vs sprintf(", h2load x%.2f", cpu[t, c] / cpu[t, "h2load"]) }
+        sub(/^,/, "", vs)
         if (vs != "") h2vs[++nh2] = sprintf("      %s over h2, cpu/req against:%s", c, vs)
       }
     }
@@ -614,7 +615,7 @@ echo "   JSON: $hs_json"
 
 # ------------------------------------------------------------ the profiles side by side
 if [ "$have_valgrind" = 1 ] && [ -s "$cg" ]; then
-  for t in plain tls; do
+  for t in plain tls h2; do
     ls "$prof/$t-"*-self.tsv >/dev/null 2>&1 || continue
     echo
     echo "   $t: self instructions per request by component (callgrind, window of the $cg_long-request run)"

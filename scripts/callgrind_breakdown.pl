@@ -75,6 +75,7 @@ my @categories = (
     ['malloc/free', qr/^(?:malloc|free|_int_malloc|_int_free|malloc_consolidate|cfree|realloc|_int_realloc|unlink_chunk|tcache|operator new|operator delete)/],
     ['OpenSSL', sub { $_[1] =~ /libssl|libcrypto/ }],
     ['libcurl', sub { $_[1] =~ /libcurl/ }],
+    ['nghttp2 (HTTP/2 framing, HPACK)', sub { $_[0] =~ /^nghttp2_/ || $_[1] =~ /libnghttp2/ }],
     ['Boost.JSON', sub { $_[0] =~ /boost::json/ || $_[1] =~ /libboost_json/ }],
     ['URL parsing (Boost.URL, parse_url)', sub { $_[0] =~ /boost::urls|parse_url|origin/ || $_[1] =~ /libboost_url/ }],
     ['Beast parser', qr/beast::http::(?:basic_parser|detail::basic_parser_base|parser)/],
