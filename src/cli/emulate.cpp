@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -59,7 +60,8 @@ int run_emulate(int argc, char** argv) {
     std::string listen = "127.0.0.1:0", cert_out, api_key, admin_token, faults_file;
     std::string http2 = "on", h2_pings = "on";
     const emulator::http2_settings h2_defaults;
-    std::uint32_t h2_max_streams = h2_defaults.max_concurrent_streams, h2_window = h2_defaults.initial_window;
+    // Read signed, so that a negative number is refused rather than wrapped.
+    std::int64_t h2_max_streams = h2_defaults.max_concurrent_streams, h2_window = h2_defaults.initial_window;
     std::uint64_t token_delay_ms = 0, seed = 0, rate_window_s = 3600;
     std::size_t rate_limit = 0;
     const emulator::options defaults;
@@ -118,12 +120,16 @@ int run_emulate(int argc, char** argv) {
         std::cerr << "chatwire emulate: --h2-pings wants on or off\n";
         return exit_usage;
     }
-    if (h2_window == 0 || h2_window > 0x7fffffffu) {
+    if (h2_window < 1 || h2_window > 0x7fffffff) {
         std::cerr << "chatwire emulate: --h2-window wants 1 to 2147483647\n";
         return exit_usage;
     }
-    opts.h2.max_concurrent_streams = h2_max_streams;
-    opts.h2.initial_window = h2_window;
+    if (h2_max_streams < 0 || h2_max_streams > 0xffffffffLL) {
+        std::cerr << "chatwire emulate: --h2-max-streams wants 0 to 4294967295\n";
+        return exit_usage;
+    }
+    opts.h2.max_concurrent_streams = static_cast<std::uint32_t>(h2_max_streams);
+    opts.h2.initial_window = static_cast<std::uint32_t>(h2_window);
     opts.h2.answer_pings = h2_pings == "on";
     if (vm.count("api-key")) opts.api_key = api_key;
     else if (const char* env = std::getenv("CHATWIRE_EMULATOR_API_KEY"); env && *env) opts.api_key = env;

@@ -112,6 +112,7 @@ struct engine::state {
     // Per protocol, since the last reset: connections, and requests (HTTP/2: streams).
     std::uint64_t http1_connections = 0, http1_requests = 0;
     std::uint64_t http2_connections = 0, http2_streams = 0;
+    std::uint64_t http2_pings = 0, http2_data_frames = 0;
 
     // nullopt: authenticated; otherwise the API's 401.
     std::optional<response_plan> authenticate(const route& r, call& c) const;
@@ -207,7 +208,8 @@ response_plan engine::state::admin(call& c) {
             {"open_connections", open_connections},
             {"refused_connections", refused_connections},
             {"http1", json::object{{"connections", http1_connections}, {"requests", http1_requests}}},
-            {"http2", json::object{{"connections", http2_connections}, {"streams", http2_streams}}}});
+            {"http2", json::object{{"connections", http2_connections}, {"streams", http2_streams},
+                                   {"pings", http2_pings}, {"data_frames", http2_data_frames}}}});
         return p;
     }
     if (path == "/_emulator/faults") {
@@ -244,6 +246,7 @@ response_plan engine::state::admin(call& c) {
         status_hits.clear();
         refused_connections = 0;
         http1_connections = http1_requests = http2_connections = http2_streams = 0;
+        http2_pings = http2_data_frames = 0;
         return json_response(200, json::object{{"reset", true}});
     }
     return json_response(404, json::object{{"error", "no such admin endpoint"}});
@@ -260,6 +263,10 @@ void engine::connection_closed() noexcept {
     if (st_->open_connections) --st_->open_connections;
 }
 void engine::connection_refused() noexcept { ++st_->refused_connections; }
+void engine::h2_frames_received(std::size_t pings, std::size_t data_frames) noexcept {
+    st_->http2_pings += pings;
+    st_->http2_data_frames += data_frames;
+}
 void engine::connection_speaks(int version) noexcept {
     ++(version >= 20 ? st_->http2_connections : st_->http1_connections);
 }

@@ -40,6 +40,7 @@ struct h2_connection {
     asio::steady_timer quiet;        // cancelled when the last task ends
     std::unordered_map<std::int32_t, std::shared_ptr<stream_task>> streams;
     std::size_t tasks = 0;           // the writer and the answers running
+    std::size_t pings_counted = 0, data_frames_counted = 0;  // of the session's, told to the engine
     bool closing = false;
 
     void kick() { writer_wake.cancel(); }
@@ -216,6 +217,13 @@ asio::awaitable<void> serve_h2(Stream& stream, impl_ptr self, std::string local_
     for (std::size_t n = have; !self->stopped;) {
         if (n > 0) {
             const auto ec = c->session->receive(std::span<const char>(input.data(), n));
+            const auto& st = c->session->stats();
+            if (st.pings_received != c->pings_counted || st.data_frames_received != c->data_frames_counted) {
+                self->eng.h2_frames_received(st.pings_received - c->pings_counted,
+                                             st.data_frames_received - c->data_frames_counted);
+                c->pings_counted = st.pings_received;
+                c->data_frames_counted = st.data_frames_received;
+            }
             c->kick();
             if (ec || !c->session->wants_read()) break;
         }

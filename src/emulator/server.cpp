@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cctype>
+#include <stdexcept>
 #include <tuple>
 #include <unordered_set>
 
@@ -355,6 +356,9 @@ int choose_protocol(SSL*, const unsigned char** out, unsigned char* out_size, co
 
 server::server(asio::any_io_executor ex, options opts) : impl_(std::make_shared<impl>(ex, std::move(opts))) {
     auto& s = *impl_;
+    // HTTP/2 allows 1 to 2^31-1 (RFC 9113 §6.5.2); nghttp2 would fail every connection.
+    if (s.opts.h2.initial_window == 0 || s.opts.h2.initial_window > 0x7fffffffu)
+        throw std::invalid_argument("emulator: h2.initial_window must be 1 to 2147483647");
     if (s.opts.tls) {
         auto cert = s.opts.certificate ? *s.opts.certificate : make_self_signed({"127.0.0.1", "localhost", "::1"});
         s.ssl.emplace(asio::ssl::context::tls_server);

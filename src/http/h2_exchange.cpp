@@ -92,7 +92,8 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
             }
             if (co_await is_cancelled()) continue;  // the top of the loop ends it
             if (!in_time) {
-                m.failed(make_error_code(beast::error::timeout), false, false);
+                // The idle limit came before the check's end: never sent, so elsewhere, once.
+                m.unprocessed(make_error_code(errc::idle_timeout));
                 break;
             }
             if (s.link->closed()) {

@@ -19,13 +19,15 @@ namespace {
 // One socket read's room: a frame header and a token's DATA frame take a few
 // hundred bytes; a list page's frames come 16 KiB at a time.
 constexpr std::size_t input_room = 16 * 1024;
+// The most one write_some of the session's output takes at once.
+constexpr std::size_t max_write_piece = 64 * 1024;
 
 } // namespace
 
 h2_link::h2_link(const std::shared_ptr<client_state>& owner, std::unique_ptr<connection> conn,
                  const h2::session_limits& limits)
     : owner_(owner), conn_(std::move(conn)), session_(limits), idle_since_(std::chrono::steady_clock::now()),
-      ping_timer_(owner->executor) {
+      ping_timer_(owner->executor), ping_timeout_(owner->options.timeouts.ping) {
     // The preface and SETTINGS go out with the first stream's HEADERS.
     if (auto* tls = conn_->tls()) tls->set_full_duplex();
 }
@@ -64,7 +66,12 @@ void h2_link::cancel(std::int32_t stream) {
 // run() returns, as with an idle HTTP/1.1 connection. No byte is lost: a
 // cancelled read took none (a TLS read keeps what it staged).
 void h2_link::stop_reading_if_idle() {
-    if (!reading_ || writing_ || closed_ || session_.open_streams() != 0 || session_.ping_outstanding()) return;
+    if (closed_ || session_.open_streams() != 0 || session_.ping_outstanding()) return;
+    if (writing_) {
+        watch_write();
+        return;
+    }
+    if (!reading_) return;
     idle_since_ = std::chrono::steady_clock::now();
     stopping_read_ = true;
     error_code ignored;
@@ -93,6 +100,9 @@ bool h2_link::usable_for_new_stream(const client_options& opts) {
         if (idle() && !reading_ && !writing_) close(asio::error::eof);
         return false;
     }
+    // Calls waiting for the check have not opened their streams yet: they
+    // count against the cap all the same.
+    if (checking_) return check_waiters_.size() < session_.max_concurrent_streams();
     if (!idle() || reading_) return true;
     // Nobody read this connection while it was idle: the server may have
     // closed it (its FIN or RST waits below), or it is too old to trust.
@@ -112,7 +122,7 @@ bool h2_link::usable_for_new_stream(const client_options& opts) {
     // server) looks just like this one. A PING tells, before a request is lost to it.
     const auto quiet_for = std::chrono::steady_clock::now() - idle_since_;
     if (opts.ping_after_idle.count() > 0 && quiet_for > opts.ping_after_idle) start_check(opts.timeouts.ping);
-    return true;
+    return !closed_;
 }
 
 void h2_link::start_check(std::chrono::milliseconds timeout) {
@@ -120,9 +130,25 @@ void h2_link::start_check(std::chrono::milliseconds timeout) {
     session_.ping();
     flush();
     read();
+    if (closed_) return;  // the write failed at once: close() ended the check
+    watching_write_ = false;
     ping_timer_.expires_after(timeout);
     ping_timer_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec && self->checking_) self->close(errc::idle_timeout);
+    });
+}
+
+// Idle, with a write the server has not taken: closed if it still has not
+// taken it when the ping limit has passed since it last moved, so that a
+// server that stopped reading holds no link (and no pending I/O) for ever.
+void h2_link::watch_write() {
+    if (checking_ || watching_write_) return;  // a check's limit runs on the same timer
+    watching_write_ = true;
+    ping_timer_.expires_at(write_started_ + ping_timeout_);
+    ping_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (ec || !self->watching_write_) return;
+        self->watching_write_ = false;
+        if (self->writing_ && self->idle()) self->close(errc::idle_timeout);
     });
 }
 
@@ -185,14 +211,23 @@ void h2_link::flush() {
         return;
     }
     writing_ = true;
-    write_started_ = std::chrono::steady_clock::now();
     auto on_wrote = [self = shared_from_this()](error_code ec, std::size_t n) { self->on_wrote(ec, n); };
-    if (tls) asio::async_write(*tls, asio::buffer(out.data(), out.size()), std::move(on_wrote));
-    else asio::async_write(std::get<0>(conn_->stream), asio::buffer(out.data(), out.size()), std::move(on_wrote));
+    // A stall is counted from the write's last progress: a slow uplink that
+    // takes a large write piece by piece is not a server that stopped reading.
+    auto progress = [this](const error_code& ec, std::size_t) -> std::size_t {
+        write_started_ = std::chrono::steady_clock::now();
+        return ec ? 0 : max_write_piece;
+    };
+    if (tls) asio::async_write(*tls, asio::buffer(out.data(), out.size()), progress, std::move(on_wrote));
+    else asio::async_write(std::get<0>(conn_->stream), asio::buffer(out.data(), out.size()), progress, std::move(on_wrote));
 }
 
 void h2_link::on_wrote(error_code ec, std::size_t n) {
     writing_ = false;
+    if (watching_write_) {
+        watching_write_ = false;
+        ping_timer_.cancel();
+    }
     if (closed_) return;
     if (ec) {
         close(ec);

@@ -75,14 +75,16 @@ private:
     void room_freed(std::size_t streams_before);
     void start_check(std::chrono::milliseconds timeout);
     void end_check();
+    void watch_write();
 
     std::weak_ptr<client_state> owner_;
     std::unique_ptr<connection> conn_;
     h2::client_session session_;
     std::unique_ptr<char[]> input_;
     std::chrono::steady_clock::time_point idle_since_;
-    std::chrono::steady_clock::time_point write_started_;  // of the write in flight
-    boost::asio::steady_timer ping_timer_;  // a liveness check's limit
+    std::chrono::steady_clock::time_point write_started_;  // the write in flight's last progress
+    boost::asio::steady_timer ping_timer_;  // a liveness check's limit, or an idle link's stalled write's
+    std::chrono::milliseconds ping_timeout_;
     std::vector<std::function<void()>> check_waiters_;
     error_code close_reason_;
     std::size_t served_ = 0;
@@ -92,6 +94,7 @@ private:
     bool stopping_read_ = false;  // the pending read was cancelled because the link went idle
     bool closed_ = false;
     bool checking_ = false;  // a liveness PING is out; new streams wait for its answer
+    bool watching_write_ = false;  // ping_timer_ watches an idle link's stalled write
 };
 
 } // namespace chatwire::http::detail

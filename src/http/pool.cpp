@@ -350,12 +350,16 @@ error_code map_transport_error(error_code ec, const deadline& dl, bool cancelled
 namespace {
 
 // An HTTP/2 link of the origin with room for one more stream; the busiest
-// first, so that idle links age out and close.
-std::shared_ptr<h2_link> take_link(client_state& st, origin_pool& pool, const h2_link* avoid = nullptr) {
+// first, so that idle links age out and close. A resend (`resend`) takes
+// only a link whose server's SETTINGS came: on one that may still announce a
+// lower stream limit it could be refused again, and it is sent once only.
+std::shared_ptr<h2_link> take_link(client_state& st, origin_pool& pool, const h2_link* avoid = nullptr,
+                                   bool resend = false) {
     std::shared_ptr<h2_link> best;
     for (std::size_t i = 0; i < pool.links.size();) {
         auto link = pool.links[i];
-        if (link.get() == avoid || !link->usable_for_new_stream(st.options)) {
+        if (link.get() == avoid || (resend && !link->session().settings_received()) ||
+            !link->usable_for_new_stream(st.options)) {
             if (i < pool.links.size() && pool.links[i] == link) ++i;  // not closed (a full link), or already gone
             continue;
         }
@@ -410,7 +414,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
         // A resend goes to a new connection, or to another HTTP/2 link with
         // room than the one that failed it (`avoid`): a GOAWAY's hundred
         // dropped streams need not open a hundred connections.
-        if (fresh_only && !pool.links.empty() && (link = take_link(*st, pool, avoid))) co_return error_code{};
+        if (fresh_only && !pool.links.empty() && (link = take_link(*st, pool, avoid, true))) co_return error_code{};
         // An origin that speaks HTTP/2, or may (its first connection is on
         // its way): that connection will carry this stream too, rather than
         // one more handshake per call in a burst at start-up. When it turns

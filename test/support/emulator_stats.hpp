@@ -32,7 +32,8 @@ inline boost::asio::awaitable<boost::json::value> emulator_stats(std::string bas
     co_return boost::json::parse(res.body);
 }
 
-/// A counter of the stats (`section` "routes" or "statuses"), 0 when absent.
+/// A counter of the stats (`section` "routes", "statuses", "http1" or
+/// "http2"), 0 when absent.
 inline std::uint64_t stat(const boost::json::value& stats, std::string_view section, std::string_view key) {
     if (!stats.is_object()) return 0;
     const auto* s = stats.as_object().if_contains(section);

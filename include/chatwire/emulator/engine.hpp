@@ -46,6 +46,9 @@ public:
     /// Counts a connection by the protocol it speaks: 11 (HTTP/1.x) or 20
     /// (HTTP/2), once that is known (after ALPN or the first bytes).
     void connection_speaks(int version) noexcept;
+    /// Counts HTTP/2 frames the connections received: PINGs (answered or
+    /// not) and request DATA frames.
+    void h2_frames_received(std::size_t pings, std::size_t data_frames) noexcept;
 
     /// The token the admin API asks for in admin_token_header: options::admin_token,
     /// else the API key, else one generated at construction from a CSPRNG.

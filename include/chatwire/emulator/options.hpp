@@ -24,7 +24,7 @@ struct http2_settings {
     std::uint32_t max_concurrent_streams = 100;
     /// SETTINGS_INITIAL_WINDOW_SIZE: what a client may send on a stream
     /// before the emulator's WINDOW_UPDATE (a tiny one stalls a request body
-    /// at every few bytes).
+    /// at every few bytes). 1 to 2^31-1.
     std::uint32_t initial_window = 65535;
     /// False: PINGs are never acknowledged, as from a connection that died
     /// without a close (a NAT that dropped it, a hung server).

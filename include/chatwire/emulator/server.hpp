@@ -17,7 +17,8 @@ namespace chatwire::emulator {
 class server {
 public:
     /// Binds and listens at once (throws boost::system::system_error when the
-    /// address is taken; std::invalid_argument for a bad fault script).
+    /// address is taken; std::invalid_argument for a bad fault script or an
+    /// h2.initial_window out of HTTP/2's range).
     server(boost::asio::any_io_executor ex, options opts);
     ~server();  ///< stops
     server(const server&) = delete;

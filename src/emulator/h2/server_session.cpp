@@ -246,6 +246,7 @@ struct server_session::impl final : ng::body_reader {
         switch (f->hd.type) {
         case NGHTTP2_HEADERS:
         case NGHTTP2_DATA:
+            if (f->hd.type == NGHTTP2_DATA) ++me.stats.data_frames_received;
             if (auto* st = me.find(id); st && !st->refused) {
                 if (st->refuse) me.refuse(id, *st, *st->refuse, end);
                 else if (end) me.complete(id, *st);

@@ -112,6 +112,7 @@ struct session_stats {
     std::size_t reset_by_server = 0;     ///< RST_STREAM sent (reset(), refusals, nghttp2's own)
     std::size_t pings_received = 0;
     std::size_t pings_answered = 0;
+    std::size_t data_frames_received = 0; ///< request body frames (many when the window is tiny)
 };
 
 class server_session {
