@@ -81,20 +81,22 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
         switch (now) {
         case step::send_request: {
             // After an idle spell the link is checked first (a PING): the
-            // request waits for the answer, bounded by the idle limit.
-            bool in_time = true;
-            while (in_time && s.link->checking() && !s.link->closed()) {
-                s.link->when_checked([w = std::weak_ptr<h2_stream>(sp)] {
-                    if (auto p = w.lock()) p->notify();
-                });
-                in_time = co_await next_event(s, m.io_end());
-                if (co_await is_cancelled()) break;
-            }
-            if (co_await is_cancelled()) continue;  // the top of the loop ends it
-            if (!in_time) {
-                // The idle limit came before the check's end: never sent, so elsewhere, once.
-                m.unprocessed(make_error_code(errc::idle_timeout));
-                break;
+            // request waits for the answer, bounded by the idle limit. Only
+            // then is a cancel looked for again (the top of the loop did).
+            if (s.link->checking()) {
+                bool in_time = true;
+                while (in_time && s.link->checking() && !s.link->closed()) {
+                    s.link->when_checked([w = std::weak_ptr<h2_stream>(sp)] {
+                        if (auto p = w.lock()) p->notify();
+                    });
+                    in_time = co_await next_event(s, m.io_end()) && !co_await is_cancelled();
+                }
+                if (co_await is_cancelled()) continue;  // the top of the loop ends it
+                if (!in_time) {
+                    // The idle limit came before the check's end: never sent, so elsewhere, once.
+                    m.unprocessed(make_error_code(errc::idle_timeout));
+                    break;
+                }
             }
             if (s.link->closed()) {
                 // Never sent: elsewhere, once, whatever the method.

@@ -90,7 +90,7 @@ bool h2_link::usable_for_new_stream(const client_options& opts) {
     // A write the server has not taken for a while (it stopped reading, or
     // the path died): a new stream would queue behind it. Not one more here;
     // once its streams are gone, the link closes.
-    if (writing_ && std::chrono::steady_clock::now() - write_started_ > opts.timeouts.ping) {
+    if (writing_ && std::chrono::steady_clock::now() - write_started_ > ping_timeout_) {
         if (idle()) close(errc::idle_timeout);
         return false;
     }
@@ -121,18 +121,18 @@ bool h2_link::usable_for_new_stream(const client_options& opts) {
     // Quiet for long: a connection dropped on the way (a NAT's table, a hung
     // server) looks just like this one. A PING tells, before a request is lost to it.
     const auto quiet_for = std::chrono::steady_clock::now() - idle_since_;
-    if (opts.ping_after_idle.count() > 0 && quiet_for > opts.ping_after_idle) start_check(opts.timeouts.ping);
+    if (opts.ping_after_idle.count() > 0 && quiet_for > opts.ping_after_idle) start_check();
     return !closed_;
 }
 
-void h2_link::start_check(std::chrono::milliseconds timeout) {
+void h2_link::start_check() {
     checking_ = true;
     session_.ping();
     flush();
     read();
     if (closed_) return;  // the write failed at once: close() ended the check
     watching_write_ = false;
-    ping_timer_.expires_after(timeout);
+    ping_timer_.expires_after(ping_timeout_);
     ping_timer_.async_wait([self = shared_from_this()](error_code ec) {
         if (!ec && self->checking_) self->close(errc::idle_timeout);
     });

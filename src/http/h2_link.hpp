@@ -42,7 +42,7 @@ public:
 
     /// Whether a new stream may open here now: the session takes one and the
     /// connection is still up, and not held by a write the server has not
-    /// taken within opts.timeouts.ping. An idle link is checked first (its
+    /// taken within timeouts::ping. An idle link is checked first (its
     /// age, and whether the server closed it while nobody read); one idle for
     /// longer than opts.ping_after_idle starts a liveness check (a PING).
     bool usable_for_new_stream(const client_options& opts);
@@ -73,7 +73,7 @@ private:
     void stop_reading_if_idle();
     /// Streams ended since `streams_before` was counted: waiting calls are woken.
     void room_freed(std::size_t streams_before);
-    void start_check(std::chrono::milliseconds timeout);
+    void start_check();
     void end_check();
     void watch_write();
 
@@ -84,7 +84,7 @@ private:
     std::chrono::steady_clock::time_point idle_since_;
     std::chrono::steady_clock::time_point write_started_;  // the write in flight's last progress
     boost::asio::steady_timer ping_timer_;  // a liveness check's limit, or an idle link's stalled write's
-    std::chrono::milliseconds ping_timeout_;
+    std::chrono::milliseconds ping_timeout_;  // the client's timeouts::ping
     std::vector<std::function<void()>> check_waiters_;
     error_code close_reason_;
     std::size_t served_ = 0;

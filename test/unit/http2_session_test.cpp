@@ -6,6 +6,7 @@
 
 #include "../../src/http/h2/client_session.hpp"
 #include "../../src/http/h2/nghttp2_shim.hpp"
+#include "h2_frame.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,7 @@ namespace h2 = chatwire::http::h2;
 namespace shim = chatwire::http::h2::shim;
 using chatwire::errc;
 using chatwire::error_code;
+using chatwire::testing::h2_frame;
 
 namespace {
 
@@ -300,22 +302,6 @@ std::int32_t submit(h2::client_session& c, const h2::request& r, h2::stream_sink
     return id;
 }
 
-// A frame: 9 bytes of header, then the payload.
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
-    std::string f;
-    const auto n = payload.size();
-    f += static_cast<char>(n >> 16);
-    f += static_cast<char>(n >> 8);
-    f += static_cast<char>(n);
-    f += static_cast<char>(type);
-    f += static_cast<char>(flags);
-    f += static_cast<char>(stream >> 24);
-    f += static_cast<char>(stream >> 16);
-    f += static_cast<char>(stream >> 8);
-    f += static_cast<char>(stream);
-    f.append(payload);
-    return f;
-}
 
 // An HPACK "literal field without indexing, new name" (names and values under 127 bytes).
 std::string literal(std::string_view name, std::string_view value) {
@@ -929,7 +915,7 @@ BOOST_AUTO_TEST_CASE(ping_and_settings_floods_end_in_a_typed_failure_with_bounde
         h2::client_session c;
         server srv;
         wire(c, srv).run();  // the handshake, then the server turns hostile
-        const auto one = settings ? frame(NGHTTP2_SETTINGS, 0, 0, {}) : frame(NGHTTP2_PING, 0, 0, "12345678");
+        const auto one = settings ? h2_frame(NGHTTP2_SETTINGS, 0, 0, {}) : h2_frame(NGHTTP2_PING, 0, 0, "12345678");
         std::string flood;
         for (int i = 0; i < 5000; ++i) flood += one;
         error_code ec;
@@ -947,7 +933,7 @@ BOOST_AUTO_TEST_CASE(pings_are_answered_and_unread_answers_stay_bounded) {
     h2::client_session c;
     server srv;
     wire(c, srv).run();
-    const auto one = frame(NGHTTP2_PING, 0, 0, "12345678");
+    const auto one = h2_frame(NGHTTP2_PING, 0, 0, "12345678");
     std::string batch;
     for (int i = 0; i < 100; ++i) batch += one;
     std::size_t acks = 0;
@@ -975,9 +961,9 @@ BOOST_AUTO_TEST_CASE(a_train_of_continuation_frames_is_stopped) {
     const auto id = submit(c, get(), sink);
     wire(c, srv).run();  // the request reached the server, which stays silent
     // HEADERS without END_HEADERS, then 50 CONTINUATIONs of one 100-byte field each.
-    std::string train = frame(NGHTTP2_HEADERS, 0, static_cast<std::uint32_t>(id), literal(":status", "200"));
+    std::string train = h2_frame(NGHTTP2_HEADERS, 0, static_cast<std::uint32_t>(id), literal(":status", "200"));
     for (int i = 0; i < 50; ++i)
-        train += frame(NGHTTP2_CONTINUATION, i == 49 ? NGHTTP2_FLAG_END_HEADERS : 0, static_cast<std::uint32_t>(id),
+        train += h2_frame(NGHTTP2_CONTINUATION, i == 49 ? NGHTTP2_FLAG_END_HEADERS : 0, static_cast<std::uint32_t>(id),
                        literal("x-c", std::string(100, 'c')));
     const auto ec = c.receive({train.data(), train.size()});
     output_of(c);

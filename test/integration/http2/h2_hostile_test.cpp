@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "emulated.hpp"
+#include "h2_frame.hpp"
 #include "raw_server.hpp"
 #include "run_coro.hpp"
 
@@ -25,29 +26,13 @@
 namespace asio = boost::asio;
 using chatwire::errc;
 using chatwire::error_code;
+using chatwire::testing::h2_frame;
 using chatwire::testing::run_coro;
 using namespace std::chrono_literals;
 
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// One frame: length, type, flags, stream id (RFC 9113 §4.1), then the payload.
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
-    std::string f;
-    const auto n = payload.size();
-    f += static_cast<char>((n >> 16) & 0xff);
-    f += static_cast<char>((n >> 8) & 0xff);
-    f += static_cast<char>(n & 0xff);
-    f += static_cast<char>(type);
-    f += static_cast<char>(flags);
-    f += static_cast<char>((stream >> 24) & 0x7f);
-    f += static_cast<char>((stream >> 16) & 0xff);
-    f += static_cast<char>((stream >> 8) & 0xff);
-    f += static_cast<char>(stream & 0xff);
-    f += payload;
-    return f;
-}
 
 constexpr std::uint8_t settings_type = 0x4, ping_type = 0x6;
 
@@ -112,9 +97,9 @@ BOOST_AUTO_TEST_CASE(a_ping_flood_from_a_server_that_does_not_read_ends_typed) {
     asio::io_context io;
     chatwire::testing::raw_server srv(io, false, [](const auto&) {
         chatwire::testing::scripted_reply r;
-        r.writes.push_back(frame(settings_type, 0, 0, ""));
+        r.writes.push_back(h2_frame(settings_type, 0, 0, ""));
         std::string batch;
-        for (int i = 0; i < 512; ++i) batch += frame(ping_type, 0, 0, "12345678");
+        for (int i = 0; i < 512; ++i) batch += h2_frame(ping_type, 0, 0, "12345678");
         r.repeated = batch;
         r.repeat_count = 2048;  // a million PINGs, more than the socket buffers hold
         r.hold_open = true;
@@ -162,16 +147,16 @@ BOOST_AUTO_TEST_CASE(a_connection_whose_writes_stall_takes_no_new_request) {
     chatwire::testing::raw_server srv(io, false, [](const chatwire::testing::request_seen& r) {
         if (r.connection == 0) {
             // INITIAL_WINDOW_SIZE 2^31-1, and the connection's window as wide.
-            std::string wide = frame(settings_type, 0, 0, std::string("\x00\x04\x7f\xff\xff\xff", 6));
-            wide += frame(window_update_type, 0, 0, std::string("\x7f\xff\x00\x00", 4));
+            std::string wide = h2_frame(settings_type, 0, 0, std::string("\x00\x04\x7f\xff\xff\xff", 6));
+            wide += h2_frame(window_update_type, 0, 0, std::string("\x7f\xff\x00\x00", 4));
             auto r = then_silence(wide);
             r.hold_open = false;
             r.stop_reading = true;
             return r;
         }
         // Stream 1 answered 200 at once (HPACK: indexed ":status: 200"), no body.
-        std::string answer = frame(settings_type, 0, 0, "");
-        answer += frame(headers_type, 0x4 | 0x1, 1, "\x88");
+        std::string answer = h2_frame(settings_type, 0, 0, "");
+        answer += h2_frame(headers_type, 0x4 | 0x1, 1, "\x88");
         return then_silence(answer);
     });
     srv.limit_receive_buffer(4096);
