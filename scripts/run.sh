@@ -26,6 +26,9 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 # test --busy[=N]: ctest runs under scripts/busy.sh (the build does not).
 sanitize=""
 test_runner=()
+# Most tests spend their time waiting on sockets and timers, not on a core:
+# ctest runs two per core (CHATWIRE_TEST_JOBS overrides).
+test_jobs="${CHATWIRE_TEST_JOBS:-$(( $(nproc) * 2 ))}"
 if [ "$job" = test ]; then
   rest=()
   for a in "$@"; do
@@ -119,7 +122,7 @@ case "$job" in
   build) ;;
   test)
     [ -z "$sanitize" ] || { sanitize_test "$@"; exit; }
-    ${test_runner[@]+"${test_runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+    ${test_runner[@]+"${test_runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$test_jobs" "$@"
     ;;
   demo)
     exec scripts/demo.sh "$build_dir"

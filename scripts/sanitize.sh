@@ -52,7 +52,7 @@ sanitize_test() {  # extra ctest arguments
       ;;
   esac
   local rc=0
-  ${test_runner[@]+"${test_runner[@]}"} ${runner[@]+"${runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" \
+  ${test_runner[@]+"${test_runner[@]}"} ${runner[@]+"${runner[@]}"} ctest --test-dir "$build_dir" --output-on-failure -j "$test_jobs" \
     "${exclude[@]}" "$@" || rc=$?
   if [ -n "$(ls -A "$logs")" ]; then
     echo "run.sh: sanitizer reports in $logs:" >&2
