@@ -17,6 +17,11 @@
 //     the request, recv(), find each token's digits. The floor.
 //     Both print RESULT mode=… tokens=T p50_us=… p90_us=… p99_us=… max_us=…
 //
+// --protocol h2 (throughput and latency modes): chat_client speaks HTTP/2 by
+// prior knowledge (h2c), its streams sharing connections up to the server's
+// stream limit; h1 (the default) is HTTP/1.1, one connection per stream.
+// --h2-stream-window BYTES: the client's http2_stream_window.
+//
 // 127.0.0.1 only; every loop stops at its deadline (and at most 1e9 tokens).
 #include <chatwire/chat_client.hpp>
 
@@ -58,6 +63,8 @@ struct settings {
     std::size_t streams = 1;
     double seconds = 2;
     long server_pid = 0;
+    bool http2 = false;
+    std::uint32_t stream_window = 0;  // 0: the library's default
 };
 
 long long monotonic_ns() {
@@ -106,6 +113,8 @@ chatwire::chat_options options(const settings& s) {
     o.chatbot_id = "bench";
     o.http.max_connections_per_origin = s.streams + 1;
     o.retry = chatwire::retry_policy::none();
+    o.http.protocol = s.http2 ? chatwire::http::protocol::http2 : chatwire::http::protocol::http1;
+    if (s.stream_window) o.http.http2_stream_window = s.stream_window;
     return o;
 }
 
@@ -259,13 +268,15 @@ int main(int argc, char** argv) try {
         else if (a == "--streams") s.streams = std::max<std::size_t>(1, std::stoul(v));
         else if (a == "--seconds") s.seconds = std::stod(v);
         else if (a == "--server-pid") s.server_pid = std::stol(v);
+        else if (a == "--protocol" && (v == "h1" || v == "h2")) s.http2 = v == "h2";
+        else if (a == "--h2-stream-window") s.stream_window = static_cast<std::uint32_t>(std::stoul(v));
         else throw std::invalid_argument("unknown argument " + a);
     }
     if (s.url.rfind("http://127.0.0.1:", 0) != 0) throw std::invalid_argument("--url must be http://127.0.0.1:PORT");
     raise_fd_limit();
     if (s.mode == "throughput") return throughput(s);
     if (s.mode == "latency") return latency(s);
-    if (s.mode == "raw") return raw(s);
+    if (s.mode == "raw" && !s.http2) return raw(s);
     throw std::invalid_argument("unknown mode " + s.mode);
 } catch (const std::exception& e) {
     std::cerr << "bench_stream_fanout: " << e.what() << "\n";

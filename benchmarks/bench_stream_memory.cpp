@@ -4,11 +4,13 @@
 // process's resident set and heap, then drains every stream to its end.
 //
 //   bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M]
-//                       [--max-handshakes H] [--exit-when-held 1]
+//                       [--max-handshakes H] [--exit-when-held 1] [--h2-stream-window BYTES]
 //
 // --max-opening (256): streams being opened at once; the rest wait their turn.
 // --max-handshakes: the client's max_concurrent_handshakes (default: the
 // library's; 0: no limit).
+// --h2-stream-window: the client's http2_stream_window (default: the
+// library's), to see what the window costs a held stream.
 // --exit-when-held 1: print the figures and exit as soon as every stream is
 // held, without draining or freeing them: under a heap profiler (heaptrack)
 // what the open streams hold then shows as "leaked", call site by call site.
@@ -186,7 +188,7 @@ void raise_fd_limit(std::size_t need) {
 
 int usage() {
     std::cerr << "usage: bench_stream_memory --url URL [--ca PEM_FILE] [--streams N] [--timeout-s S] [--max-opening M] "
-                 "[--max-handshakes H] [--exit-when-held 1]\n";
+                 "[--max-handshakes H] [--exit-when-held 1] [--h2-stream-window BYTES]\n";
     return 2;
 }
 
@@ -199,6 +201,7 @@ int main(int argc, char** argv) {
     long timeout_s = 120;
     bool exit_when_held = false;
     std::optional<std::size_t> max_handshakes;
+    std::optional<std::uint32_t> stream_window;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (i + 1 >= argc) return usage();
@@ -208,6 +211,7 @@ int main(int argc, char** argv) {
         else if (a == "--timeout-s") timeout_s = std::strtol(argv[++i], nullptr, 10);
         else if (a == "--exit-when-held") exit_when_held = std::strtol(argv[++i], nullptr, 10) != 0;
         else if (a == "--max-handshakes") max_handshakes = std::strtoul(argv[++i], nullptr, 10);
+        else if (a == "--h2-stream-window") stream_window = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
         else if (a == "--max-opening") max_opening = std::max<std::size_t>(1, std::strtoul(argv[++i], nullptr, 10));
         else return usage();
     }
@@ -222,6 +226,7 @@ int main(int argc, char** argv) {
     o.chatbot_id = chatbot_id;
     o.http.max_connections_per_origin = n + 1;
     if (max_handshakes) o.http.max_concurrent_handshakes = *max_handshakes;
+    if (stream_window) o.http.http2_stream_window = *stream_window;
     if (!ca.empty()) {
         o.http.tls.use_system_ca = false;  // start-up only: the emulator's certificate is the one trusted
         o.http.tls.extra_ca_file = ca;

@@ -56,27 +56,11 @@ cg_timeout=300  # seconds per callgrind run, at most
 
 script_start="$(date +%s)"
 # ------------------------------------------------------------ tools
-install_missing() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "bench_request.sh: cannot install ${missing[*]} (not root)" >&2; return 0; }
-    sudo=(sudo -n)
-  fi
-  echo "bench_request.sh: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq || true
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || true
-}
-nginx_bin="$(command -v nginx || true)"
-[ -n "$nginx_bin" ] || [ ! -x /usr/sbin/nginx ] || nginx_bin=/usr/sbin/nginx
+. "$here/scripts/lib/nginx.sh"
+nginx_locate
 if [ -z "$nginx_bin" ] || ! command -v valgrind >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
   install_missing nginx valgrind openssl
-  nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+  nginx_locate
 fi
 if [ ! -x "$nginx_bin" ]; then
   echo "bench_request.sh: nginx is not installed, skipped" >&2
@@ -105,40 +89,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 ca="$tmp/cert.pem"
 
-free_port() {  # a port nobody listens on now, below Linux's ephemeral range (32768-)
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 # The legacy run reply (WIRE.md §1): {"status","output","conversation_id"}.
 reply='{"status":"success","output":"Your order shipped on Monday and arrives tomorrow before noon.","conversation_id":"6f1c2a9e4b7d40a1"}'
-mkdir -p "$tmp/nginx/logs" "$tmp/nginx/tmp"
-start_nginx() {  # picks two free ports, writes the config, starts nginx; 0 when both listeners answer
-  local taken=" "
-  for v in plain_port tls_port h2_port close_full_port close_resume_port; do
-    local p; p="$(free_port)"
-    while [[ "$taken" == *" $p "* ]]; do p="$(free_port)"; done
-    taken="$taken$p "; printf -v "$v" '%s' "$p"
-  done
-  cat > "$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 600s;
-  client_body_temp_path $tmp/nginx/tmp/body;
-  proxy_temp_path $tmp/nginx/tmp/proxy;
-  fastcgi_temp_path $tmp/nginx/tmp/fastcgi;
-  uwsgi_temp_path $tmp/nginx/tmp/uwsgi;
-  scgi_temp_path $tmp/nginx/tmp/scgi;
+plain_port="" tls_port="" h2_port="" close_full_port="" close_resume_port=""  # nginx_start picks them
+nginx_servers() {  # the http block's own part of the config (lib/nginx.sh writes the rest)
+  cat <<EOF
   ssl_certificate $tmp/cert.pem;
   ssl_certificate_key $tmp/key.pem;
   ssl_protocols TLSv1.2 TLSv1.3;
@@ -167,33 +122,17 @@ http {
     ssl_session_tickets on;
     location = /api/chatbots/run { default_type application/json; return 200 '$reply'; }
   }
-}
 EOF
-"$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" \
-  > "$tmp/nginx/logs/stdout.log" 2>&1 &
-nginx_pid=$!
-pids+=("$nginx_pid")
-for _ in $(seq 100); do
-  if curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
-       "http://127.0.0.1:$plain_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
-     curl -sf --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
-       "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
-     curl -sf --http2 --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
-       "https://127.0.0.1:$h2_port/api/chatbots/run" -o /dev/null 2>/dev/null; then
-    return 0
-  fi
-  kill -0 "$nginx_pid" 2>/dev/null || break
-  sleep 0.1
-done
-kill -TERM "$nginx_pid" 2>/dev/null || true
-wait "$nginx_pid" 2>/dev/null || true
-return 1
 }
-up=0
-for _ in 1 2 3 4 5; do  # a port taken between the check and the bind: try others
-  if start_nginx; then up=1; break; fi
-done
-if [ "$up" != 1 ]; then
+nginx_ready() {  # the plain, TLS and HTTP/2 listeners all answer
+  curl -sf -X POST -H 'Content-Type: application/json' -d '{}' \
+    "http://127.0.0.1:$plain_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
+  curl -sf --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
+    "https://127.0.0.1:$tls_port/api/chatbots/run" -o /dev/null 2>/dev/null &&
+  curl -sf --http2 --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' \
+    "https://127.0.0.1:$h2_port/api/chatbots/run" -o /dev/null 2>/dev/null
+}
+if ! nginx_start "$tmp/nginx" "plain_port tls_port h2_port close_full_port close_resume_port" nginx_servers nginx_ready; then
   echo "bench_request.sh: nginx did not start" >&2
   cat "$tmp/nginx/logs/"*.log >&2 || true
   exit 1

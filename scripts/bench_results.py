@@ -181,6 +181,9 @@ def rows(fig):
     for n in (1, 100, 1000, 10000):
         out.append((f"stream_tokens_per_s_emulator_{n}",
                     f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}, emulator paced 1 ms", "/s", None))
+    for n in (1, 100, 1000, 10000):
+        out.append((f"stream_tokens_per_s_emulator_h2_{n}",
+                    f"tokens/s to user code, {n} stream{'s' if n > 1 else ''}, emulator paced 1 ms, HTTP/2", "/s", None))
     out += [
         ("concurrent_streams", "streams held by one thread (TLS)", "", (">=", 10000)),
         ("rss_kib_per_stream", "RSS per open TLS stream", "KiB", ("<=", 48)),
@@ -191,6 +194,14 @@ def rows(fig):
         ("token_latency_p50_us_raw", "token latency p50, raw socket", "µs", None),
         ("token_latency_p99_us_chatwire", "token latency p99, chatwire", "µs", ("ratio", "token_latency_p99_us_raw", 1.5)),
         ("token_latency_p99_us_raw", "token latency p99, raw socket", "µs", None),
+        ("token_latency_p50_us_chatwire_h2_nginx", "token latency p50 through nginx, chatwire HTTP/2", "µs", None),
+        ("token_latency_p50_us_chatwire_h1_nginx", "token latency p50 through nginx, chatwire HTTP/1.1", "µs", None),
+        ("token_latency_p50_us_raw_nginx", "token latency p50 through nginx, raw socket", "µs", None),
+        ("token_latency_p99_us_chatwire_h2_nginx", "token latency p99 through nginx, chatwire HTTP/2", "µs", None),
+        ("token_latency_p99_us_chatwire_h1_nginx", "token latency p99 through nginx, chatwire HTTP/1.1", "µs", None),
+        ("token_latency_p99_us_raw_nginx", "token latency p99 through nginx, raw socket", "µs", None),
+        ("token_latency_p99_h2_ratio_to_raw_nginx", "token latency p99 through nginx, chatwire HTTP/2 / raw", "×", None),
+        ("token_latency_p99_h2_ratio_to_h1_nginx", "token latency p99 through nginx, chatwire HTTP/2 / HTTP/1.1", "×", None),
         ("tls_full_handshake_us", "TLS full handshake, client CPU", "µs", None),
         ("tls_resumed_handshake_us", "TLS resumed handshake, client CPU", "µs", None),
         ("tls_resumption_rate", "TLS resumption on reconnects", "", (">=", 0.95)),

@@ -17,6 +17,7 @@
 
 #include <new>
 #include <stdexcept>
+#include <string>
 
 namespace chatwire {
 namespace detail {
@@ -24,11 +25,21 @@ namespace detail {
 struct chat_stream_state {
     chat_stream_state(boost::asio::any_io_executor ex, http::body_stream b, stream_format f, std::string conv,
                       stream::reply_options options)
-        : executor(std::move(ex)), body(std::move(b)), decoder(f, options, std::move(conv)) {}
+        : executor(std::move(ex)), body(std::move(b)), decoder(f, options, std::move(conv)) {
+        decoder.note_transport(body.http_version());
+        using boost::beast::http::field;
+        const auto& h = body.headers();
+        content_encoding = h[field::content_encoding];
+        transfer_encoding = h[field::transfer_encoding];
+        body.discard_headers();
+    }
 
     boost::asio::any_io_executor executor;
     http::body_stream body;
     stream::reply_decoder decoder;
+    // The reply's codings, for the message when one is refused; the rest of
+    // its headers is freed, as a held stream has no use for them.
+    std::string content_encoding, transfer_encoding;
     bool busy = false;    // an async_next is in progress
     error_code final_ec;  // once set, every later call returns it
 };
@@ -43,12 +54,10 @@ void on_piece(chat_stream_state& st, error_code ec, std::string_view piece) {
     std::string detail;
     if (ec == errc::unsupported_encoding) {
         // The coding refused: a Content-Encoding, or else a Transfer-Encoding.
-        using boost::beast::http::field;
-        const auto& h = st.body.headers();
-        const auto content = h[field::content_encoding];
-        detail = content.empty() ? "Transfer-Encoding: " + std::string(h[field::transfer_encoding])
-                                 : "Content-Encoding: " + std::string(content);
+        detail = st.content_encoding.empty() ? "Transfer-Encoding: " + st.transfer_encoding
+                                             : "Content-Encoding: " + st.content_encoding;
     }
+    st.decoder.note_transport(st.body.http_version(), st.body.http2_error());
     st.decoder.finish(ec, detail);
 }
 

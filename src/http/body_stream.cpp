@@ -326,6 +326,22 @@ const fields& body_stream::headers() const noexcept {
 
 bool body_stream::done() const noexcept { return state_ && state_->finished; }
 
+void body_stream::discard_headers() noexcept {
+    if (state_) state_->headers = fields{};
+}
+
+int body_stream::http_version() const noexcept {
+    if (!state_) return 0;
+    return state_->h2 ? 20 : 11;
+}
+
+std::optional<std::uint32_t> body_stream::http2_error() const noexcept {
+    if (!state_ || !state_->h2) return std::nullopt;
+    const auto code = state_->h2->end.h2_error;
+    if (code == h2::code::no_error) return std::nullopt;
+    return code;
+}
+
 namespace detail {
 namespace {
 

@@ -3,6 +3,7 @@
 #include "field_extractor.hpp"
 #include "mapper_support.hpp"
 
+#include <memory>
 #include <string>
 
 namespace chatwire::stream {
@@ -13,15 +14,21 @@ enum field : std::size_t {
     code, reason, function_name, id, usage_token, end_reason,
 };
 
-} // namespace
-
-struct chatbotkit_mapper::impl {
-    detail::field_extractor fields{
+// Compiled once, shared by every stream's extractor.
+const std::shared_ptr<const detail::field_set>& wanted_fields() {
+    static const auto set = std::make_shared<const detail::field_set>(std::initializer_list<detail::field_path>{
         {"type"}, {"data", "token"}, {"data", "text"}, {"data", "type"}, {"data", "model"},
         {"data", "inputTokensUsed"}, {"data", "outputTokensUsed"}, {"data", "message"},
         {"data", "code"}, {"data", "reason"}, {"data", "functionName"}, {"data", "id"},
         {"data", "usage", "token"}, {"data", "end", "reason"},
-    };
+    });
+    return set;
+}
+
+} // namespace
+
+struct chatbotkit_mapper::impl {
+    detail::field_extractor fields{wanted_fields()};
     std::string text;
     std::size_t max_text = detail::default_max_text;
     bool terminal = false;

@@ -32,8 +32,7 @@ field_path::field_path(std::initializer_list<std::string_view> path) : depth(pat
     for (auto key : path) keys[i++] = key;
 }
 
-field_extractor::field_extractor(std::initializer_list<field_path> paths)
-    : paths_(paths), parser_(strict_options(max_depth), *this) {
+field_set::field_set(std::initializer_list<field_path> paths) : paths_(paths) {
     if (paths_.size() > max_fields) throw std::invalid_argument("field_extractor: too many fields");
     for (std::size_t field = 0; field < paths_.size(); ++field) {
         const field_path& path = paths_[field];
@@ -52,6 +51,18 @@ field_extractor::field_extractor(std::initializer_list<field_path> paths)
         }
     }
 }
+
+field_extractor::field_extractor(std::initializer_list<field_path> paths)
+    : field_extractor(std::make_shared<const field_set>(paths)) {}
+
+field_extractor::field_extractor(std::shared_ptr<const field_set> fields)
+    : set_(std::move(fields)),
+      paths_(set_->paths_),
+      level_keys_(set_->level_keys_),
+      paths_ending_at_(set_->paths_ending_at_),
+      values_(std::make_unique<field_value[]>(set_->size())),
+      unescaped_(std::make_unique<std::string[]>(set_->size())),
+      parser_(strict_options(max_depth), *this) {}
 
 void field_extractor::begin_document(std::string_view json) noexcept {
     for (mask m = stored_; m != 0; m &= m - 1) values_[static_cast<std::size_t>(std::countr_zero(m))] = field_value{};

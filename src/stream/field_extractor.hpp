@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,11 +39,44 @@ struct field_value {
     bool present() const noexcept { return kind != type::absent; }
 };
 
-class field_extractor {
+class field_extractor;
+
+/// The fields an extractor looks for, compiled once and shared by every
+/// extractor of that kind (a mapper's, one per stream): their paths and, per
+/// nesting level, the distinct keys with the paths that use them.
+class field_set {
 public:
     static constexpr std::size_t max_fields = 32;
 
+    explicit field_set(std::initializer_list<field_path> paths);
+    std::size_t size() const noexcept { return paths_.size(); }
+
+private:
+    friend class field_extractor;
+    using mask = std::uint32_t;
+    static constexpr std::size_t max_path_depth = 3;
+    // The distinct keys each level of the wanted paths uses, with the paths
+    // that have them: one comparison per distinct key, not per path.
+    struct level_key {
+        std::string_view name;
+        mask paths = 0;
+        std::uint64_t words[2] = {};  // the name's first 16 bytes, zero-padded
+    };
+
+    std::vector<field_path> paths_;
+    std::array<std::vector<level_key>, max_path_depth + 1> level_keys_;
+    std::array<mask, max_path_depth + 1> paths_ending_at_{};  // by depth
+};
+
+class field_extractor {
+public:
+    static constexpr std::size_t max_fields = field_set::max_fields;
+
+    /// An extractor of its own fields (compiled here).
     explicit field_extractor(std::initializer_list<field_path> paths);
+    /// An extractor of `fields`, shared with the others of its kind: per
+    /// extractor, only a value and an unescape buffer per field.
+    explicit field_extractor(std::shared_ptr<const field_set> fields);
     field_extractor(const field_extractor&) = delete;
     field_extractor& operator=(const field_extractor&) = delete;
 
@@ -61,7 +95,9 @@ public:
     bool is_object() const noexcept { return top_is_object_; }
 
 private:
-    using mask = std::uint32_t;
+    using mask = field_set::mask;
+    using level_key = field_set::level_key;
+    static constexpr std::size_t max_path_depth = field_set::max_path_depth;
     static constexpr std::size_t max_depth = 32;
     static constexpr std::size_t max_plain_depth = 8;  // deeper documents go to Boost.JSON
 
@@ -112,21 +148,13 @@ private:
     int begin_value() noexcept;
     field_value* begin_scalar() noexcept;
 
-    // The distinct keys each level of the wanted paths uses, with the paths
-    // that have them: one comparison per distinct key, not per path.
-    struct level_key {
-        std::string_view name;
-        mask paths = 0;
-        std::uint64_t words[2] = {};  // the name's first 16 bytes, zero-padded
-    };
-    static constexpr std::size_t max_path_depth = 3;
-
-    std::vector<field_path> paths_;
-    std::array<std::vector<level_key>, max_path_depth + 1> level_keys_;
-    std::array<mask, max_path_depth + 1> paths_ending_at_{};  // by depth
+    std::shared_ptr<const field_set> set_;
+    const std::vector<field_path>& paths_;  // the set's, and the two below
+    const std::array<std::vector<level_key>, max_path_depth + 1>& level_keys_;
+    const std::array<mask, max_path_depth + 1>& paths_ending_at_;
     mask stored_ = 0;  // values set by the last parse, cleared by the next one
-    std::array<field_value, max_fields> values_{};
-    std::array<std::string, max_fields> unescaped_;  // escaped strings, per field
+    std::unique_ptr<field_value[]> values_;      // one per field
+    std::unique_ptr<std::string[]> unescaped_;  // escaped strings, per field
     std::string key_buffer_;
     bool key_in_parts_ = false;
     bool string_in_parts_ = false;

@@ -68,6 +68,11 @@ inline const char* find_cr_or_lf_sse2(const char* p, const char* end) noexcept {
 /// time), so lines of any length cost no mispredicted exit from a search loop.
 inline constexpr std::size_t line_end_batch_capacity = 128;  // a batch stops while 64 entries are free
 inline constexpr std::size_t line_end_batch_bytes = 2048;    // and after this many bytes: still in L1 when parsed
+/// An offset within a batch: 16 bits hold any (a batch covers at most
+/// line_end_batch_bytes and one more block), and halve the list a decoder
+/// keeps (256 bytes less a held stream).
+using line_end_offset = std::uint16_t;
+static_assert(line_end_batch_bytes + 64 <= 0xffff);
 
 struct line_end_batch {
     std::size_t count = 0;    // offsets written, from the batch's first byte
@@ -79,13 +84,13 @@ struct line_end_batch {
 // branch; the caller leaves room for 64. Without a POPCNT instruction the
 // count is summed as the bits are taken (popcount would be a library call).
 template <bool has_popcnt>
-[[gnu::always_inline]] inline void append_line_ends(std::uint32_t* offsets, std::size_t& count, std::uint64_t mask,
+[[gnu::always_inline]] inline void append_line_ends(line_end_offset* offsets, std::size_t& count, std::uint64_t mask,
                                                     std::uint32_t base) noexcept {
-    std::uint32_t* out = offsets + count;
+    line_end_offset* out = offsets + count;
     if constexpr (has_popcnt) count += static_cast<std::size_t>(std::popcount(mask));
     for (int i = 0; i < 4; ++i) {
         if constexpr (!has_popcnt) count += mask != 0;
-        out[i] = base + static_cast<std::uint32_t>(std::countr_zero(mask));  // past the last one: never read
+        out[i] = static_cast<line_end_offset>(base + static_cast<std::uint32_t>(std::countr_zero(mask)));  // past the last one: never read
         mask &= mask - 1;
         // Hide that the mask may now be zero: else the compiler branches to
         // store the known countr_zero(0), one mispredicted branch per block.
@@ -93,7 +98,7 @@ template <bool has_popcnt>
     }
     for (std::size_t i = 4; mask != 0; ++i) {  // a block with more than four line ends
         if constexpr (!has_popcnt) ++count;
-        out[i] = base + static_cast<std::uint32_t>(std::countr_zero(mask));
+        out[i] = static_cast<line_end_offset>(base + static_cast<std::uint32_t>(std::countr_zero(mask)));
         mask &= mask - 1;
     }
 }
@@ -144,11 +149,11 @@ inline std::uint64_t line_end_mask_sse2(const char* p) noexcept {
     return (std::uint64_t{high} << 32) | low;
 }
 
-[[gnu::target("avx2,bmi,popcnt")]] inline line_end_batch collect_line_ends_avx2(const char* begin, const char* end, std::uint32_t* offsets) noexcept {
+[[gnu::target("avx2,bmi,popcnt")]] inline line_end_batch collect_line_ends_avx2(const char* begin, const char* end, line_end_offset* offsets) noexcept {
     CHATWIRE_STREAM_COLLECT_LINE_ENDS(line_end_mask_avx2, true);
 }
 
-inline line_end_batch collect_line_ends_sse2(const char* begin, const char* end, std::uint32_t* offsets) noexcept {
+inline line_end_batch collect_line_ends_sse2(const char* begin, const char* end, line_end_offset* offsets) noexcept {
     CHATWIRE_STREAM_COLLECT_LINE_ENDS(line_end_mask_sse2, false);
 }
 #else
@@ -162,11 +167,11 @@ inline std::uint64_t line_end_mask_scalar(const char* p) noexcept {
 /// The line ends at the start of [begin, end) (begin < end) as offsets from
 /// `begin`, into `offsets` (room for line_end_batch_capacity). The batch covers
 /// at least one byte, and all of them when fewer than 64 remain.
-inline line_end_batch collect_line_ends(const char* begin, const char* end, std::uint32_t* offsets) noexcept {
+inline line_end_batch collect_line_ends(const char* begin, const char* end, line_end_offset* offsets) noexcept {
     if (end - begin < 16) {  // a few bytes (fed one at a time, say): not worth a padded copy
         line_end_batch batch;
         for (const char* p = begin; p != end; ++p)
-            if (*p == '\n' || *p == '\r') offsets[batch.count++] = static_cast<std::uint32_t>(p - begin);
+            if (*p == '\n' || *p == '\r') offsets[batch.count++] = static_cast<line_end_offset>(p - begin);
         batch.scanned = static_cast<std::size_t>(end - begin);
         return batch;
     }

@@ -3,6 +3,7 @@
 #include "field_extractor.hpp"
 #include "mapper_support.hpp"
 
+#include <memory>
 #include <string>
 
 namespace chatwire::stream {
@@ -12,13 +13,19 @@ enum field : std::size_t {
     type, content, token, conversation_id, response, done_conversation_id, message_id, error, message, code,
 };
 
+// Compiled once, shared by every stream's extractor.
+const std::shared_ptr<const detail::field_set>& wanted_fields() {
+    static const auto set = std::make_shared<const detail::field_set>(std::initializer_list<detail::field_path>{
+        {"type"}, {"content"}, {"token"}, {"conversationId"}, {"data", "response"},
+        {"data", "conversationId"}, {"data", "messageId"}, {"error"}, {"message"}, {"code"},
+    });
+    return set;
+}
+
 } // namespace
 
 struct pollybot_mapper::impl {
-    detail::field_extractor fields{
-        {"type"}, {"content"}, {"token"}, {"conversationId"}, {"data", "response"},
-        {"data", "conversationId"}, {"data", "messageId"}, {"error"}, {"message"}, {"code"},
-    };
+    detail::field_extractor fields{wanted_fields()};
     std::string text;
     std::size_t max_text = detail::default_max_text;
     bool terminal = false;

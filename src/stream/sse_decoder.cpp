@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace chatwire::stream {
 namespace {
@@ -109,6 +110,7 @@ bool sse_decoder::stage_small_piece() noexcept {
 
 [[gnu::noinline]] void sse_decoder::scan_ahead() noexcept {
     static_assert(sizeof ends_ / sizeof ends_[0] == detail::line_end_batch_capacity);
+    static_assert(std::is_same_v<std::remove_extent_t<decltype(ends_)>, detail::line_end_offset>);
     const char* const begin = input_.data() + scanned_;
     const detail::line_end_batch batch = detail::collect_line_ends(begin, input_.data() + input_.size(), ends_);
     ends_base_ = scanned_;

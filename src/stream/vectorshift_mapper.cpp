@@ -4,6 +4,7 @@
 #include "mapper_support.hpp"
 #include "raw_json.hpp"
 
+#include <memory>
 #include <string>
 
 namespace chatwire::stream {
@@ -13,12 +14,18 @@ enum field : std::size_t { type, output, output_value, output_message, conversat
 
 enum class output_mode { undecided, cumulative, chunked };
 
+// Compiled once, shared by every stream's extractor.
+const std::shared_ptr<const detail::field_set>& wanted_fields() {
+    static const auto set = std::make_shared<const detail::field_set>(std::initializer_list<detail::field_path>{
+        {"type"}, {"output"}, {"output_value"}, {"output_message"}, {"conversation_id"}, {"status"}, {"error"},
+    });
+    return set;
+}
+
 } // namespace
 
 struct vectorshift_mapper::impl {
-    detail::field_extractor fields{
-        {"type"}, {"output"}, {"output_value"}, {"output_message"}, {"conversation_id"}, {"status"}, {"error"},
-    };
+    detail::field_extractor fields{wanted_fields()};
     std::string text;
     std::size_t max_text = detail::default_max_text;
     output_mode mode = output_mode::undecided;

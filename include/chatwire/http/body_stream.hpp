@@ -7,7 +7,9 @@
 #include <boost/asio/async_result.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace chatwire::http {
@@ -38,12 +40,21 @@ public:
 
     /// The response status.
     unsigned status() const noexcept;
-    /// The response headers.
+    /// The response headers (empty after discard_headers()).
     const fields& headers() const noexcept;
+    /// Frees the response headers, for a caller that has taken what it needs
+    /// of them and holds the stream for long (a held chat reply: about 0.7
+    /// KiB). What the body's reads need of them was taken at construction.
+    void discard_headers() noexcept;
     /// Whether the stream holds a response (a default-constructed or moved-from one does not).
     bool is_open() const noexcept { return state_ != nullptr; }
     /// True once the whole body was read (the connection then went back to the pool).
     bool done() const noexcept;
+    /// The HTTP version the response came over: 11 or 20 (0 when not open).
+    int http_version() const noexcept;
+    /// The HTTP/2 error code (RFC 9113 §7) that reset the stream or ended its
+    /// connection while the body was read; unset otherwise, and over HTTP/1.1.
+    std::optional<std::uint32_t> http2_error() const noexcept;
 
     /// Reads the next piece of the body: void(error_code, std::string_view).
     /// The view points into the connection's buffer and stays valid until the

@@ -88,6 +88,17 @@ struct client_options {
     /// until the server's SETTINGS arrive). Past it a new connection is
     /// opened, up to max_connections_per_origin.
     std::uint32_t max_streams_per_connection = 100;
+    /// HTTP/2 receive windows (RFC 9113 §6.9): how much the server may send
+    /// on one stream, and on one connection, before this side has taken it.
+    /// A streamed body's bytes hold their stream's window until the reader
+    /// takes them, so a reader that stops holds at most this much of its
+    /// stream and never stalls the others on its connection. 64 KiB covers a
+    /// chat reply per round trip; benchmarks/README.md has the measurements
+    /// behind both defaults. Each is taken as at least 1 KiB and at most
+    /// 2^31-1 bytes.
+    std::uint32_t http2_stream_window = 64 * 1024;
+    /// See http2_stream_window: 1 MiB lets 16 streams run at a full window.
+    std::uint32_t http2_connection_window = 1024 * 1024;
     /// An HTTP/2 connection idle for longer than this is checked before its
     /// next request: a PING, and the request waits for its answer (one round
     /// trip), so that a connection a NAT or a hung server silently dropped

@@ -15,6 +15,8 @@
 #include <chatwire/stream/sse_decoder.hpp>
 #include <chatwire/stream/vectorshift_mapper.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -39,6 +41,14 @@ public:
     /// diagnostics; `detail`, when given, is kept there too. Call it after
     /// next() returned false, instead of feed().
     void finish(error_code body_end, std::string_view detail = {});
+
+    /// What the I/O around the decoder knows of the transport, for the
+    /// diagnostics: the HTTP version (11 or 20), and the HTTP/2 error code
+    /// that cut the body off, if one did.
+    void note_transport(int http_version, std::optional<std::uint32_t> http2_error = std::nullopt) noexcept {
+        diag_.http_version = http_version;
+        if (http2_error) diag_.http2_error = http2_error;
+    }
 
     /// True with an event (`ec` clear) or a final code, false when the bytes
     /// fed so far hold nothing more: feed() or finish() then. The final code is

@@ -111,7 +111,7 @@ private:
     std::size_t pos_ = 0;
     // The CR and LF bytes of the piece, found a batch ahead of parsing: offsets
     // from ends_base_; ends_[ends_at_, ends_count_) are not consumed yet.
-    std::uint32_t ends_[128] = {};
+    std::uint16_t ends_[128] = {};
     std::size_t ends_at_ = 0;
     std::size_t ends_count_ = 0;
     std::size_t ends_base_ = 0;

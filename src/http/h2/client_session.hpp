@@ -78,7 +78,8 @@ struct session_limits {
     /// Advertised to the server, and enforced per head: a larger one fails
     /// its stream with errc::header_limit_exceeded.
     std::size_t max_header_bytes = 16 * 1024;
-    /// Receive windows: what the server may send before the reader consumes.
+    /// Receive windows: what the server may send before the reader consumes
+    /// (client_options::http2_stream_window and http2_connection_window).
     /// A stream's 64 KiB covers a chat reply's tokens or a list page per round
     /// trip (10 Mbit/s at 50 ms) and is all a reader that stops holds of it;
     /// just above the protocol's default (65,535), nothing unusual to a

@@ -71,6 +71,8 @@ asio::awaitable<void> stream_and_whole(chatwire::chat_client& c, int expected_ve
     auto s = co_await stream_once(c, "Where is my order?");
     BOOST_TEST_REQUIRE(s.end == error_code(errc::end_of_stream), s.end.message() << " " << s.diag.to_string());
     BOOST_TEST(s.call.http_version == expected_version);
+    BOOST_TEST(s.diag.http_version == expected_version);  // the stream's own
+    BOOST_TEST(!s.diag.http2_error);
     chatwire::diagnostics diag;
     auto [ec, reply] = co_await c.async_send_whole("Where is my order?", "", diag, tuple_awaitable);
     BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
@@ -215,6 +217,9 @@ BOOST_AUTO_TEST_CASE(a_reset_stream_fails_alone) {
         // Cut off mid-body: truncated, as a connection cut is over HTTP/1.1.
         BOOST_TEST(end == error_code(errc::truncated_stream), end.message());
         BOOST_TEST(!s.text_so_far().empty());
+        // The stream's own diagnostics say how it broke: the reset's code.
+        BOOST_TEST(s.get_diagnostics().http_version == 20);
+        BOOST_TEST(s.get_diagnostics().http2_error.value_or(0) == 2u);
         auto next = co_await stream_once(c, "hello again");
         BOOST_TEST(next.end == error_code(errc::end_of_stream), next.end.message());
     }());
@@ -442,6 +447,30 @@ BOOST_AUTO_TEST_CASE(a_server_that_takes_one_stream_per_connection_still_gets_ev
 // A 16-byte window: the request body crosses in many small DATA frames, each
 // after a WINDOW_UPDATE (the emulator counts them), and arrives whole (the
 // emulator answers a body it cannot parse with a 400).
+// The client's own receive windows at their floor (1 KiB): a streamed reply
+// of a few KiB, and a whole one, arrive whole, each window given back as
+// the reader takes the bytes (without that, the reply would stall at 1 KiB).
+BOOST_AUTO_TEST_CASE(replies_arrive_whole_through_a_one_kib_receive_window) {
+    chatwire::testing::emulated emu(with_http2());
+    auto o = no_retries(emu, api_kind::pollybot);
+    o.http.http2_stream_window = 1024;
+    o.http.http2_connection_window = 1024;
+    o.http.timeouts.idle = std::chrono::seconds(5);
+    chatwire::chat_client c(emu.io.get_executor(), o);
+    chatwire::chat_client reference(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
+    run_coro(emu.io, [&]() -> asio::awaitable<void> {
+        auto s = co_await stream_once(c, "Tell me about my order.");
+        BOOST_TEST_REQUIRE(s.end == error_code(errc::end_of_stream), s.end.message() << " " << s.diag.to_string());
+        BOOST_TEST(s.call.http_version == 20);
+        auto r = co_await stream_once(reference, "Tell me about my order.");
+        BOOST_TEST(s.text == r.text);
+        chatwire::diagnostics diag;
+        auto [ec, reply] = co_await c.async_send_whole("Tell me about my order.", "", diag, tuple_awaitable);
+        BOOST_TEST_REQUIRE(!ec, ec.message() << " " << diag.to_string());
+        BOOST_TEST(reply.text == r.text);
+    }());
+}
+
 BOOST_AUTO_TEST_CASE(a_tiny_window_slows_a_request_body_but_it_arrives_whole) {
     auto o = with_http2();
     o.h2.initial_window = 16;

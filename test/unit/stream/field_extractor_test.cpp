@@ -6,6 +6,7 @@
 
 #include "../../../src/stream/field_extractor.hpp"
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -240,3 +241,23 @@ BOOST_AUTO_TEST_CASE(text_that_is_not_one_string_is_parsed_again) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Extractors sharing one compiled field set (a mapper's, one per stream) keep
+// their values and unescape buffers apart.
+BOOST_AUTO_TEST_CASE(extractors_of_one_field_set_keep_their_own_values) {
+    using chatwire::stream::detail::field_path;
+    using chatwire::stream::detail::field_set;
+    const auto set = std::make_shared<const field_set>(
+        std::initializer_list<field_path>{{"type"}, {"content"}, {"data", "token"}});
+    BOOST_TEST(set->size() == 3u);
+    field_extractor one(set), two(set);
+    BOOST_TEST(!one.parse(R"({"type":"token","content":"a\nb"})"));
+    BOOST_TEST(!two.parse(R"({"type":"end","data":{"token":"c\td"}})"));
+    BOOST_TEST(one[0].text == "token");
+    BOOST_TEST(one[1].text == "a\nb");
+    BOOST_TEST(!one[2].present());
+    BOOST_TEST(two[0].text == "end");
+    BOOST_TEST(!two[1].present());
+    BOOST_TEST(two[2].text == "c\td");
+    BOOST_TEST(set.use_count() == 3);
+}

@@ -13,7 +13,7 @@ using namespace chatwire::stream::detail;
 
 namespace {
 
-using collect_fn = line_end_batch (*)(const char*, const char*, std::uint32_t*);
+using collect_fn = line_end_batch (*)(const char*, const char*, line_end_offset*);
 
 std::vector<std::size_t> expected_line_ends(std::string_view s) {
     std::vector<std::size_t> out;
@@ -25,7 +25,7 @@ std::vector<std::size_t> expected_line_ends(std::string_view s) {
 // All batches over `s`, checked one by one.
 std::vector<std::size_t> scan_all(std::string_view s, collect_fn collect) {
     std::vector<std::size_t> out;
-    std::uint32_t offsets[line_end_batch_capacity];
+    line_end_offset offsets[line_end_batch_capacity];
     std::size_t at = 0;
     while (at < s.size()) {
         const line_end_batch batch = collect(s.data() + at, s.data() + s.size(), offsets);
