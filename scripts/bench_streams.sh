@@ -46,6 +46,10 @@ levels=(1 100 1000 10000)
 tokens_per_reply=200
 interval_us=1000       # paced: one token a millisecond
 latency_tokens=100     # tokens per paced reply
+# CHATWIRE_BENCH_H2_WINDOWS="16384 65536 262144": token latency through nginx
+# over HTTP/2 again at each of these stream windows (http2_stream_window),
+# keys ..._chatwire_h2_nginx_window_<bytes>.
+h2_windows="${CHATWIRE_BENCH_H2_WINDOWS:-}"
 if [ "$quick" = 1 ]; then rounds=1; seconds=1; lat_seconds=1; else rounds=3; seconds=2; lat_seconds=2; fi
 emulator_levels=(1 100 1000)
 [ "$quick" = 1 ] || emulator_levels+=(10000)
@@ -166,22 +170,26 @@ for r in $(seq "$rounds"); do
   # through nginx (raw is HTTP/1.1 only).
   lat_runs=("latency h1 direct" "raw h1 direct")
   [ "$nginx_up" = 1 ] && lat_runs+=("latency h2 nginx" "latency h1 nginx" "raw h1 nginx")
+  if [ "$nginx_up" = 1 ]; then
+    for w in $h2_windows; do lat_runs+=("latency h2 nginx $w"); done
+  fi
   if [ $((r % 2)) = 0 ]; then
     rev=(); for ((i = ${#lat_runs[@]} - 1; i >= 0; i--)); do rev+=("${lat_runs[$i]}"); done
     lat_runs=("${rev[@]}")
   fi
   for run in "${lat_runs[@]}"; do
-    read -r m proto via <<< "$run"
+    read -r m proto via window <<< "$run"
     case "$via" in
       nginx) [ "$proto" = h2 ] && url="http://127.0.0.1:$nginx_h2_port" || url="http://127.0.0.1:$nginx_h1_port" ;;
       *) url="http://127.0.0.1:$port_paced" ;;
     esac
     pflag=(); [ "$m" = raw ] || pflag=(--protocol "$proto")
+    [ -z "$window" ] || pflag+=(--h2-stream-window "$window")
     line="$(timeout 60 "$client" --mode "$m" "${pflag[@]}" --url "$url" --seconds "$lat_seconds" \
               | grep '^RESULT ' || true)"
     [ -n "$line" ] || { echo "   $m $proto via $via: no result" >&2; continue; }
-    echo "round=$r via=$via proto=$proto $line" >> "$raw_out"
-    echo "   $via $proto: $line"
+    echo "round=$r via=$via proto=$proto window=${window:-default} $line" >> "$raw_out"
+    echo "   $via $proto${window:+ window $window}: $line"
   done
 done
 
@@ -208,6 +216,7 @@ function put(name, v, fmt) { if (v == "" || v < 0) return; out[++m] = sprintf(" 
   } else if (f["tokens"] > 0) {
     w = (f["mode"] == "raw") ? "raw" : "chatwire"
     if (f["via"] == "nginx") w = (w == "raw") ? "raw_nginx" : w "_" f["proto"] "_nginx"
+    if (f["window"] != "default" && f["window"] != "") { w = w "_window_" f["window"]; windowed[w] = 1 }
     add(w SUBSEP "p50", f["p50_us"]); add(w SUBSEP "p90", f["p90_us"]); add(w SUBSEP "p99", f["p99_us"])
   }
 }
@@ -232,6 +241,7 @@ END {
     printf "   %-18s %14.0f %12.1f %8.0f %8.0f  %s\n", n, rate, cpu * 1000, cl, sv, flags
   }
   nw = split("chatwire raw chatwire_h2_nginx chatwire_h1_nginx raw_nginx", whos, " ")
+  for (k in windowed) whos[++nw] = k
   for (w = 1; w <= nw; w++) {
     who = whos[w]
     p50 = median(vals[who SUBSEP "p50"]); p90 = median(vals[who SUBSEP "p90"]); p99 = median(vals[who SUBSEP "p99"])

@@ -449,7 +449,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
             limits.max_header_bytes = st->options.limits.max_header_bytes;
             limits.max_concurrent_streams = std::max<std::uint32_t>(1, st->options.max_streams_per_connection);
             limits.stream_window = std::max<std::uint32_t>(1024, st->options.http2_stream_window);
-            limits.connection_window = std::max<std::uint32_t>(1024, st->options.http2_connection_window);
+            limits.connection_window = std::max<std::uint32_t>(65535, st->options.http2_connection_window);
             link = std::make_shared<h2_link>(st, std::move(conn), limits);
             opened_in.links.push_back(link);
             st->wake_all(opened_in);

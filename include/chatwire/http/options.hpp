@@ -88,16 +88,18 @@ struct client_options {
     /// until the server's SETTINGS arrive). Past it a new connection is
     /// opened, up to max_connections_per_origin.
     std::uint32_t max_streams_per_connection = 100;
-    /// HTTP/2 receive windows (RFC 9113 §6.9): how much the server may send
-    /// on one stream, and on one connection, before this side has taken it.
-    /// A streamed body's bytes hold their stream's window until the reader
-    /// takes them, so a reader that stops holds at most this much of its
-    /// stream and never stalls the others on its connection. 64 KiB covers a
-    /// chat reply per round trip; benchmarks/README.md has the measurements
-    /// behind both defaults. Each is taken as at least 1 KiB and at most
-    /// 2^31-1 bytes.
+    /// HTTP/2 receive window of a stream (RFC 9113 §6.9): how much the server
+    /// may send on it before this side has taken it. A streamed body's bytes
+    /// hold their stream's window, and the connection's, until the reader
+    /// takes them: a reader that stops holds at most this much. 64 KiB covers
+    /// a chat reply per round trip (benchmarks/README.md: token latency and
+    /// memory at 16, 64 and 256 KiB). Taken as at least 1 KiB.
     std::uint32_t http2_stream_window = 64 * 1024;
-    /// See http2_stream_window: 1 MiB lets 16 streams run at a full window.
+    /// HTTP/2 receive window of a connection, shared by its streams: it bounds
+    /// what a connection holds unread, and 1 MiB lets 16 streams whose readers
+    /// stopped hold a full stream window each before the others on the
+    /// connection wait too. HTTP/2 opens a connection's window at 65,535
+    /// bytes and can only widen it: a smaller value counts as that.
     std::uint32_t http2_connection_window = 1024 * 1024;
     /// An HTTP/2 connection idle for longer than this is checked before its
     /// next request: a PING, and the request waits for its answer (one round

@@ -44,9 +44,9 @@ public:
 
     /// What the I/O around the decoder knows of the transport, for the
     /// diagnostics: the HTTP version (11 or 20), and the HTTP/2 error code
-    /// that cut the body off, if one did.
+    /// that cut the body off, if one did. A version of 0 (unknown) is ignored.
     void note_transport(int http_version, std::optional<std::uint32_t> http2_error = std::nullopt) noexcept {
-        diag_.http_version = http_version;
+        if (http_version != 0) diag_.http_version = http_version;
         if (http2_error) diag_.http2_error = http2_error;
     }
 

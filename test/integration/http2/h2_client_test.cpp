@@ -444,17 +444,13 @@ BOOST_AUTO_TEST_CASE(a_server_that_takes_one_stream_per_connection_still_gets_ev
     BOOST_TEST(c.pool_stats().connections_opened >= 2u);  // one stream each: not all on one
 }
 
-// A 16-byte window: the request body crosses in many small DATA frames, each
-// after a WINDOW_UPDATE (the emulator counts them), and arrives whole (the
-// emulator answers a body it cannot parse with a 400).
-// The client's own receive windows at their floor (1 KiB): a streamed reply
-// of a few KiB, and a whole one, arrive whole, each window given back as
-// the reader takes the bytes (without that, the reply would stall at 1 KiB).
+// The client's stream window at its floor (1 KiB): a streamed reply of a few
+// KiB (2.5 KiB of SSE), and a whole one, arrive whole, the window given back
+// as the reader takes the bytes (without that, the reply would stall at 1 KiB).
 BOOST_AUTO_TEST_CASE(replies_arrive_whole_through_a_one_kib_receive_window) {
     chatwire::testing::emulated emu(with_http2());
     auto o = no_retries(emu, api_kind::pollybot);
     o.http.http2_stream_window = 1024;
-    o.http.http2_connection_window = 1024;
     o.http.timeouts.idle = std::chrono::seconds(5);
     chatwire::chat_client c(emu.io.get_executor(), o);
     chatwire::chat_client reference(emu.io.get_executor(), no_retries(emu, api_kind::pollybot));
@@ -471,6 +467,9 @@ BOOST_AUTO_TEST_CASE(replies_arrive_whole_through_a_one_kib_receive_window) {
     }());
 }
 
+// A 16-byte window: the request body crosses in many small DATA frames, each
+// after a WINDOW_UPDATE (the emulator counts them), and arrives whole (the
+// emulator answers a body it cannot parse with a 400).
 BOOST_AUTO_TEST_CASE(a_tiny_window_slows_a_request_body_but_it_arrives_whole) {
     auto o = with_http2();
     o.h2.initial_window = 16;
