@@ -27,7 +27,8 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 sanitize=""
 test_runner=()
 # Most tests spend their time waiting on sockets and timers, not on a core:
-# ctest runs two per core (CHATWIRE_TEST_JOBS overrides).
+# ctest runs two per core (CHATWIRE_TEST_JOBS overrides; the sanitizer pass
+# runs one per core, scripts/sanitize.sh).
 test_jobs="${CHATWIRE_TEST_JOBS:-$(( $(nproc) * 2 ))}"
 if [ "$job" = test ]; then
   rest=()
