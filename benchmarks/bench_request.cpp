@@ -13,13 +13,17 @@
 // Under callgrind the counters are dumped at the start and at the end of the
 // window, so the middle dump ("window") profiles the window alone.
 //
-//   bench_request --client beast_bare|chatwire_transport|chatwire|libcurl
+//   bench_request --client beast_bare|chatwire_transport|chatwire|chatwire_handler|libcurl
 //                 --url http(s)://127.0.0.1:PORT [--ca PEMFILE]
 //                 [--requests N] [--warmup N] [--conc N] [--max-seconds S]
 //                 [--server-pid PID] [--reconnect] [--http2]
 //
 // --http2 (https only; not beast_bare): HTTP/2 by ALPN, the --conc requests
 // in flight as streams multiplexed on one connection (transport=h2).
+//
+// chatwire_handler: the chatwire client with every call completing a plain
+// handler (the path of callbacks, futures and deferred) instead of being
+// awaited inside the calling coroutine (use_awaitable's path, `chatwire`).
 //
 // --reconnect (chatwire_transport): after each request the pool's idle
 // connections are closed (`close_idle`), so every request connects again
@@ -91,7 +95,7 @@ settings parse_args(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--list") {
-            std::puts("beast_bare chatwire_transport chatwire"
+            std::puts("beast_bare chatwire_transport chatwire chatwire_handler"
 #if CHATWIRE_BENCH_HAVE_CURL
                       " libcurl"
 #endif
@@ -335,8 +339,8 @@ private:
 
 class vectorshift_driver final : public driver {
 public:
-    vectorshift_driver(asio::io_context& io, const settings& s, const target& t)
-        : io_(io), s_(s), client_(io.get_executor(), options(s, t)) {}
+    vectorshift_driver(asio::io_context& io, const settings& s, const target& t, bool handler_path)
+        : io_(io), s_(s), handler_path_(handler_path), client_(io.get_executor(), options(s, t)) {}
 
     void phase(budget& b) override {
         for (std::size_t i = 0; i < s_.conc; ++i) asio::co_spawn(io_, loop(b), asio::detached);
@@ -362,7 +366,8 @@ private:
             chatwire::vectorshift::run_request req;
             req.input = message_text;
             req.chatbot_id = chatbot_id;
-            auto [ec, reply] = co_await client_.async_run(std::move(req), diag, tuple_awaitable);
+            auto [ec, reply] = handler_path_ ? co_await through_handler(std::move(req), diag)
+                                               : co_await client_.async_run(std::move(req), diag, tuple_awaitable);
             if (ec || reply.output.empty()) {
                 b.fail("chatwire: " + (ec ? ec.message() : "empty output") + " " + diag.to_string());
                 co_return;
@@ -371,8 +376,20 @@ private:
         }
     }
 
+    // The call completes a plain handler: the one that resumes this coroutine.
+    asio::awaitable<std::tuple<chatwire::error_code, chatwire::vectorshift::run_reply>>
+    through_handler(chatwire::vectorshift::run_request req, chatwire::diagnostics& diag) {
+        return asio::async_initiate<decltype(tuple_awaitable),
+                                    void(chatwire::error_code, chatwire::vectorshift::run_reply)>(
+            [this, &diag](auto handler, chatwire::vectorshift::run_request r) {
+                client_.async_run(std::move(r), diag, std::move(handler));
+            },
+            tuple_awaitable, std::move(req));
+    }
+
     asio::io_context& io_;
     const settings& s_;
+    const bool handler_path_;
     mutable chatwire::vectorshift::client client_;
 };
 
@@ -548,7 +565,8 @@ int main(int argc, char** argv) try {
     std::unique_ptr<driver> d;
     if (s.client == "beast_bare") d = std::make_unique<beast_driver>(io, s, t);
     else if (s.client == "chatwire_transport") d = std::make_unique<transport_driver>(io, s, t);
-    else if (s.client == "chatwire") d = std::make_unique<vectorshift_driver>(io, s, t);
+    else if (s.client == "chatwire") d = std::make_unique<vectorshift_driver>(io, s, t, false);
+    else if (s.client == "chatwire_handler") d = std::make_unique<vectorshift_driver>(io, s, t, true);
 #if CHATWIRE_BENCH_HAVE_CURL
     else if (s.client == "libcurl") d = std::make_unique<curl_driver>(s, t);
 #endif

@@ -22,8 +22,8 @@ import shutil
 import subprocess
 import sys
 
-REQUEST_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "libcurl", "aiohttp", "node", "wrk", "h2load"]
-CXX_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "libcurl"]
+REQUEST_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "chatwire_handler", "libcurl", "aiohttp", "node", "wrk", "h2load"]
+CXX_CLIENTS = ["beast_bare", "chatwire_transport", "chatwire", "chatwire_handler", "libcurl"]
 APIS = {"chatbotkit": "BM_tokens_chatbotkit", "pollybot": "BM_tokens_pollybot", "vectorshift": "BM_tokens_vectorshift_v1"}
 
 

@@ -56,17 +56,13 @@ struct chat_reply {
 
 namespace detail {
 struct chat_client_state;
-void send_stream(std::shared_ptr<chat_client_state>, std::string message, std::string conversation, diagnostics*,
-                 handler<chat_stream>);
-void send_whole(std::shared_ptr<chat_client_state>, std::string message, std::string conversation, diagnostics*,
-                handler<chat_reply>);
-/// The same operations for a caller that awaits them (see detail::initiate).
-namespace awaiting {
-chatwire::detail::awaited<chat_stream> send_stream(std::shared_ptr<chat_client_state>, std::string message,
-                                                   std::string conversation, diagnostics*);
-chatwire::detail::awaited<chat_reply> send_whole(std::shared_ptr<chat_client_state>, std::string message,
-                                                 std::string conversation, diagnostics*);
-} // namespace awaiting
+/// The operations of a chat_client, each described once (see detail::initiate).
+struct send : client_call<chat_client_state, chat_stream> {
+    std::string message, conversation;
+};
+struct send_whole : client_call<chat_client_state, chat_reply> {
+    std::string message, conversation;
+};
 } // namespace detail
 
 /// Not thread-safe by default: use a chat_client from one thread (or strand)
@@ -83,17 +79,15 @@ public:
     /// (for ChatBotKit, also a conversation this call created).
     template <class CompletionToken>
     auto async_send(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::send_stream,
-                                             &detail::awaiting::send_stream, state_, std::move(message),
-                                             std::move(conversation), &diag);
+        return detail::initiate(std::forward<CompletionToken>(token),
+                                detail::send{{state_, &diag}, std::move(message), std::move(conversation)});
     }
 
     /// The same without streaming: void(error_code, chat_reply).
     template <class CompletionToken>
     auto async_send_whole(std::string message, std::string conversation, diagnostics& diag, CompletionToken&& token) {
-        return detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::send_whole,
-                                            &detail::awaiting::send_whole, state_, std::move(message),
-                                            std::move(conversation), &diag);
+        return detail::initiate(std::forward<CompletionToken>(token),
+                                detail::send_whole{{state_, &diag}, std::move(message), std::move(conversation)});
     }
 
     /// The API this client speaks.
@@ -114,3 +108,7 @@ private:
 };
 
 } // namespace chatwire
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::detail::send>;
+extern template struct chatwire::detail::operation<chatwire::detail::send_whole>;

@@ -30,11 +30,11 @@ using stream_format = stream::format;
 
 namespace detail {
 struct chat_stream_state;
-using next_handler = boost::asio::any_completion_handler<void(error_code, event)>;
-void start_next(const std::shared_ptr<chat_stream_state>& state, next_handler handler);
-/// next() and the awaited async_next: the event at hand without suspending,
-/// else one read through start_next.
-boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr<chat_stream_state> state);
+/// chat_stream::async_next, described once (see detail::initiate).
+struct next_event {
+    using result = event;
+    std::shared_ptr<chat_stream_state> state;
+};
 } // namespace detail
 
 /// The events of one streamed reply. One call at a time on a stream (a
@@ -84,18 +84,7 @@ public:
     /// event was at hand.
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
-        using token_type = std::decay_t<CompletionToken>;
-        if constexpr (std::is_same_v<token_type, boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>>) {
-            return next();
-        } else if constexpr (std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
-            return chatwire::detail::value_or_throw<event>(next());
-        } else {
-            return boost::asio::async_initiate<CompletionToken, void(error_code, event)>(
-                [](auto handler, std::shared_ptr<detail::chat_stream_state> st) {
-                    detail::start_next(st, detail::next_handler(std::move(handler)));
-                },
-                token, state_);
-        }
+        return detail::initiate(std::forward<CompletionToken>(token), detail::next_event{state_});
     }
 
     /// The next event if the bytes already received (by the decoder or in
@@ -127,3 +116,6 @@ private:
 };
 
 } // namespace chatwire
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::detail::next_event>;

@@ -100,29 +100,35 @@ pager_options paging(const list_options& opts);
 
 namespace detail {
 struct state;
-using chatwire::detail::handler;
-void create_conversation(std::shared_ptr<state>, conversation_fields, diagnostics*, handler<std::string>);
-void fetch_conversation(std::shared_ptr<state>, std::string id, diagnostics*, handler<conversation_record>);
-void update_conversation(std::shared_ptr<state>, std::string id, conversation_fields,
-                         std::optional<boost::json::object> merge_meta, diagnostics*, handler<std::string>);
-void delete_conversation(std::shared_ptr<state>, std::string id, diagnostics*, handler<std::string>);
-void create_message(std::shared_ptr<state>, std::string conversation_id, message, diagnostics*, handler<std::string>);
 std::shared_ptr<chatwire::detail::page_walk> make_walk(const std::shared_ptr<state>&,
                                                       std::shared_ptr<const page_codec>, const pager_options&);
-void complete(std::shared_ptr<state>, complete_request, diagnostics*, handler<completion>);
-void complete_stream(std::shared_ptr<state>, complete_request, diagnostics*, handler<chat_stream>);
-/// The same operations for a caller that awaits them (see detail::initiate).
-namespace awaiting {
-chatwire::detail::awaited<std::string> create_conversation(std::shared_ptr<state>, conversation_fields, diagnostics*);
-chatwire::detail::awaited<conversation_record> fetch_conversation(std::shared_ptr<state>, std::string id, diagnostics*);
-chatwire::detail::awaited<std::string> update_conversation(std::shared_ptr<state>, std::string id, conversation_fields,
-                                                           std::optional<boost::json::object> merge_meta, diagnostics*);
-chatwire::detail::awaited<std::string> delete_conversation(std::shared_ptr<state>, std::string id, diagnostics*);
-chatwire::detail::awaited<std::string> create_message(std::shared_ptr<state>, std::string conversation_id, message,
-                                                      diagnostics*);
-chatwire::detail::awaited<completion> complete(std::shared_ptr<state>, complete_request, diagnostics*);
-chatwire::detail::awaited<chat_stream> complete_stream(std::shared_ptr<state>, complete_request, diagnostics*);
-} // namespace awaiting
+/// The operations of a client, each described once (see chatwire::detail::initiate).
+template <class Result>
+using call = chatwire::detail::client_call<state, Result>;
+struct create_conversation : call<std::string> {
+    conversation_fields fields;
+};
+struct complete : call<completion> {
+    complete_request request;
+};
+struct complete_streamed : call<chat_stream> {
+    complete_request request;
+};
+struct fetch_conversation : call<conversation_record> {
+    std::string id;
+};
+struct update_conversation : call<std::string> {
+    std::string id;
+    conversation_fields fields;
+    std::optional<boost::json::object> merge_meta;
+};
+struct delete_conversation : call<std::string> {
+    std::string id;
+};
+struct create_message : call<std::string> {
+    std::string conversation_id;
+    message text;
+};
 } // namespace detail
 
 /// The ChatBotKit API. Runs on the executor given at construction and starts no
@@ -137,33 +143,30 @@ public:
     /// POST /conversation/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_conversation(conversation_fields fields, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(
-            std::forward<CompletionToken>(token), &detail::create_conversation, &detail::awaiting::create_conversation,
-            state_, std::move(fields), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::create_conversation{{state_, &diag}, std::move(fields)});
     }
 
     /// POST /conversation/{id}/complete, or /conversation/complete when the
     /// request has no conversation id: void(error_code, completion).
     template <class CompletionToken>
     auto async_complete(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<completion>(std::forward<CompletionToken>(token), &detail::complete,
-                                                      &detail::awaiting::complete, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::complete{{state_, &diag}, std::move(req)});
     }
 
     /// The same, streamed as JSON lines: void(error_code, chat_stream).
     template <class CompletionToken>
     auto async_complete_stream(complete_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::complete_stream,
-                                                       &detail::awaiting::complete_stream, state_, std::move(req),
-                                                       &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::complete_streamed{{state_, &diag}, std::move(req)});
     }
 
     /// GET /conversation/{id}/fetch: void(error_code, conversation_record).
     template <class CompletionToken>
     auto async_fetch_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<conversation_record>(
-            std::forward<CompletionToken>(token), &detail::fetch_conversation, &detail::awaiting::fetch_conversation,
-            state_, std::move(id), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::fetch_conversation{{state_, &diag}, std::move(id)});
     }
 
     /// POST /conversation/{id}/update: the non-empty fields; `fields.meta`
@@ -173,25 +176,22 @@ public:
     auto async_update_conversation(std::string id, conversation_fields fields,
                                    std::optional<boost::json::object> merge_meta, diagnostics& diag,
                                    CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(
-            std::forward<CompletionToken>(token), &detail::update_conversation, &detail::awaiting::update_conversation,
-            state_, std::move(id), std::move(fields), std::move(merge_meta), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::update_conversation{{state_, &diag}, std::move(id), std::move(fields), std::move(merge_meta)});
     }
 
     /// POST /conversation/{id}/delete: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_delete_conversation(std::string id, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(
-            std::forward<CompletionToken>(token), &detail::delete_conversation, &detail::awaiting::delete_conversation,
-            state_, std::move(id), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::delete_conversation{{state_, &diag}, std::move(id)});
     }
 
     /// POST /conversation/{id}/message/create: void(error_code, std::string id).
     template <class CompletionToken>
     auto async_create_message(std::string conversation_id, message m, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::create_message,
-                                                       &detail::awaiting::create_message, state_,
-                                                       std::move(conversation_id), std::move(m), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::create_message{{state_, &diag}, std::move(conversation_id), std::move(m)});
     }
 
     /// GET /conversation/list, page by page (or streamed) as items are needed.
@@ -206,7 +206,7 @@ public:
     /// from each item by ADL from_json (boost::json::object: the item as is).
     template <class T>
     pager<T> list(std::shared_ptr<const page_codec> codec, const pager_options& opts = {}) {
-        return pager<T>(detail::make_walk(state_, std::move(codec), opts));
+        return chatwire::detail::pager_access::make<T>(detail::make_walk(state_, std::move(codec), opts));
     }
 
     /// The same client for a call with its own retry policy: the copy shares
@@ -223,3 +223,12 @@ private:
 };
 
 } // namespace chatwire::chatbotkit
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::create_conversation>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::complete>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::complete_streamed>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::fetch_conversation>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::update_conversation>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::delete_conversation>;
+extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::create_message>;

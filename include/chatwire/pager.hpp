@@ -36,6 +36,7 @@
 #include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/json/object.hpp>
 
 #include <memory>
@@ -45,12 +46,30 @@
 
 namespace chatwire {
 
+template <class T>
+class pager;
+
 namespace detail {
 struct page_walk;
+boost::asio::any_io_executor walk_executor(const page_walk& walk) noexcept;
+/// pager<T>'s operations, each described once (see detail::initiate).
+template <class Result>
+struct walk_step {
+    using result = Result;
+    std::shared_ptr<page_walk> state;
+    boost::asio::any_io_executor executor() const { return walk_executor(*state); }
+};
 template <class T>
-void pager_next(std::shared_ptr<page_walk> walk, handler<std::optional<T>> h);
+struct next_item : walk_step<std::optional<T>> {};
 template <class T>
-void pager_next_page(std::shared_ptr<page_walk> walk, handler<std::vector<T>> h);
+struct next_page : walk_step<std::vector<T>> {};
+/// Makes pagers: for the library's clients only.
+struct pager_access {
+    template <class T>
+    static pager<T> make(std::shared_ptr<page_walk> walk) {
+        return pager<T>(std::move(walk));
+    }
+};
 const diagnostics& walk_diagnostics(const page_walk& walk) noexcept;
 std::size_t walk_requests(const page_walk& walk) noexcept;
 const std::string& walk_cursor(const page_walk& walk) noexcept;
@@ -61,15 +80,11 @@ const std::string& walk_cursor(const page_walk& walk) noexcept;
 template <class T>
 class pager {
 public:
-    /// A pager over a walk a client set up; not for users to call.
-    explicit pager(std::shared_ptr<detail::page_walk> walk) : walk_(std::move(walk)) {}
-
     /// The next item: void(error_code, std::optional<T>); std::nullopt after
     /// the last. On an error the pager stays usable: call again to retry.
     template <class CompletionToken>
     auto async_next(CompletionToken&& token) {
-        return detail::initiate<std::optional<T>>(std::forward<CompletionToken>(token), &detail::pager_next<T>,
-                                                   walk_);
+        return detail::initiate(std::forward<CompletionToken>(token), detail::next_item<T>{{walk_}});
     }
 
     /// The items of the next page (the rest of the current one first; over
@@ -77,8 +92,7 @@ public:
     /// void(error_code, std::vector<T>); empty after the last.
     template <class CompletionToken>
     auto async_next_page(CompletionToken&& token) {
-        return detail::initiate<std::vector<T>>(std::forward<CompletionToken>(token), &detail::pager_next_page<T>,
-                                                 walk_);
+        return detail::initiate(std::forward<CompletionToken>(token), detail::next_page<T>{{walk_}});
     }
 
     /// Where the walk stands after the last item handed out: a pager made
@@ -94,6 +108,8 @@ public:
     std::size_t pages_fetched() const noexcept { return detail::walk_requests(*walk_); }
 
 private:
+    friend struct detail::pager_access;
+    explicit pager(std::shared_ptr<detail::page_walk> walk) : walk_(std::move(walk)) {}
     std::shared_ptr<detail::page_walk> walk_;
 };
 

@@ -64,13 +64,13 @@ struct chat_reply {
 
 namespace detail {
 struct state;
-void chat(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_reply>);
-void stream(std::shared_ptr<state>, chat_request, diagnostics*, chatwire::detail::handler<chat_stream>);
-/// The same operations for a caller that awaits them (see detail::initiate).
-namespace awaiting {
-chatwire::detail::awaited<chat_reply> chat(std::shared_ptr<state>, chat_request, diagnostics*);
-chatwire::detail::awaited<chat_stream> stream(std::shared_ptr<state>, chat_request, diagnostics*);
-} // namespace awaiting
+/// The operations of a client, each described once (see chatwire::detail::initiate).
+struct chat : chatwire::detail::client_call<state, chat_reply> {
+    chat_request request;
+};
+struct chat_streamed : chatwire::detail::client_call<state, chat_stream> {
+    chat_request request;
+};
 } // namespace detail
 
 /// The PollyBot API. Runs on the executor given at construction and starts no
@@ -86,15 +86,15 @@ public:
     /// only when the request says so explicitly.
     template <class CompletionToken>
     auto async_chat(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_reply>(std::forward<CompletionToken>(token), &detail::chat,
-                                                      &detail::awaiting::chat, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::chat{{state_, &diag}, std::move(req)});
     }
 
     /// A streamed reply: void(error_code, chat_stream) once the headers arrived.
     template <class CompletionToken>
     auto async_chat_stream(chat_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::stream,
-                                                       &detail::awaiting::stream, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::chat_streamed{{state_, &diag}, std::move(req)});
     }
 
     /// The rate-limit headers of the most recent response.
@@ -113,3 +113,7 @@ private:
 };
 
 } // namespace chatwire::pollybot
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::pollybot::detail::chat>;
+extern template struct chatwire::detail::operation<chatwire::pollybot::detail::chat_streamed>;

@@ -10,6 +10,7 @@
 #include <chatwire/retry/attempt.hpp>
 #include <chatwire/retry/policy.hpp>
 #include <chatwire/retry/store.hpp>
+#include <chatwire/vectorshift/records.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -81,16 +82,6 @@ struct chatbot_list {
     std::vector<boost::json::object> objects;  ///< with verbose=true
 };
 
-/// One chatbot of GET /v1/chatbots?verbose=true, tolerant of absent fields.
-struct chatbot_record {
-    std::string id;  ///< `_id`
-    std::string name;         ///< `name`
-    std::string description;  ///< `description`
-    bool deployed = false;    ///< `deployed`
-    std::int64_t created_at = 0;  ///< `created_at`, as the API gives it
-};
-void from_json(const boost::json::object& o, chatbot_record& out);
-
 /// What chatbots() lists, and where it starts.
 struct chatbot_list_options {
     bool include_shared = false;  ///< also the chatbots shared with the account
@@ -137,30 +128,34 @@ struct state;
 using chatwire::detail::handler;
 std::shared_ptr<chatwire::detail::page_walk> make_walk(const std::shared_ptr<state>&,
                                                       std::shared_ptr<const page_codec>, const pager_options&);
-void run(std::shared_ptr<state>, run_request, diagnostics*, handler<run_reply>);
-void run_stream(std::shared_ptr<state>, run_request, diagnostics*, handler<chat_stream>);
-void run_v1(std::shared_ptr<state>, v1_run_request, diagnostics*, handler<v1_run_reply>);
-void run_v1_stream(std::shared_ptr<state>, v1_run_request, diagnostics*, handler<chat_stream>);
-void list_chatbots(std::shared_ptr<state>, bool include_shared, bool verbose, diagnostics*, handler<chatbot_list>);
-void fetch_chatbot(std::shared_ptr<state>, std::string id, std::string name, diagnostics*,
-                   handler<boost::json::object>);
-void upload(std::shared_ptr<state>, upload_request, diagnostics*, handler<upload_reply>);
-void terminate(std::shared_ptr<state>, std::string chatbot_id, std::string pipeline_run_id, diagnostics*,
-               handler<std::string>);
-/// The same operations for a caller that awaits them (see detail::initiate).
-namespace awaiting {
-chatwire::detail::awaited<run_reply> run(std::shared_ptr<state>, run_request, diagnostics*);
-chatwire::detail::awaited<chat_stream> run_stream(std::shared_ptr<state>, run_request, diagnostics*);
-chatwire::detail::awaited<v1_run_reply> run_v1(std::shared_ptr<state>, v1_run_request, diagnostics*);
-chatwire::detail::awaited<chat_stream> run_v1_stream(std::shared_ptr<state>, v1_run_request, diagnostics*);
-chatwire::detail::awaited<chatbot_list> list_chatbots(std::shared_ptr<state>, bool include_shared, bool verbose,
-                                                      diagnostics*);
-chatwire::detail::awaited<boost::json::object> fetch_chatbot(std::shared_ptr<state>, std::string id, std::string name,
-                                                             diagnostics*);
-chatwire::detail::awaited<upload_reply> upload(std::shared_ptr<state>, upload_request, diagnostics*);
-chatwire::detail::awaited<std::string> terminate(std::shared_ptr<state>, std::string chatbot_id,
-                                                 std::string pipeline_run_id, diagnostics*);
-} // namespace awaiting
+/// The operations of a client, each described once (see chatwire::detail::initiate).
+template <class Result>
+using call = chatwire::detail::client_call<state, Result>;
+struct run : call<run_reply> {
+    run_request request;
+};
+struct run_streamed : call<chat_stream> {
+    run_request request;
+};
+struct run_v1 : call<v1_run_reply> {
+    v1_run_request request;
+};
+struct run_v1_streamed : call<chat_stream> {
+    v1_run_request request;
+};
+struct list_chatbots : call<chatbot_list> {
+    bool include_shared = false;
+    bool verbose = false;
+};
+struct fetch_chatbot : call<boost::json::object> {
+    std::string id, name;
+};
+struct upload : call<upload_reply> {
+    upload_request request;
+};
+struct terminate : call<std::string> {
+    std::string chatbot_id, pipeline_run_id;
+};
 } // namespace detail
 
 /// The VectorShift API. Runs on the executor given at construction and starts no
@@ -175,37 +170,36 @@ public:
     /// Legacy run, whole reply. `status:"failed"` is errc::run_failed even with HTTP 200.
     template <class CompletionToken>
     auto async_run(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<run_reply>(std::forward<CompletionToken>(token), &detail::run,
-                                                     &detail::awaiting::run, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::run{{state_, &diag}, std::move(req)});
     }
 
     /// Legacy run, streamed (SSE; cumulative or chunked `output`, both handled).
     template <class CompletionToken>
     auto async_run_stream(run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_stream,
-                                                       &detail::awaiting::run_stream, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::run_streamed{{state_, &diag}, std::move(req)});
     }
 
     /// v1 run, whole reply.
     template <class CompletionToken>
     auto async_run_v1(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<v1_run_reply>(std::forward<CompletionToken>(token), &detail::run_v1,
-                                                        &detail::awaiting::run_v1, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::run_v1{{state_, &diag}, std::move(req)});
     }
 
     /// v1 run, streamed (`output_value` chunks, then the final status event).
     template <class CompletionToken>
     auto async_run_v1_stream(v1_run_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chat_stream>(std::forward<CompletionToken>(token), &detail::run_v1_stream,
-                                                       &detail::awaiting::run_v1_stream, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::run_v1_streamed{{state_, &diag}, std::move(req)});
     }
 
     /// GET /v1/chatbots: void(error_code, chatbot_list).
     template <class CompletionToken>
     auto async_list_chatbots(bool include_shared, bool verbose, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<chatbot_list>(std::forward<CompletionToken>(token), &detail::list_chatbots,
-                                                        &detail::awaiting::list_chatbots, state_, include_shared,
-                                                        verbose, &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::list_chatbots{{state_, &diag}, include_shared, verbose});
     }
 
     /// GET /v1/chatbots as a pager of chatbots (cursor: the last chatbot id handed out).
@@ -216,31 +210,30 @@ public:
     /// by ADL from_json (boost::json::object: the item as is).
     template <class T>
     pager<T> list(std::shared_ptr<const page_codec> codec, const pager_options& opts = {}) {
-        return pager<T>(detail::make_walk(state_, std::move(codec), opts));
+        return chatwire::detail::pager_access::make<T>(detail::make_walk(state_, std::move(codec), opts));
     }
 
     /// GET /v1/chatbot?id=… (or ?name=… when `id` is empty): void(error_code, object).
     template <class CompletionToken>
     auto async_fetch_chatbot(std::string id, std::string name, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<boost::json::object>(std::forward<CompletionToken>(token),
-                                                               &detail::fetch_chatbot, &detail::awaiting::fetch_chatbot,
-                                                               state_, std::move(id), std::move(name), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::fetch_chatbot{{state_, &diag}, std::move(id), std::move(name)});
     }
 
     /// POST /v1/chatbot/{id}/upload (files sent as base64): void(error_code, upload_reply).
     template <class CompletionToken>
     auto async_upload(upload_request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<upload_reply>(std::forward<CompletionToken>(token), &detail::upload,
-                                                        &detail::awaiting::upload, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::upload{{state_, &diag}, std::move(req)});
     }
 
     /// POST /v1/chatbot/{id}/terminate: void(error_code, std::string status).
     template <class CompletionToken>
     auto async_terminate(std::string chatbot_id, std::string pipeline_run_id, diagnostics& diag,
                          CompletionToken&& token) {
-        return chatwire::detail::initiate<std::string>(std::forward<CompletionToken>(token), &detail::terminate,
-                                                       &detail::awaiting::terminate, state_, std::move(chatbot_id),
-                                                       std::move(pipeline_run_id), &diag);
+        return chatwire::detail::initiate(
+            std::forward<CompletionToken>(token),
+            detail::terminate{{state_, &diag}, std::move(chatbot_id), std::move(pipeline_run_id)});
     }
 
     /// The same client for a call with its own retry policy: the copy shares
@@ -257,3 +250,13 @@ private:
 };
 
 } // namespace chatwire::vectorshift
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::run>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_streamed>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_v1>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_v1_streamed>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::list_chatbots>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::fetch_chatbot>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::upload>;
+extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::terminate>;

@@ -1,6 +1,8 @@
 #include "call.hpp"
 #include "../detail/serial_executor.hpp"
 
+#include <chatwire/detail/operation_impl.hpp>
+
 #include <chatwire/api_key.hpp>
 #include <chatwire/retry/pacing.hpp>
 #include <chatwire/retry/schedule.hpp>
@@ -262,7 +264,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         std::string code = diag.provider_code;
         // A cancel that came while the last step's completion was queued is
         // honoured here, not after a backoff nobody could cancel any more.
-        if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        if (co_await is_cancelled())
             co_return make_error_code(errc::cancelled);
         auto delay = schedule.next_delay(ec, failure, diag);
         diag.failed_attempts.push_back({status, std::move(code), attempt_ec,

@@ -5,7 +5,7 @@
 #include "pollybot_state.hpp"
 #include "vectorshift_state.hpp"
 
-#include "../detail/launch.hpp"
+#include <chatwire/detail/operation_impl.hpp>
 #include "../detail/serial_executor.hpp"
 
 #include <chatwire/chat_client.hpp>
@@ -182,35 +182,16 @@ run_turn(std::shared_ptr<chat_client_state> st, std::string msg, std::string con
 
 } // namespace
 
-void send_stream(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
-                 diagnostics* diag, handler<chat_stream> h) {
-    start<chat_stream>(std::move(st), diag, std::move(h), &run_turn<streamed_turn>, std::move(message),
-                       std::move(conversation), streamed_turn{});
+// Each operation's coroutine.
+asio::awaitable<std::pair<error_code, chat_stream>> perform(send op) {
+    return run_turn(std::move(op.state), std::move(op.message), std::move(op.conversation), streamed_turn{}, *op.diag);
 }
-
-void send_whole(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
-                diagnostics* diag, handler<chat_reply> h) {
-    start<chat_reply>(std::move(st), diag, std::move(h), &run_turn<whole_turn>, std::move(message),
-                      std::move(conversation), whole_turn{});
+asio::awaitable<std::pair<error_code, chat_reply>> perform(send_whole op) {
+    return run_turn(std::move(op.state), std::move(op.message), std::move(op.conversation), whole_turn{}, *op.diag);
 }
-
-namespace awaiting {
-
-awaited<chat_stream> send_stream(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
-                                 diagnostics* diag) {
-    return await_start<chat_stream>(std::move(st), diag, &run_turn<streamed_turn>, std::move(message),
-                                    std::move(conversation), streamed_turn{});
-}
-
-awaited<chat_reply> send_whole(std::shared_ptr<chat_client_state> st, std::string message, std::string conversation,
-                               diagnostics* diag) {
-    return await_start<chat_reply>(std::move(st), diag, &run_turn<whole_turn>, std::move(message),
-                                   std::move(conversation), whole_turn{});
-}
-
-} // namespace awaiting
 
 } // namespace detail
+
 
 chat_client::chat_client(boost::asio::any_io_executor ex, chat_options opts)
     : state_(std::make_shared<detail::chat_client_state>(std::move(ex), std::move(opts))) {}
@@ -236,3 +217,7 @@ chat_client chat_client::with_retry(const retry_policy& policy) const {
 }
 
 } // namespace chatwire
+
+// Each operation's entry points, compiled once.
+template struct chatwire::detail::operation<chatwire::detail::send>;
+template struct chatwire::detail::operation<chatwire::detail::send_whole>;

@@ -3,6 +3,7 @@
 // Everything about the reply itself is the decoder's; this file only moves
 // bytes and completes handlers.
 #include <chatwire/chat_stream.hpp>
+#include <chatwire/detail/operation_impl.hpp>
 #include <chatwire/stream/reply_decoder.hpp>
 
 #include <boost/asio/append.hpp>
@@ -21,6 +22,8 @@
 
 namespace chatwire {
 namespace detail {
+
+using next_handler = handler<event>;
 
 struct chat_stream_state {
     chat_stream_state(boost::asio::any_io_executor ex, http::body_stream b, stream_format f, std::string conv,
@@ -150,7 +153,8 @@ void continue_next(std::shared_ptr<chat_stream_state> st, next_handler handler, 
 
 } // namespace
 
-void start_next(const std::shared_ptr<chat_stream_state>& st, next_handler handler) {
+void begin(next_event op, next_handler handler) {
+    auto& st = op.state;
     if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
     if (st->busy) {
         // One read at a time: a second one would race the first over the same buffer.
@@ -196,7 +200,8 @@ bool take_at_hand(chat_stream_state& st, error_code& ec, event& ev) {
 // event is at hand it returns without suspending: the cost is the frame,
 // which Asio recycles per thread. The event's views point into the state,
 // which the stream holds.
-boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr<chat_stream_state> st) {
+awaited<event> begin_awaited(next_event op) {
+    auto st = std::move(op.state);
     // Thrown where a handler-based call would throw it: when awaited.
     if (!st) throw std::logic_error("chat_stream::async_next on a stream that is not open");
     std::tuple<error_code, event> out;
@@ -204,7 +209,7 @@ boost::asio::awaitable<std::tuple<error_code, event>> await_next(std::shared_ptr
     co_return co_await boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,
                                                    void(error_code, event)>(
         [](auto handler, const std::shared_ptr<chat_stream_state>& state) {
-            start_next(state, next_handler(std::move(handler)));
+            begin(next_event{state}, next_handler(std::move(handler)));
         },
         boost::asio::as_tuple(boost::asio::use_awaitable), st);
 }
@@ -216,7 +221,9 @@ bool chat_stream::try_next(error_code& ec, event& ev) {
     return detail::take_at_hand(*state_, ec, ev);
 }
 
-boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() { return detail::await_next(state_); }
+boost::asio::awaitable<std::tuple<error_code, event>> chat_stream::next() {
+    return detail::begin_awaited(detail::next_event{state_});
+}
 
 std::string_view chat_stream::text_so_far() const noexcept {
     return state_ ? state_->decoder.text_so_far() : std::string_view{};
@@ -240,3 +247,5 @@ void chat_stream::close() noexcept {
 }
 
 } // namespace chatwire
+
+template struct chatwire::detail::operation<chatwire::detail::next_event>;

@@ -2,8 +2,9 @@
 #include "page_walk.hpp"
 #include "provider_errors.hpp"
 
-#include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
+
+#include <chatwire/detail/operation_impl.hpp>
 
 #include <boost/json/monotonic_resource.hpp>
 
@@ -202,78 +203,29 @@ create_message_op(std::shared_ptr<state> st, std::string conversation_id, messag
                        std::move(body), diag);
 }
 
-// The public edge: each operation is one coroutine, launched once.
-
-void create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag,
-                         cd::handler<std::string> h) {
-    cd::start<std::string>(std::move(st), diag, std::move(h), &create_conversation_op, std::move(f));
+// Each operation's coroutine.
+asio::awaitable<std::pair<error_code, std::string>> perform(create_conversation op) {
+    return create_conversation_op(std::move(op.state), std::move(op.fields), *op.diag);
 }
-
-void complete(std::shared_ptr<state> st, complete_request req, diagnostics* diag, cd::handler<completion> h) {
-    cd::start<completion>(std::move(st), diag, std::move(h), &complete_op, std::move(req));
+asio::awaitable<std::pair<error_code, completion>> perform(complete op) {
+    return complete_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void complete_stream(std::shared_ptr<state> st, complete_request req, diagnostics* diag,
-                     cd::handler<chat_stream> h) {
-    cd::start<chat_stream>(std::move(st), diag, std::move(h), &complete_stream_op, std::move(req));
+asio::awaitable<std::pair<error_code, chat_stream>> perform(complete_streamed op) {
+    return complete_stream_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag,
-                        cd::handler<conversation_record> h) {
-    cd::start<conversation_record>(std::move(st), diag, std::move(h), &do_fetch, std::move(id));
+asio::awaitable<std::pair<error_code, conversation_record>> perform(fetch_conversation op) {
+    return do_fetch(std::move(op.state), std::move(op.id), *op.diag);
 }
-
-void update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,
-                         std::optional<json::object> merge_meta, diagnostics* diag, cd::handler<std::string> h) {
-    cd::start<std::string>(std::move(st), diag, std::move(h), &update_conversation_op, std::move(id), std::move(f),
-                           std::move(merge_meta));
+asio::awaitable<std::pair<error_code, std::string>> perform(update_conversation op) {
+    return update_conversation_op(std::move(op.state), std::move(op.id), std::move(op.fields),
+                                  std::move(op.merge_meta), *op.diag);
 }
-
-void delete_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag, cd::handler<std::string> h) {
-    cd::start<std::string>(std::move(st), diag, std::move(h), &delete_conversation_op, std::move(id));
+asio::awaitable<std::pair<error_code, std::string>> perform(delete_conversation op) {
+    return delete_conversation_op(std::move(op.state), std::move(op.id), *op.diag);
 }
-
-void create_message(std::shared_ptr<state> st, std::string conversation_id, message m, diagnostics* diag,
-                    cd::handler<std::string> h) {
-    cd::start<std::string>(std::move(st), diag, std::move(h), &create_message_op, std::move(conversation_id),
-                           std::move(m));
+asio::awaitable<std::pair<error_code, std::string>> perform(create_message op) {
+    return create_message_op(std::move(op.state), std::move(op.conversation_id), std::move(op.text), *op.diag);
 }
-
-namespace awaiting {
-
-cd::awaited<std::string> create_conversation(std::shared_ptr<state> st, conversation_fields f, diagnostics* diag) {
-    return cd::await_start<std::string>(std::move(st), diag, &create_conversation_op, std::move(f));
-}
-
-cd::awaited<completion> complete(std::shared_ptr<state> st, complete_request req, diagnostics* diag) {
-    return cd::await_start<completion>(std::move(st), diag, &complete_op, std::move(req));
-}
-
-cd::awaited<chat_stream> complete_stream(std::shared_ptr<state> st, complete_request req, diagnostics* diag) {
-    return cd::await_start<chat_stream>(std::move(st), diag, &complete_stream_op, std::move(req));
-}
-
-cd::awaited<conversation_record> fetch_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag) {
-    return cd::await_start<conversation_record>(std::move(st), diag, &do_fetch, std::move(id));
-}
-
-cd::awaited<std::string> update_conversation(std::shared_ptr<state> st, std::string id, conversation_fields f,
-                                             std::optional<json::object> merge_meta, diagnostics* diag) {
-    return cd::await_start<std::string>(std::move(st), diag, &update_conversation_op, std::move(id), std::move(f),
-                                        std::move(merge_meta));
-}
-
-cd::awaited<std::string> delete_conversation(std::shared_ptr<state> st, std::string id, diagnostics* diag) {
-    return cd::await_start<std::string>(std::move(st), diag, &delete_conversation_op, std::move(id));
-}
-
-cd::awaited<std::string> create_message(std::shared_ptr<state> st, std::string conversation_id, message m,
-                                        diagnostics* diag) {
-    return cd::await_start<std::string>(std::move(st), diag, &create_message_op, std::move(conversation_id),
-                                        std::move(m));
-}
-
-} // namespace awaiting
 
 std::shared_ptr<cd::page_walk> make_walk(const std::shared_ptr<state>& st, std::shared_ptr<const page_codec> codec,
                                          const pager_options& opts) {
@@ -293,6 +245,7 @@ state::state(asio::any_io_executor ex, options o)
 }
 
 } // namespace detail
+
 
 client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
@@ -318,3 +271,12 @@ pager<bot_record> client::bots(const list_options& opts) {
 }
 
 } // namespace chatwire::chatbotkit
+
+// Each operation's entry points, compiled once.
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::create_conversation>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::complete>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::complete_streamed>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::fetch_conversation>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::update_conversation>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::delete_conversation>;
+template struct chatwire::detail::operation<chatwire::chatbotkit::detail::create_message>;

@@ -4,12 +4,11 @@
 // out, so a failed page asked for again neither repeats nor skips an item.
 #include "page_arena.hpp"
 #include "page_walk.hpp"
-#include "../detail/launch.hpp"
 
 #include <chatwire/chatbotkit/records.hpp>
 #include <chatwire/detail/pager_impl.hpp>
 #include <chatwire/retry/schedule.hpp>
-#include <chatwire/vectorshift.hpp>
+#include <chatwire/vectorshift/records.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -74,6 +73,7 @@ asio::awaitable<error_code> fetch_page(provider_core& p, std::string_view auth, 
 
 asio::awaitable<void> prefetch(std::shared_ptr<provider_core> p, std::string_view auth,
                                std::shared_ptr<const page_codec> codec, std::shared_ptr<prefetched_page> slot) {
+    co_await asio::this_coro::throw_if_cancelled(false);  // the root of its coroutine: as an operation's
     slot->ec = co_await fetch_page(*p, auth, *codec, slot->asked_with, slot->page, slot->diag);
 }
 
@@ -280,7 +280,7 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
     }
 }
 
-asio::awaitable<std::pair<error_code, std::optional<json::object>>> next_item(std::shared_ptr<page_walk> w) {
+asio::awaitable<std::pair<error_code, std::optional<json::object>>> item_of_walk(std::shared_ptr<page_walk> w) {
     std::pair<error_code, std::optional<json::object>> out;
     if (w->stream) {
         out.first = co_await stream_item(w, out.second);
@@ -291,7 +291,7 @@ asio::awaitable<std::pair<error_code, std::optional<json::object>>> next_item(st
     co_return out;
 }
 
-asio::awaitable<std::pair<error_code, std::vector<json::object>>> next_page(std::shared_ptr<page_walk> w) {
+asio::awaitable<std::pair<error_code, std::vector<json::object>>> page_of_walk(std::shared_ptr<page_walk> w) {
     std::pair<error_code, std::vector<json::object>> out;
     if (w->stream) {
         std::optional<json::object> first;
@@ -325,14 +325,12 @@ page_walk::~page_walk() {
     if (ahead && !ahead->finished) ahead->stop.emit(asio::cancellation_type::terminal);
 }
 
-void walk_next(std::shared_ptr<page_walk> w, handler<std::optional<json::object>> h) {
-    auto ex = w->provider->executor;
-    launch<std::optional<json::object>>(ex, next_item(std::move(w)), std::move(h));
+asio::awaitable<std::pair<error_code, std::optional<json::object>>> walk_next_item(std::shared_ptr<page_walk> w) {
+    return item_of_walk(std::move(w));
 }
 
-void walk_next_page(std::shared_ptr<page_walk> w, handler<std::vector<json::object>> h) {
-    auto ex = w->provider->executor;
-    launch<std::vector<json::object>>(ex, next_page(std::move(w)), std::move(h));
+asio::awaitable<std::pair<error_code, std::vector<json::object>>> walk_next_page(std::shared_ptr<page_walk> w) {
+    return page_of_walk(std::move(w));
 }
 
 asio::any_io_executor walk_executor(const page_walk& w) noexcept { return w.provider->executor; }

@@ -1,10 +1,11 @@
 #include "pollybot_state.hpp"
 #include "provider_errors.hpp"
 
-#include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
 #include "../stream/field_extractor.hpp"
 #include "json_body.hpp"
+
+#include <chatwire/detail/operation_impl.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -126,27 +127,16 @@ asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_p
     co_return out;
 }
 
-void chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_reply> h) {
-    cd::start<chat_reply>(std::move(st), diag, std::move(h), &chat_op, std::move(req));
+asio::awaitable<std::pair<error_code, chat_reply>> perform(chat op) {
+    return chat_op(std::move(op.state), std::move(op.request), *op.diag);
 }
 
-void stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    cd::start<chat_stream>(std::move(st), diag, std::move(h), &chat_stream_op, std::move(req));
+asio::awaitable<std::pair<error_code, chat_stream>> perform(chat_streamed op) {
+    return chat_stream_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-namespace awaiting {
-
-cd::awaited<chat_reply> chat(std::shared_ptr<state> st, chat_request req, diagnostics* diag) {
-    return cd::await_start<chat_reply>(std::move(st), diag, &chat_op, std::move(req));
-}
-
-cd::awaited<chat_stream> stream(std::shared_ptr<state> st, chat_request req, diagnostics* diag) {
-    return cd::await_start<chat_stream>(std::move(st), diag, &chat_stream_op, std::move(req));
-}
-
-} // namespace awaiting
 
 } // namespace detail
+
 
 client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
@@ -161,3 +151,7 @@ client client::with_retry(const retry_policy& policy) const {
 }
 
 } // namespace chatwire::pollybot
+
+// Each operation's entry points, compiled once.
+template struct chatwire::detail::operation<chatwire::pollybot::detail::chat>;
+template struct chatwire::detail::operation<chatwire::pollybot::detail::chat_streamed>;

@@ -1,11 +1,11 @@
 #include "provider_errors.hpp"
 #include "vectorshift_state.hpp"
 
-#include "../detail/launch.hpp"
 #include "../detail/serial_executor.hpp"
 #include "../stream/field_extractor.hpp"
 #include "json_body.hpp"
 
+#include <chatwire/detail/operation_impl.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -249,80 +249,31 @@ asio::awaitable<std::pair<error_code, std::string>> do_terminate(std::shared_ptr
 
 } // namespace
 
-// The public edge: each operation is one coroutine, launched once.
-void run(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<run_reply> h) {
-    cd::start<run_reply>(std::move(st), diag, std::move(h), &run_op, std::move(req));
+// Each operation's coroutine.
+asio::awaitable<std::pair<error_code, run_reply>> perform(run op) {
+    return run_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void run_stream(std::shared_ptr<state> st, run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    cd::start<chat_stream>(std::move(st), diag, std::move(h), &run_stream_op, std::move(req));
+asio::awaitable<std::pair<error_code, chat_stream>> perform(run_streamed op) {
+    return run_stream_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void run_v1(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<v1_run_reply> h) {
-    cd::start<v1_run_reply>(std::move(st), diag, std::move(h), &do_run_v1, std::move(req));
+asio::awaitable<std::pair<error_code, v1_run_reply>> perform(run_v1 op) {
+    return do_run_v1(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void run_v1_stream(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag, cd::handler<chat_stream> h) {
-    cd::start<chat_stream>(std::move(st), diag, std::move(h), &run_v1_stream_op, std::move(req));
+asio::awaitable<std::pair<error_code, chat_stream>> perform(run_v1_streamed op) {
+    return run_v1_stream_op(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void list_chatbots(std::shared_ptr<state> st, bool shared, bool verbose, diagnostics* diag,
-                   cd::handler<chatbot_list> h) {
-    cd::start<chatbot_list>(std::move(st), diag, std::move(h), &do_list, shared, verbose);
+asio::awaitable<std::pair<error_code, chatbot_list>> perform(list_chatbots op) {
+    return do_list(std::move(op.state), op.include_shared, op.verbose, *op.diag);
 }
-
-void fetch_chatbot(std::shared_ptr<state> st, std::string id, std::string name, diagnostics* diag,
-                   cd::handler<json::object> h) {
-    cd::start<json::object>(std::move(st), diag, std::move(h), &do_fetch, std::move(id), std::move(name));
+asio::awaitable<std::pair<error_code, json::object>> perform(fetch_chatbot op) {
+    return do_fetch(std::move(op.state), std::move(op.id), std::move(op.name), *op.diag);
 }
-
-void upload(std::shared_ptr<state> st, upload_request req, diagnostics* diag, cd::handler<upload_reply> h) {
-    cd::start<upload_reply>(std::move(st), diag, std::move(h), &do_upload, std::move(req));
+asio::awaitable<std::pair<error_code, upload_reply>> perform(upload op) {
+    return do_upload(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string run_id, diagnostics* diag,
-               cd::handler<std::string> h) {
-    cd::start<std::string>(std::move(st), diag, std::move(h), &do_terminate, std::move(chatbot_id),
-                           std::move(run_id));
+asio::awaitable<std::pair<error_code, std::string>> perform(terminate op) {
+    return do_terminate(std::move(op.state), std::move(op.chatbot_id), std::move(op.pipeline_run_id), *op.diag);
 }
-
-namespace awaiting {
-
-cd::awaited<run_reply> run(std::shared_ptr<state> st, run_request req, diagnostics* diag) {
-    return cd::await_start<run_reply>(std::move(st), diag, &run_op, std::move(req));
-}
-
-cd::awaited<chat_stream> run_stream(std::shared_ptr<state> st, run_request req, diagnostics* diag) {
-    return cd::await_start<chat_stream>(std::move(st), diag, &run_stream_op, std::move(req));
-}
-
-cd::awaited<v1_run_reply> run_v1(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag) {
-    return cd::await_start<v1_run_reply>(std::move(st), diag, &do_run_v1, std::move(req));
-}
-
-cd::awaited<chat_stream> run_v1_stream(std::shared_ptr<state> st, v1_run_request req, diagnostics* diag) {
-    return cd::await_start<chat_stream>(std::move(st), diag, &run_v1_stream_op, std::move(req));
-}
-
-cd::awaited<chatbot_list> list_chatbots(std::shared_ptr<state> st, bool shared, bool verbose, diagnostics* diag) {
-    return cd::await_start<chatbot_list>(std::move(st), diag, &do_list, shared, verbose);
-}
-
-cd::awaited<json::object> fetch_chatbot(std::shared_ptr<state> st, std::string id, std::string name,
-                                        diagnostics* diag) {
-    return cd::await_start<json::object>(std::move(st), diag, &do_fetch, std::move(id), std::move(name));
-}
-
-cd::awaited<upload_reply> upload(std::shared_ptr<state> st, upload_request req, diagnostics* diag) {
-    return cd::await_start<upload_reply>(std::move(st), diag, &do_upload, std::move(req));
-}
-
-cd::awaited<std::string> terminate(std::shared_ptr<state> st, std::string chatbot_id, std::string run_id,
-                                   diagnostics* diag) {
-    return cd::await_start<std::string>(std::move(st), diag, &do_terminate, std::move(chatbot_id), std::move(run_id));
-}
-
-} // namespace awaiting
 
 state::state(asio::any_io_executor ex, options o)
     : provider_core(std::move(ex), o, &provider_error),
@@ -332,6 +283,7 @@ state::state(asio::any_io_executor ex, options o)
 }
 
 } // namespace detail
+
 
 client::client(boost::asio::any_io_executor ex, options opts)
     : state_(std::make_shared<detail::state>(std::move(ex), std::move(opts))) {}
@@ -345,3 +297,13 @@ client client::with_retry(const retry_policy& policy) const {
 }
 
 } // namespace chatwire::vectorshift
+
+// Each operation's entry points, compiled once.
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::run>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_streamed>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_v1>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::run_v1_streamed>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::list_chatbots>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::fetch_chatbot>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::upload>;
+template struct chatwire::detail::operation<chatwire::vectorshift::detail::terminate>;

@@ -5,6 +5,8 @@
 
 #include "../detail/serial_executor.hpp"
 
+#include <chatwire/detail/operation_impl.hpp>
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -23,6 +25,7 @@ namespace detail {
 namespace {
 
 namespace asio = boost::asio;
+using read_handler = chatwire::detail::handler<std::string_view>;
 namespace bhttp = boost::beast::http;
 // A stream of tokens brings a few hundred bytes a read: its buffer starts
 // small, as thousands of streams may wait at once, and doubles while reads
@@ -262,7 +265,8 @@ void h2_fill(std::shared_ptr<stream_state> s, asio::cancellation_slot slot, fill
     }));
 }
 
-void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler) {
+void begin(read_some op, read_handler handler) {
+    const auto& state = op.state;
     // A moved-from or default-constructed stream has no executor to complete on.
     if (!state) throw std::logic_error("body_stream::async_read_some on a stream that is not open");
     if (state->reading) {
@@ -425,3 +429,5 @@ void body_stream::close() noexcept {
 }
 
 } // namespace chatwire::http
+
+template struct chatwire::detail::operation<chatwire::http::detail::read_some>;

@@ -1,9 +1,10 @@
 // http::client's public operations: each is one coroutine around exchange()
-// or open(), started once at the public edge.
+// or open().
 #include "client_state.hpp"
 #include "h2_link.hpp"
 
-#include "../detail/launch.hpp"
+#include <chatwire/detail/operation_impl.hpp>
+
 #include "../detail/serial_executor.hpp"
 
 #include <boost/asio/post.hpp>
@@ -50,7 +51,7 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
     std::string target, lines;
     outgoing out;
     if ((r.first = to_outgoing(req, to, target, lines, out, diag))) co_return r;
-    client c(st);
+    client c = access::handle(st);
     attempt_info info;
     if constexpr (std::is_same_v<Result, response>)
         r.first = co_await exchange(c, to, out, diag, r.second, call_deadline(st->options.timeouts, true), info);
@@ -62,27 +63,13 @@ asio::awaitable<std::pair<error_code, Result>> run(std::shared_ptr<client_state>
 
 } // namespace
 
-void start_request(std::shared_ptr<client_state> st, request req, diagnostics* diag,
-                   chatwire::detail::handler<response> h) {
-    chatwire::detail::start<response>(std::move(st), diag, std::move(h), &run<response>, std::move(req));
+// Each operation's coroutine.
+asio::awaitable<std::pair<error_code, response>> perform(request_whole op) {
+    return run<response>(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-void start_open(std::shared_ptr<client_state> st, request req, diagnostics* diag,
-                chatwire::detail::handler<body_stream> h) {
-    chatwire::detail::start<body_stream>(std::move(st), diag, std::move(h), &run<body_stream>, std::move(req));
+asio::awaitable<std::pair<error_code, body_stream>> perform(open_body op) {
+    return run<body_stream>(std::move(op.state), std::move(op.request), *op.diag);
 }
-
-namespace awaiting {
-
-chatwire::detail::awaited<response> start_request(std::shared_ptr<client_state> st, request req, diagnostics* diag) {
-    return chatwire::detail::await_start<response>(std::move(st), diag, &run<response>, std::move(req));
-}
-
-chatwire::detail::awaited<body_stream> start_open(std::shared_ptr<client_state> st, request req, diagnostics* diag) {
-    return chatwire::detail::await_start<body_stream>(std::move(st), diag, &run<body_stream>, std::move(req));
-}
-
-} // namespace awaiting
 
 void start_request_throwing(std::shared_ptr<client_state> st, request req,
                             asio::any_completion_handler<void(std::exception_ptr, response)> h) {
@@ -94,12 +81,14 @@ void start_request_throwing(std::shared_ptr<client_state> st, request req,
         std::move(h)(ec ? std::make_exception_ptr(error_with_diagnostics(ec, std::move(*diag))) : nullptr,
                      std::move(res));
     };
-    start_request(std::move(st), std::move(req), &d,
+    chatwire::detail::operation<request_whole>::start(
+                  request_whole{{std::move(st), &d}, std::move(req)},
                   chatwire::detail::handler<response>(
                       asio::bind_cancellation_slot(slot, asio::bind_executor(ex, std::move(adapter)))));
 }
 
 } // namespace detail
+
 
 client::client(boost::asio::any_io_executor ex, client_options opts)
     : state_(std::make_shared<detail::client_state>(chatwire::detail::serial_executor(std::move(ex), opts.thread_safe),
@@ -141,3 +130,7 @@ void client::close_idle() {
 }
 
 } // namespace chatwire::http
+
+// Each operation's entry points, compiled once.
+template struct chatwire::detail::operation<chatwire::http::detail::request_whole>;
+template struct chatwire::detail::operation<chatwire::http::detail::open_body>;

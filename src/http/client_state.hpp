@@ -5,6 +5,7 @@
 #include "exchange.hpp"
 #include "handshake_gate.hpp"
 
+#include <chatwire/detail/operation_impl.hpp>
 #include <chatwire/http/client.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -117,10 +118,11 @@ void configure_tls(boost::asio::ssl::context& ctx, const tls_options& tls, error
 /// What the library's own layers may see of a client's state.
 struct access {
     static const std::shared_ptr<client_state>& state(const client& c) noexcept { return c.state_; }
+    /// Another handle on an existing pool.
+    static client handle(std::shared_ptr<client_state> st) { return client(std::move(st)); }
 };
 
-/// Whether the calling coroutine's cancellation state has seen a cancel.
-boost::asio::awaitable<bool> is_cancelled();
+using chatwire::detail::is_cancelled;
 
 /// Maps a transport error to the library's codes (timeouts by the stage that
 /// was armed, parser limits, cancellation); leaves others as they are.

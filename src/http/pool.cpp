@@ -29,10 +29,6 @@ using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
-asio::awaitable<bool> is_cancelled() {
-    auto cs = co_await asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != asio::cancellation_type::none;
-}
 
 namespace {
 

@@ -72,7 +72,6 @@ void render_head(std::string& out, const endpoint& to, const outgoing& req, cons
 }
 
 
-bool cancel_requested(const asio::cancellation_state& cs) { return cs.cancelled() != asio::cancellation_type::none; }
 
 constexpr std::size_t max_kept_head = 64 * 1024;
 
@@ -173,7 +172,6 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                                          attempt_info& info) {
     constexpr bool whole = std::is_same_v<Out, response>;
     using step = exchange_machine::step;
-    co_await asio::this_coro::throw_if_cancelled(false);
     const auto& opts = st->options;
     exchange_machine m(req.method, whole, opts.timeouts, deadline(end));
     lease conn;
@@ -199,7 +197,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         // not throw on it), so it is honoured before each next step, or the
         // exchange would run on to its end. Taking a connection honours it itself.
         if (now != step::take_connection && now != step::deliver && now != step::fail &&
-            cancel_requested(co_await asio::this_coro::cancellation_state)) {
+            co_await is_cancelled()) {
             m.cancelled();
             continue;
         }
@@ -262,7 +260,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             if (m.next() == step::fail) {
                 diag.detail = "more than " + std::to_string(exchange_machine::max_interim_answers) +
                               " interim answers";
-                if (cancel_requested(co_await asio::this_coro::cancellation_state)) m.cancelled();
+                if (co_await is_cancelled()) m.cancelled();
                 break;
             }
             // A body framed two ways, or by codings this client does not undo, is
@@ -272,7 +270,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 // A streamed body with a coding this client does not undo is
                 // refused by its reads, as a Content-Encoding is (body_stream).
                 if (framing.refusal == errc::bad_response || (framing.refusal && whole)) {
-                    m.refuse(framing.refusal, cancel_requested(co_await asio::this_coro::cancellation_state));
+                    m.refuse(framing.refusal, co_await is_cancelled());
                     diag.detail = framing.refusal == errc::bad_response
                                       ? "ambiguous response framing (Transfer-Encoding: " +
                                             std::string(framing.transfer_encoding) +
@@ -339,7 +337,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         }
         if (ec) {
             const bool began = parser_now().got_some();
-            m.failed(ec, began, cancel_requested(co_await asio::this_coro::cancellation_state));
+            m.failed(ec, began, co_await is_cancelled());
             // A resend takes a new connection: this one is closed first, with
             // its lease (or the stream's state), so that it frees its slot.
             if (m.next() == step::take_connection) {

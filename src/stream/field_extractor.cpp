@@ -57,9 +57,6 @@ field_extractor::field_extractor(std::initializer_list<field_path> paths)
 
 field_extractor::field_extractor(std::shared_ptr<const field_set> fields)
     : set_(std::move(fields)),
-      paths_(set_->paths_),
-      level_keys_(set_->level_keys_),
-      paths_ending_at_(set_->paths_ending_at_),
       values_(std::make_unique<field_value[]>(set_->size())),
       unescaped_(std::make_unique<std::string[]>(set_->size())),
       parser_(strict_options(max_depth), *this) {}
@@ -72,7 +69,7 @@ void field_extractor::begin_document(std::string_view json) noexcept {
     key_in_parts_ = false;
     string_in_parts_ = false;
     level_ = 0;
-    value_mask_ = paths_.size() == max_fields ? ~mask{0} : (mask{1} << paths_.size()) - 1;
+    value_mask_ = set_->size() == max_fields ? ~mask{0} : (mask{1} << set_->size()) - 1;
 }
 
 error_code field_extractor::parse(std::string_view json) {
@@ -107,7 +104,7 @@ int field_extractor::begin_value() noexcept {
     if (value_mask_ == 0) return -1;
     for (mask m = value_mask_ & stored_; m != 0; m &= m - 1) values_[static_cast<std::size_t>(std::countr_zero(m))] = field_value{};
     stored_ &= ~value_mask_;
-    const mask complete = level_ <= max_path_depth ? value_mask_ & paths_ending_at_[level_] : 0;
+    const mask complete = level_ <= max_path_depth ? value_mask_ & set_->paths_ending_at_[level_] : 0;
     if (complete == 0) return -1;
     const int field = std::countr_zero(complete);
     stored_ |= mask{1} << field;
@@ -154,7 +151,7 @@ bool field_extractor::key(std::string_view last_part) {
     }
     mask matching = 0;
     if (level_ <= max_path_depth && container_masks_[level_] != 0) {
-        for (const level_key& k : level_keys_[level_]) {
+        for (const level_key& k : set_->level_keys_[level_]) {
             if (k.name.size() == name.size() && std::memcmp(k.name.data(), name.data(), name.size()) == 0) {
                 matching = container_masks_[level_] & k.paths;
                 break;

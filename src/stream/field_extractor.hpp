@@ -149,9 +149,6 @@ private:
     field_value* begin_scalar() noexcept;
 
     std::shared_ptr<const field_set> set_;
-    const std::vector<field_path>& paths_;  // the set's, and the two below
-    const std::array<std::vector<level_key>, max_path_depth + 1>& level_keys_;
-    const std::array<mask, max_path_depth + 1>& paths_ending_at_;
     mask stored_ = 0;  // values set by the last parse, cleared by the next one
     std::unique_ptr<field_value[]> values_;      // one per field
     std::unique_ptr<std::string[]> unescaped_;  // escaped strings, per field

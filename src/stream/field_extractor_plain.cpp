@@ -29,7 +29,7 @@ bool field_extractor::parse_plain(std::string_view json) {
         if (value_mask == 0) return nullptr;
         for (mask m = value_mask & stored_; m != 0; m &= m - 1) values_[static_cast<std::size_t>(std::countr_zero(m))] = field_value{};
         stored_ &= ~value_mask;
-        const mask complete = level <= max_path_depth ? value_mask & paths_ending_at_[level] : 0;
+        const mask complete = level <= max_path_depth ? value_mask & set_->paths_ending_at_[level] : 0;
         if (complete == 0) return nullptr;
         const auto field = static_cast<std::size_t>(std::countr_zero(complete));
         stored_ |= mask{1} << field;
@@ -138,7 +138,7 @@ bool field_extractor::parse_plain(std::string_view json) {
 field_extractor::mask field_extractor::match_key(std::size_t level, const char* name, const char* name_end,
                                                  const char* end) const noexcept {
     const auto size = static_cast<std::size_t>(name_end - name);
-    const auto& keys = level_keys_[level];
+    const auto& keys = set_->level_keys_[level];
     if (std::endian::native == std::endian::little && size <= 16 && end - name >= 16) {
         std::uint64_t words[2];
         std::memcpy(words, name, sizeof words);

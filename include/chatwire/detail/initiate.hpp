@@ -1,13 +1,14 @@
 #pragma once
-// The one way a public async_* starts its operation: the completion handler is
-// type-erased once, here, and handed with the arguments to a compiled function
-// of the library, which runs the whole operation (one coroutine) and completes
-// it; a caller that awaits the operation gets the library's compiled
-// coroutine itself. Users' translation units instantiate only these small
-// shims (and, for use_awaitable, value_or_throw's coroutine).
+// The public edge, written once. Every public async_* describes its call as
+// an operation (a small struct: its arguments and its `result` type) and
+// hands it to initiate(), which turns it into any completion token. The
+// library compiles each operation's two entry points once
+// (operation<Op>::start for a handler, operation<Op>::await for a caller
+// that awaits); users' translation units instantiate only initiate's shims.
 #include <chatwire/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
 
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -25,20 +27,42 @@ namespace chatwire::detail {
 template <class T>
 using handler = boost::asio::any_completion_handler<void(error_code, T)>;
 
-/// Starts `start(args..., handler<T>)` for `token`: void(error_code, T).
-/// `start` is a plain function of the library, so any completion token works
-/// (callbacks, use_awaitable, use_future, deferred, as_tuple).
-template <class T, class CompletionToken, class Start, class... Args>
-auto initiate(CompletionToken&& token, Start start, Args&&... args) {
-    return boost::asio::async_initiate<CompletionToken, void(error_code, T)>(
-        [](auto h, Start fn, auto&&... a) { fn(std::forward<decltype(a)>(a)..., handler<T>(std::move(h))); },
-        token, start, std::forward<Args>(args)...);
-}
-
-/// What an operation's awaitable entry returns: the library's compiled
-/// function awaited directly by a caller using `as_tuple(use_awaitable)`.
+/// What an operation's awaited entry returns.
 template <class T>
 using awaited = boost::asio::awaitable<std::tuple<error_code, T>>;
+
+/// The entry points of operation `Op`, compiled in the library once per
+/// operation (chatwire/detail/operation_impl.hpp says how).
+template <class Op>
+struct operation {
+    /// What the operation yields besides its error_code.
+    using result = typename Op::result;
+    /// Runs `op` and completes `h` through its associated executor, with its
+    /// cancellation slot wired through.
+    static void start(Op op, handler<result> h);
+    /// Runs `op` inside the awaiting coroutine when that coroutine is on the
+    /// operation's executor (no spawn, no erased handler, no post); elsewhere
+    /// as start() would, resuming the caller on its own executor.
+    static awaited<result> await(Op op);
+};
+
+/// The common part of a client operation: the client's state it runs on and
+/// the caller's diagnostics (cleared when the call starts).
+template <class State, class Result>
+struct client_call {
+    /// What the call yields.
+    using result = Result;
+    /// The client the call runs on.
+    std::shared_ptr<State> state;
+    /// The caller's diagnostics; must outlive the call.
+    diagnostics* diag = nullptr;
+    /// The executor the call runs on (used in the library only).
+    boost::asio::any_io_executor executor() const { return state->executor; }
+};
+
+/// An operation that has no awaited entry: every token goes through start.
+template <class Op>
+concept handler_only = Op::handler_only;
 
 /// `use_awaitable`'s shape of an awaited entry: the value, or system_error.
 template <class T>
@@ -48,22 +72,23 @@ boost::asio::awaitable<T> value_or_throw(awaited<T> op) {
     co_return std::move(value);
 }
 
-/// As above, with an awaitable entry `await(args...)` for the tokens that
-/// are coroutines (`use_awaitable` and `as_tuple(use_awaitable)`): the
-/// library's operation is then awaited in the caller's coroutine (no
-/// co_spawn, no erased handler, no post), and every other token goes
-/// through `start`. Same results and errors either way; for cancellation
-/// see await_op in the library.
-template <class T, class CompletionToken, class Start, class Await, class... Args>
-requires std::is_invocable_v<Await&, Args&&...>
-auto initiate(CompletionToken&& token, Start start, Await await, Args&&... args) {
+/// Starts `op` for `token`, with the signature void(error_code, Op::result).
+/// Any completion token works (callbacks, use_awaitable, use_future,
+/// deferred, as_tuple). `use_awaitable` and `as_tuple(use_awaitable)` await
+/// the library's coroutine directly; results and errors are the same.
+template <class CompletionToken, class Op>
+auto initiate(CompletionToken&& token, Op op) {
+    using result = typename Op::result;
     using token_type = std::decay_t<CompletionToken>;
-    if constexpr (std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
-        return value_or_throw<T>(await(std::forward<Args>(args)...));
-    } else if constexpr (std::is_same_v<token_type, boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>>) {
-        return await(std::forward<Args>(args)...);
+    if constexpr (!handler_only<Op> && std::is_same_v<token_type, boost::asio::use_awaitable_t<>>) {
+        return value_or_throw<result>(operation<Op>::await(std::move(op)));
+    } else if constexpr (!handler_only<Op> &&
+                         std::is_same_v<token_type, boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>>) {
+        return operation<Op>::await(std::move(op));
     } else {
-        return initiate<T>(std::forward<CompletionToken>(token), start, std::forward<Args>(args)...);
+        return boost::asio::async_initiate<CompletionToken, void(error_code, result)>(
+            [](auto h, Op o) { operation<Op>::start(std::move(o), handler<result>(std::move(h))); }, token,
+            std::move(op));
     }
 }
 

@@ -6,13 +6,9 @@
 //   namespace mine { struct thing {...}; void from_json(const boost::json::object&, thing&); }
 //   #include <chatwire/detail/pager_impl.hpp>
 //   CHATWIRE_INSTANTIATE_PAGER(mine::thing)
+#include <chatwire/detail/operation_impl.hpp>
 #include <chatwire/pager.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/json/storage_ptr.hpp>
 
 #include <type_traits>
@@ -20,10 +16,12 @@
 
 namespace chatwire::detail {
 
-/// The untyped walk: the next item, or the next page, as JSON objects.
-void walk_next(std::shared_ptr<page_walk> walk, handler<std::optional<boost::json::object>> h);
-void walk_next_page(std::shared_ptr<page_walk> walk, handler<std::vector<boost::json::object>> h);
-boost::asio::any_io_executor walk_executor(const page_walk& walk) noexcept;
+/// The untyped walk, compiled in the library: the next item, or the next
+/// page, as JSON objects.
+boost::asio::awaitable<std::pair<error_code, std::optional<boost::json::object>>>
+walk_next_item(std::shared_ptr<page_walk> walk);
+boost::asio::awaitable<std::pair<error_code, std::vector<boost::json::object>>>
+walk_next_page(std::shared_ptr<page_walk> walk);
 
 template <class T>
 T item_from_json(boost::json::object&& o) {
@@ -39,45 +37,26 @@ T item_from_json(boost::json::object&& o) {
     }
 }
 
-/// `h` wrapped so that the walk completes it on its own executor and with its
-/// own cancellation slot, converting the items on the way.
-template <class From, class To, class Convert>
-handler<From> converting(handler<To> h, const page_walk& walk, Convert convert) {
-    auto slot = boost::asio::get_associated_cancellation_slot(h);
-    auto ex = boost::asio::get_associated_executor(h, walk_executor(walk));
-    return handler<From>(boost::asio::bind_cancellation_slot(
-        slot, boost::asio::bind_executor(ex, [h = std::move(h), convert](error_code ec, From from) mutable {
-            std::move(h)(ec, convert(std::move(from)));
-        })));
+template <class T>
+boost::asio::awaitable<std::pair<error_code, std::optional<T>>> perform(next_item<T> op) {
+    auto [ec, o] = co_await walk_next_item(std::move(op.state));
+    std::pair<error_code, std::optional<T>> out{ec, std::nullopt};
+    if (o) out.second = item_from_json<T>(std::move(*o));
+    co_return out;
 }
 
 template <class T>
-void pager_next(std::shared_ptr<page_walk> walk, handler<std::optional<T>> h) {
-    auto wrapped = converting<std::optional<boost::json::object>>(
-        std::move(h), *walk, [](std::optional<boost::json::object> o) -> std::optional<T> {
-            if (!o) return std::nullopt;
-            return item_from_json<T>(std::move(*o));
-        });
-    walk_next(std::move(walk), std::move(wrapped));
-}
-
-template <class T>
-void pager_next_page(std::shared_ptr<page_walk> walk, handler<std::vector<T>> h) {
-    auto wrapped = converting<std::vector<boost::json::object>>(
-        std::move(h), *walk, [](std::vector<boost::json::object> objects) {
-            std::vector<T> out;
-            out.reserve(objects.size());
-            for (auto& o : objects) out.push_back(item_from_json<T>(std::move(o)));
-            return out;
-        });
-    walk_next_page(std::move(walk), std::move(wrapped));
+boost::asio::awaitable<std::pair<error_code, std::vector<T>>> perform(next_page<T> op) {
+    auto [ec, objects] = co_await walk_next_page(std::move(op.state));
+    std::pair<error_code, std::vector<T>> out{ec, {}};
+    out.second.reserve(objects.size());
+    for (auto& o : objects) out.second.push_back(item_from_json<T>(std::move(o)));
+    co_return out;
 }
 
 } // namespace chatwire::detail
 
 /// Compiles chatwire::pager<T>'s operations for `T` in this source file.
-#define CHATWIRE_INSTANTIATE_PAGER(T)                                                                         \
-    template void chatwire::detail::pager_next<T>(std::shared_ptr<chatwire::detail::page_walk>,                \
-                                                  chatwire::detail::handler<std::optional<T>>);               \
-    template void chatwire::detail::pager_next_page<T>(std::shared_ptr<chatwire::detail::page_walk>,           \
-                                                       chatwire::detail::handler<std::vector<T>>);
+#define CHATWIRE_INSTANTIATE_PAGER(T)                                                \
+    template struct chatwire::detail::operation<chatwire::detail::next_item<T>>;    \
+    template struct chatwire::detail::operation<chatwire::detail::next_page<T>>;

@@ -1,10 +1,8 @@
 #pragma once
 // A response whose body is read piece by piece as it arrives (SSE, JSON lines).
+#include <chatwire/detail/initiate.hpp>
 #include <chatwire/error.hpp>
 #include <chatwire/http/message.hpp>
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/async_result.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -16,8 +14,13 @@ namespace chatwire::http {
 
 namespace detail {
 struct stream_state;
-using read_handler = boost::asio::any_completion_handler<void(error_code, std::string_view)>;
-void start_read_some(const std::shared_ptr<stream_state>& state, read_handler handler);
+/// body_stream::async_read_some, described once (see chatwire::detail::initiate):
+/// every token goes through its handler, a piece at hand through a post.
+struct read_some {
+    using result = std::string_view;
+    static constexpr bool handler_only = true;
+    std::shared_ptr<stream_state> state;
+};
 } // namespace detail
 
 /// The status and headers of a response, and its body as a sequence of pieces.
@@ -68,11 +71,7 @@ public:
     /// Precondition: is_open().
     template <class CompletionToken>
     auto async_read_some(CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, std::string_view)>(
-            [](auto handler, std::shared_ptr<detail::stream_state> state) {
-                detail::start_read_some(state, detail::read_handler(std::move(handler)));
-            },
-            token, state_);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token), detail::read_some{state_});
     }
 
     /// The next piece from the bytes already received, without suspending or
@@ -100,3 +99,6 @@ private:
 };
 
 } // namespace chatwire::http
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::http::detail::read_some>;

@@ -19,15 +19,13 @@ namespace chatwire::http {
 namespace detail {
 struct client_state;
 struct access;
-void start_request(std::shared_ptr<client_state> state, request req, diagnostics* diag,
-                   chatwire::detail::handler<response> handler);
-void start_open(std::shared_ptr<client_state> state, request req, diagnostics* diag,
-                chatwire::detail::handler<body_stream> handler);
-/// The same operations for a caller that awaits them (see detail::initiate).
-namespace awaiting {
-chatwire::detail::awaited<response> start_request(std::shared_ptr<client_state> state, request req, diagnostics* diag);
-chatwire::detail::awaited<body_stream> start_open(std::shared_ptr<client_state> state, request req, diagnostics* diag);
-} // namespace awaiting
+/// The operations of a client, each described once (see chatwire::detail::initiate).
+struct request_whole : chatwire::detail::client_call<client_state, response> {
+    http::request request;
+};
+struct open_body : chatwire::detail::client_call<client_state, body_stream> {
+    http::request request;
+};
 void start_request_throwing(std::shared_ptr<client_state> state, request req,
                             boost::asio::any_completion_handler<void(std::exception_ptr, response)> handler);
 } // namespace detail
@@ -44,9 +42,6 @@ class client {
 public:
     /// A client on `ex` with its own pool.
     explicit client(boost::asio::any_io_executor ex, client_options opts = {});
-    /// Another handle on an existing pool (for the library's own layers).
-    explicit client(std::shared_ptr<detail::client_state> state);
-
     /// The executor everything runs on (a strand of its own with client_options::thread_safe).
     boost::asio::any_io_executor get_executor() const;
     /// The options it was made with.
@@ -59,8 +54,8 @@ public:
     /// `diag` must stay valid until completion.
     template <class CompletionToken>
     auto async_request(request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<response>(std::forward<CompletionToken>(token), &detail::start_request,
-                                                    &detail::awaiting::start_request, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::request_whole{{state_, &diag}, std::move(req)});
     }
 
     /// Throwing overload: void(std::exception_ptr, response); the exception is
@@ -79,8 +74,8 @@ public:
     /// Sends `req` and reads the response header: void(error_code, body_stream).
     template <class CompletionToken>
     auto async_open(request req, diagnostics& diag, CompletionToken&& token) {
-        return chatwire::detail::initiate<body_stream>(std::forward<CompletionToken>(token), &detail::start_open,
-                                                       &detail::awaiting::start_open, state_, std::move(req), &diag);
+        return chatwire::detail::initiate(std::forward<CompletionToken>(token),
+                                          detail::open_body{{state_, &diag}, std::move(req)});
     }
 
     /// Closes idle pooled connections; connections in use close when released.
@@ -88,7 +83,12 @@ public:
 
 private:
     friend struct detail::access;
+    explicit client(std::shared_ptr<detail::client_state> state);
     std::shared_ptr<detail::client_state> state_;
 };
 
 } // namespace chatwire::http
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::http::detail::request_whole>;
+extern template struct chatwire::detail::operation<chatwire::http::detail::open_body>;
