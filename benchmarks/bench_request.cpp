@@ -366,8 +366,12 @@ private:
             chatwire::vectorshift::run_request req;
             req.input = message_text;
             req.chatbot_id = chatbot_id;
-            auto [ec, reply] = handler_path_ ? co_await through_handler(std::move(req), diag)
-                                               : co_await client_.async_run(std::move(req), diag, tuple_awaitable);
+            // One co_await a statement: GCC 12 destroys a result awaited in a
+            // conditional expression twice.
+            std::tuple<chatwire::error_code, chatwire::vectorshift::run_reply> r;
+            if (handler_path_) r = co_await through_handler(std::move(req), diag);
+            else r = co_await client_.async_run(std::move(req), diag, tuple_awaitable);
+            auto& [ec, reply] = r;
             if (ec || reply.output.empty()) {
                 b.fail("chatwire: " + (ec ? ec.message() : "empty output") + " " + diag.to_string());
                 co_return;

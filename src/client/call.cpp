@@ -264,7 +264,7 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
         std::string code = diag.provider_code;
         // A cancel that came while the last step's completion was queued is
         // honoured here, not after a backoff nobody could cancel any more.
-        if (co_await is_cancelled())
+        if (is_cancelled(co_await asio::this_coro::cancellation_state))
             co_return make_error_code(errc::cancelled);
         auto delay = schedule.next_delay(ec, failure, diag);
         diag.failed_attempts.push_back({status, std::move(code), attempt_ec,

@@ -86,6 +86,8 @@ asio::awaitable<std::pair<error_code, std::string>> post_for_id(std::shared_ptr<
     co_return out;
 }
 
+} // namespace
+
 error_code build_complete(const state& st, const complete_request& req, bool stream, diagnostics& diag,
                           cd::api_request& out) {
     json::monotonic_resource arena(512);  // one allocation for the whole body
@@ -113,6 +115,8 @@ error_code build_complete(const state& st, const complete_request& req, bool str
     if (stream) out.accept = cd::accept_jsonl;
     return {};
 }
+
+namespace {
 
 // usage.token is informational: a value that is not a count is ignored, not an error.
 std::optional<std::uint64_t> token_count(const json::value& v) {

@@ -21,4 +21,8 @@ boost::asio::awaitable<std::pair<error_code, chat_stream>> complete_stream_op(st
                                                                               complete_request req,
                                                                               diagnostics& diag);
 
+/// The request a call sends, built without I/O (unit-tested without sockets).
+error_code build_complete(const state& st, const complete_request& req, bool stream, diagnostics& diag,
+                          chatwire::detail::api_request& out);
+
 } // namespace chatwire::chatbotkit::detail

@@ -53,7 +53,9 @@ void note_rate_limit(state& st, const http::fields& h) {
     st.last->used = header_number(h, "X-RateLimit-Used");
 }
 
-error_code build(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
+} // namespace
+
+error_code build_chat(const state& st, const chat_request& req, bool stream, diagnostics& diag, cd::api_request& out) {
     if (auto ec = cd::check_not_empty("message", req.message, diag)) return ec;
     if (auto ec = cd::check_not_empty("chatbot_id", req.chatbot_id, diag)) return ec;
     cd::json_body body;
@@ -69,6 +71,8 @@ error_code build(const state& st, const chat_request& req, bool stream, diagnost
     if (stream) out.accept = cd::accept_sse;
     return {};
 }
+
+namespace {
 
 // A chat reply read in one pass, without a DOM. The extractor is the
 // thread's: a plain function, so no suspension point lies between the
@@ -106,7 +110,7 @@ asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_ptr<state
                                                            diagnostics& diag) {
     std::pair<error_code, chat_reply> out;
     cd::api_request r;
-    if ((out.first = build(*st, req, false, diag, r))) co_return out;
+    if ((out.first = build_chat(*st, req, false, diag, r))) co_return out;
     cd::api_reply reply;
     out.first = co_await cd::call(*st, r, diag, reply);
     if (reply.status != 0) note_rate_limit(*st, reply.headers);  // on errors too: a 429's headers matter most
@@ -119,7 +123,7 @@ asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_p
                                                                    diagnostics& diag) {
     std::pair<error_code, chat_stream> out;
     cd::api_request r;
-    if ((out.first = build(*st, req, true, diag, r))) co_return out;
+    if ((out.first = build_chat(*st, req, true, diag, r))) co_return out;
     http::fields headers;
     out.first = co_await cd::call_stream(*st, r, diag, stream_format::pollybot_sse, req.conversation_id, out.second,
                                          &headers);

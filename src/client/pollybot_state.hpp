@@ -19,4 +19,8 @@ boost::asio::awaitable<std::pair<error_code, chat_reply>> chat_op(std::shared_pt
 boost::asio::awaitable<std::pair<error_code, chat_stream>> chat_stream_op(std::shared_ptr<state> st,
                                                                           chat_request req, diagnostics& diag);
 
+/// The request a call sends, built without I/O (unit-tested without sockets).
+error_code build_chat(const state& st, const chat_request& req, bool stream, diagnostics& diag,
+                      chatwire::detail::api_request& out);
+
 } // namespace chatwire::pollybot::detail

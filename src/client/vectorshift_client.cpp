@@ -27,6 +27,8 @@ error_code provider_error(unsigned status, const http::fields& headers, std::str
     return cd::map_provider_error(error_shape, status, headers, body, diag);
 }
 
+} // namespace
+
 error_code build_legacy(const state& st, const run_request& req, bool stream, diagnostics& diag,
                         cd::api_request& out) {
     if (auto ec = cd::check_not_empty("input", req.input, diag)) return ec;
@@ -65,6 +67,8 @@ error_code build_v1(const state& st, const v1_run_request& req, bool stream, dia
     if (stream) out.accept = cd::accept_sse;
     return {};
 }
+
+namespace {
 
 // The reply of a run: a JSON object, whose status:"failed" is an error.
 error_code checked_run(const cd::api_reply& reply, json::value& out, diagnostics& diag) {

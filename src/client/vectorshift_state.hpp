@@ -18,4 +18,10 @@ boost::asio::awaitable<std::pair<error_code, run_reply>> run_op(std::shared_ptr<
 boost::asio::awaitable<std::pair<error_code, chat_stream>> run_stream_op(std::shared_ptr<state> st,
                                                                          run_request req, diagnostics& diag);
 
+/// The request a call sends, built without I/O (unit-tested without sockets).
+error_code build_legacy(const state& st, const run_request& req, bool stream, diagnostics& diag,
+                        chatwire::detail::api_request& out);
+error_code build_v1(const state& st, const v1_run_request& req, bool stream, diagnostics& diag,
+                    chatwire::detail::api_request& out);
+
 } // namespace chatwire::vectorshift::detail

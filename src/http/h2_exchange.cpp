@@ -73,7 +73,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
     for (;;) {
         const step now = m.next();
         if (now == step::take_connection || now == step::deliver || now == step::fail) co_return;
-        if (co_await is_cancelled()) {
+        if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
             s.reset();
             m.cancelled();
             continue;
@@ -89,9 +89,9 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
                     s.link->when_checked([w = std::weak_ptr<h2_stream>(sp)] {
                         if (auto p = w.lock()) p->notify();
                     });
-                    in_time = co_await next_event(s, m.io_end()) && !co_await is_cancelled();
+                    in_time = co_await next_event(s, m.io_end()) && !is_cancelled(co_await asio::this_coro::cancellation_state);
                 }
-                if (co_await is_cancelled()) continue;  // the top of the loop ends it
+                if (is_cancelled(co_await asio::this_coro::cancellation_state)) continue;  // the top of the loop ends it
                 if (!in_time) {
                     // The idle limit came before the check's end: never sent, so elsewhere, once.
                     m.unprocessed(make_error_code(errc::idle_timeout));
@@ -139,7 +139,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
             // A cancel that came while an event's wake-up was queued found no
             // wait to end: it is looked for after every wake-up.
             while (event && !s.closed && !(head && s.head_done))
-                event = co_await next_event(s, m.io_end()) && !co_await is_cancelled();
+                event = co_await next_event(s, m.io_end()) && !is_cancelled(co_await asio::this_coro::cancellation_state);
             if (head && s.head_done) {
                 m.head(s.status);
                 break;
@@ -150,7 +150,7 @@ asio::awaitable<void> run_h2_attempt(std::shared_ptr<h2_stream> sp, exchange_mac
                 break;
             }
             // The limit passed, or the caller cancelled: the stream is reset, the connection goes on.
-            const bool cancelled = co_await is_cancelled();
+            const bool cancelled = is_cancelled(co_await asio::this_coro::cancellation_state);
             s.reset();
             m.failed(cancelled ? make_error_code(asio::error::operation_aborted)
                                : make_error_code(beast::error::timeout),

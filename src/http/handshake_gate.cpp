@@ -59,7 +59,7 @@ asio::awaitable<error_code> take_handshake_slot(std::shared_ptr<client_state> st
         out = handshake_slot(st);
         co_return error_code{};
     }
-    if (co_await is_cancelled()) co_return errc::cancelled;
+    if (is_cancelled(co_await asio::this_coro::cancellation_state)) co_return errc::cancelled;
 
     ++st->counters.handshakes_waited;
     auto waiter = std::make_shared<handshake_waiter>(st->executor);
@@ -74,7 +74,7 @@ asio::awaitable<error_code> take_handshake_slot(std::shared_ptr<client_state> st
     }
     diag.connection_wait += std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - wait_start);
-    if (co_await is_cancelled()) {
+    if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
         out.reset();
         co_return errc::cancelled;
     }

@@ -136,7 +136,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         if (r->timed_out) co_return dl.timeout_error();
         if (ec) {
             diag.detail = "cannot resolve " + o.host;
-            co_return map_transport_error(ec, dl, co_await is_cancelled());
+            co_return map_transport_error(ec, dl, is_cancelled(co_await asio::this_coro::cancellation_state));
         }
         endpoints = std::move(results);
     }
@@ -146,7 +146,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
     auto [ec, ep] = co_await tcp.async_connect(endpoints, as_tuple_awaitable);
     if (ec) {
         diag.detail = "cannot connect to " + o.key();
-        co_return map_transport_error(ec, dl, co_await is_cancelled());
+        co_return map_transport_error(ec, dl, is_cancelled(co_await asio::this_coro::cancellation_state));
     }
     error_code nodelay_ec;  // best effort; the connection works without it
     tcp.socket().set_option(tcp::no_delay(true), nodelay_ec);
@@ -174,7 +174,7 @@ asio::awaitable<error_code> open_connection(std::shared_ptr<client_state> st, co
         // The connect expiry still runs: the handshake is part of the connect stage.
         auto [hec] = co_await conn->tls()->async_handshake(as_tuple_awaitable);
         if (hec) {
-            bool cancelled = co_await is_cancelled();
+            bool cancelled = is_cancelled(co_await asio::this_coro::cancellation_state);
             if (hec != beast::error::timeout && !cancelled) diag.detail = tls_failure_detail(*conn);
             co_return map_transport_error(hec, dl, cancelled);
         }
@@ -460,7 +460,7 @@ asio::awaitable<error_code> acquire(const std::shared_ptr<client_state>& st, con
         co_await waiter->timer.async_wait(as_tuple_awaitable);
         diag.connection_wait += std::chrono::duration_cast<std::chrono::microseconds>(
             std::chrono::steady_clock::now() - wait_start);
-        const bool cancelled = co_await is_cancelled();
+        const bool cancelled = is_cancelled(co_await asio::this_coro::cancellation_state);
         if (!waiter->woken || cancelled) {
             // Pass a wake-up we will not use on to the next waiter.
             if (waiter->woken) st->wake_one(st->pools[key]);

@@ -197,7 +197,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         // not throw on it), so it is honoured before each next step, or the
         // exchange would run on to its end. Taking a connection honours it itself.
         if (now != step::take_connection && now != step::deliver && now != step::fail &&
-            co_await is_cancelled()) {
+            is_cancelled(co_await asio::this_coro::cancellation_state)) {
             m.cancelled();
             continue;
         }
@@ -260,7 +260,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
             if (m.next() == step::fail) {
                 diag.detail = "more than " + std::to_string(exchange_machine::max_interim_answers) +
                               " interim answers";
-                if (co_await is_cancelled()) m.cancelled();
+                if (is_cancelled(co_await asio::this_coro::cancellation_state)) m.cancelled();
                 break;
             }
             // A body framed two ways, or by codings this client does not undo, is
@@ -270,7 +270,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
                 // A streamed body with a coding this client does not undo is
                 // refused by its reads, as a Content-Encoding is (body_stream).
                 if (framing.refusal == errc::bad_response || (framing.refusal && whole)) {
-                    m.refuse(framing.refusal, co_await is_cancelled());
+                    m.refuse(framing.refusal, is_cancelled(co_await asio::this_coro::cancellation_state));
                     diag.detail = framing.refusal == errc::bad_response
                                       ? "ambiguous response framing (Transfer-Encoding: " +
                                             std::string(framing.transfer_encoding) +
@@ -337,7 +337,7 @@ asio::awaitable<error_code> run_exchange(std::shared_ptr<client_state> st, const
         }
         if (ec) {
             const bool began = parser_now().got_some();
-            m.failed(ec, began, co_await is_cancelled());
+            m.failed(ec, began, is_cancelled(co_await asio::this_coro::cancellation_state));
             // A resend takes a new connection: this one is closed first, with
             // its lease (or the stream's state), so that it frees its slot.
             if (m.next() == step::take_connection) {

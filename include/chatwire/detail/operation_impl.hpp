@@ -23,6 +23,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -34,11 +35,12 @@
 
 namespace chatwire::detail {
 
-/// Whether the running coroutine was asked to cancel. The one way library
-/// code asks, since it does not throw on cancellation.
-inline boost::asio::awaitable<bool> is_cancelled() {
-    const auto cs = co_await boost::asio::this_coro::cancellation_state;
-    co_return cs.cancelled() != boost::asio::cancellation_type::none;
+/// Whether a coroutine's cancellation state has seen a cancel: the one way
+/// library code asks, since it does not throw on cancellation:
+/// `is_cancelled(co_await asio::this_coro::cancellation_state)` (a plain
+/// call, not a coroutine: it is asked before every step of an exchange).
+inline bool is_cancelled(const boost::asio::cancellation_state& cs) noexcept {
+    return cs.cancelled() != boost::asio::cancellation_type::none;
 }
 
 /// The error an operation's coroutine ended with when it threw.
@@ -103,8 +105,17 @@ awaited<T> await_here(boost::asio::any_io_executor io, boost::asio::awaitable<st
     const auto here = co_await this_coro::executor;
     const auto state = co_await this_coro::cancellation_state;
     if (here == io && state.cancelled() == boost::asio::cancellation_type::none) {
+        // The root here, as root() is for a spawned call (inline: no frame more).
         const bool caller_throws = co_await this_coro::throw_if_cancelled();
-        auto out = co_await root<T>(std::move(op));
+        co_await this_coro::throw_if_cancelled(false);
+        std::tuple<error_code, T> out;
+        try {
+            auto r = co_await std::move(op);
+            std::get<0>(out) = r.first;
+            std::get<1>(out) = std::move(r.second);
+        } catch (...) {
+            std::get<0>(out) = error_from(std::current_exception());
+        }
         co_await this_coro::throw_if_cancelled(caller_throws);
         co_return out;
     }

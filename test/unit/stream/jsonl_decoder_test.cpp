@@ -72,7 +72,8 @@ BOOST_AUTO_TEST_CASE(line_limit_fails_whatever_the_split) {
     for (std::size_t cut = 0; cut <= input.size(); ++cut) BOOST_TEST(decode_jsonl(split_at(input, {cut}), opts) == expected);
     BOOST_TEST(decode_jsonl(bytes_of(input), opts) == expected);
     // Exactly at the limit, with CRLF, is fine in any split.
-    const std::string exact = std::string(32, 'y') + "\r\n";
+    std::string exact(32, 'y');  // not `std::string(32, 'y') + "\r\n"`: GCC 12's false -Warray-bounds
+    exact += "\r\n";
     for (std::size_t cut = 0; cut <= exact.size(); ++cut)
         BOOST_TEST(decode_jsonl(split_at(exact, {cut}), opts).lines.size() == 1u);
 }
