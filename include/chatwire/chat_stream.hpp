@@ -33,6 +33,7 @@ struct chat_stream_state;
 /// chat_stream::async_next, described once (see detail::initiate).
 struct next_event {
     using result = event;
+    static constexpr bool driven_by_callbacks = true;
     std::shared_ptr<chat_stream_state> state;
 };
 } // namespace detail

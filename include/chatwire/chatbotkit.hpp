@@ -232,3 +232,9 @@ extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail:
 extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::update_conversation>;
 extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::delete_conversation>;
 extern template struct chatwire::detail::operation<chatwire::chatbotkit::detail::create_message>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_item<chatwire::chatbotkit::conversation_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_page<chatwire::chatbotkit::conversation_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_item<chatwire::chatbotkit::message_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_page<chatwire::chatbotkit::message_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_item<chatwire::chatbotkit::bot_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_page<chatwire::chatbotkit::bot_record>>;

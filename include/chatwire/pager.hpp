@@ -24,7 +24,10 @@
 // when an item is handed out, so a page that failed and is asked for again
 // neither repeats nor skips an item. A failure that was not retried ends
 // async_next with the error and leaves the pager usable: calling it again
-// asks for the same page. Likewise after a cancellation.
+// asks for the same page. Likewise after a cancellation. An item whose
+// `from_json` throws is the one exception: the call ends with the error the
+// exception stands for, and that item (async_next_page: that batch) is
+// passed over.
 //
 // One operation at a time per pager (as for any Asio I/O object). Use a pager
 // on its client's executor and destroy it there.
@@ -114,3 +117,7 @@ private:
 };
 
 } // namespace chatwire
+
+// Compiled once, in the library (see chatwire/detail/operation_impl.hpp).
+extern template struct chatwire::detail::operation<chatwire::detail::next_item<boost::json::object>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_page<boost::json::object>>;

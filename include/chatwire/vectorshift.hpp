@@ -260,3 +260,5 @@ extern template struct chatwire::detail::operation<chatwire::vectorshift::detail
 extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::fetch_chatbot>;
 extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::upload>;
 extern template struct chatwire::detail::operation<chatwire::vectorshift::detail::terminate>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_item<chatwire::vectorshift::chatbot_record>>;
+extern template struct chatwire::detail::operation<chatwire::detail::next_page<chatwire::vectorshift::chatbot_record>>;

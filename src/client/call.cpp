@@ -206,12 +206,17 @@ asio::awaitable<error_code> call(provider_core& p, const api_request& req, diagn
     const retry_policy& policy = req.retry ? *req.retry : p.retry;
     retry_schedule schedule(policy, p.store.get(), end);  // every call counts toward the shared budget
     for (;;) {
+        // A cancel that came while the last step's completion was queued
+        // (the pacing wait, a backoff) found nothing to cancel: honoured here,
+        // before a connection is taken or opened.
+        if (is_cancelled(co_await asio::this_coro::cancellation_state)) co_return make_error_code(errc::cancelled);
         std::chrono::milliseconds paced{0};
         if (const auto v = pacing_for(p, policy, end); v.action != pacing_action::go) {
             if (v.action == pacing_action::refuse) co_return refuse_paced(v, policy, diag);
             asio::steady_timer wait(p.executor, v.delay);
             auto [wec] = co_await wait.async_wait(tuple_awaitable);
-            if (wec) co_return make_error_code(errc::cancelled);
+            if (wec || is_cancelled(co_await asio::this_coro::cancellation_state))
+                co_return make_error_code(errc::cancelled);
             paced = v.delay;
             diag.paced += v.delay;
         }

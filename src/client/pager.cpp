@@ -256,6 +256,7 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
             info.response_started = true;
             auto delay = resumes->next_delay(ec, info, w->diag);
             if (!delay) co_return ec;
+            if (is_cancelled(co_await asio::this_coro::cancellation_state)) co_return make_error_code(errc::cancelled);
             asio::steady_timer wait(w->provider->executor, *delay);
             if (auto [wec] = co_await wait.async_wait(tuple_awaitable); wec) co_return make_error_code(errc::cancelled);
             continue;
@@ -265,7 +266,15 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
         error_code rec;
         std::string_view piece;
         // Bytes already received come without a trip through the event loop.
-        if (!w->body.try_read_some(rec, piece)) std::tie(rec, piece) = co_await w->body.async_read_some(tuple_awaitable);
+        // A cancel whose signal came while the last read's completion was
+        // queued found nothing to cancel: it is honoured before the next read.
+        if (!w->body.try_read_some(rec, piece)) {
+            if (is_cancelled(co_await asio::this_coro::cancellation_state)) {
+                close_stream(*w);  // the next call reopens after the cursor
+                co_return make_error_code(errc::cancelled);
+            }
+            std::tie(rec, piece) = co_await w->body.async_read_some(tuple_awaitable);
+        }
         if (rec == errc::end_of_stream) {
             w->body_clean_end = true;
             w->decoder->finish(rec);

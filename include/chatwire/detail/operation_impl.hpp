@@ -6,7 +6,8 @@
 //   - a coroutine operation defines
 //       awaitable<std::pair<error_code, Op::result>> perform(Op);
 //     and has `executor()` (client_call provides it);
-//   - an operation driven by callbacks defines
+//   - an operation driven by callbacks says so
+//     (`static constexpr bool driven_by_callbacks = true;`) and defines
 //       void begin(Op, handler<Op::result>);
 //     and, unless it is handler_only (every token through begin),
 //       awaited<Op::result> begin_awaited(Op).
@@ -125,9 +126,10 @@ awaited<T> await_here(boost::asio::any_io_executor io, boost::asio::awaitable<st
         boost::asio::as_tuple(boost::asio::use_awaitable));
 }
 
-/// An operation driven by callbacks rather than by a coroutine of its own.
+/// An operation driven by callbacks rather than by a coroutine of its own
+/// (it says so itself: a lookup of `begin` could find a user's function).
 template <class Op>
-concept driven_by_callbacks = requires(Op op, handler<typename Op::result> h) { begin(std::move(op), std::move(h)); };
+concept driven_by_callbacks = Op::driven_by_callbacks;
 
 /// A client call's diagnostics start afresh when it starts.
 template <class Op>

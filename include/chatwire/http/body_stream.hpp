@@ -18,6 +18,7 @@ struct stream_state;
 /// every token goes through its handler, a piece at hand through a post.
 struct read_some {
     using result = std::string_view;
+    static constexpr bool driven_by_callbacks = true;
     static constexpr bool handler_only = true;
     std::shared_ptr<stream_state> state;
 };
