@@ -9,16 +9,13 @@
 #include <chatwire/stream/format.hpp>
 #include <chatwire/stream/reply_options.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <type_traits>
 
 namespace chatwire {
 
