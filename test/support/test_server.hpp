@@ -51,6 +51,13 @@ public:
         std::optional<emulator::self_signed_certificate> certificate;
     };
 
+    /// Plain HTTP, answering at once: what most transport tests want.
+    static options plain() {
+        options o;
+        o.tls = false;
+        return o;
+    }
+
     test_server(boost::asio::io_context& io, options opts);
     explicit test_server(boost::asio::io_context& io) : test_server(io, options{}) {}
     ~test_server();

@@ -174,7 +174,7 @@ asio::awaitable<void> compressed(chatwire::http::client& http, test_server& serv
 
 BOOST_AUTO_TEST_CASE(next_awaitable_gives_the_events_and_refuses_compressed_bodies) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     chatwire::http::client http(io.get_executor());
     run_coro(io, next_awaitable(http, server));
     run_coro(io, compressed(http, server));
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(next_awaitable_gives_the_events_and_refuses_compressed_bodi
 
 BOOST_AUTO_TEST_CASE(try_next_drains_what_has_arrived_and_close_cancels_a_posted_event) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     chatwire::http::client http(io.get_executor());
     run_coro(io, try_next_takes_received_pieces(http, server));
     run_coro(io, close_before_completion(http, server));
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(try_next_drains_what_has_arrived_and_close_cancels_a_posted
 
 BOOST_AUTO_TEST_CASE(vectorshift_streams_in_every_framing_give_the_same_text) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     chatwire::http::client http(io.get_executor());
     const std::string expected = "Hello, \"world\" — ünïcode\nnext";
     const std::string cumulative_sse =

@@ -792,7 +792,7 @@ asio::awaitable<void> refused_everywhere(chatwire::testing::test_server& server,
 
 BOOST_AUTO_TEST_CASE(a_refused_key_fails_every_call_and_sends_nothing) {
     asio::io_context io;
-    chatwire::testing::test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::testing::test_server server(io, chatwire::testing::test_server::plain());
     run_coro(io, refused_everywhere(server, {}));
 }
 

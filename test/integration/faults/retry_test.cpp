@@ -542,7 +542,7 @@ asio::awaitable<void> two_chats(chatwire::pollybot::client c, chatwire::diagnost
 
 BOOST_AUTO_TEST_CASE(a_resend_after_a_stale_pooled_connection_counts_as_an_attempt) {
     asio::io_context io;
-    chatwire::testing::test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    chatwire::testing::test_server server(io, chatwire::testing::test_server::plain());
     chatwire::pollybot::options po;
     po.base_url = server.url("/arm-close");  // the server closes the pooled connection as the next request comes
     po.api_key = "test-key";

@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_SUITE(keepalive_race)
 
 BOOST_AUTO_TEST_CASE(a_post_met_by_a_clean_close_is_resent_once_on_a_new_connection) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     auto out = run_race(io, server, "/arm-close", verb::post);
     BOOST_TEST(!out.ec, out.ec.message() << " " << out.diag.to_string());
     BOOST_TEST(out.body.find("POST /echo") != std::string::npos, out.body);
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(a_post_met_by_a_clean_close_is_resent_once_on_a_new_connect
 
 BOOST_AUTO_TEST_CASE(a_post_met_by_a_reset_after_it_was_read_is_not_resent) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     auto out = run_race(io, server, "/arm-reset", verb::post);
     BOOST_TEST((out.ec == chatwire::condition::transport), out.ec.message());
     BOOST_TEST((out.ec == asio::error::connection_reset), out.ec.message());
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_post_met_by_a_reset_after_it_was_read_is_not_resent) {
 
 BOOST_AUTO_TEST_CASE(an_idempotent_get_met_by_a_reset_is_resent) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     auto out = run_race(io, server, "/arm-reset", verb::get);
     BOOST_TEST(!out.ec, out.ec.message());
     BOOST_TEST(out.body.find("GET /echo") != std::string::npos, out.body);

@@ -124,7 +124,7 @@ asio::awaitable<void> expect_not_found(client& c, std::string host, std::uint16_
 // any name server is asked, whatever /etc/resolv.conf names.
 BOOST_AUTO_TEST_CASE(an_invalid_name_is_not_found_without_asking_a_name_server) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     fake_name_server dns(io, false);
     client_options o;
     o.name_servers = {dns.address()};
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(an_invalid_name_is_not_found_without_asking_a_name_server) 
 // the client's executor) and the answer is the typed host_not_found.
 BOOST_AUTO_TEST_CASE(a_name_the_name_server_does_not_know_is_host_not_found) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     fake_name_server dns(io, false);
     client_options o;
     o.name_servers = {dns.address()};

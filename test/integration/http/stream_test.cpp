@@ -256,21 +256,21 @@ asio::awaitable<void> compressed_body(test_server& server, client& c) {
 
 BOOST_AUTO_TEST_CASE(try_read_some_takes_received_pieces_without_a_read) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, try_read_then_read(server, c));
 }
 
 BOOST_AUTO_TEST_CASE(a_second_pending_read_is_refused) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, one_read_at_a_time(server, c));
 }
 
 BOOST_AUTO_TEST_CASE(a_compressed_body_is_refused) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, compressed_body(server, c));
 }
@@ -309,7 +309,7 @@ BOOST_AUTO_TEST_CASE(a_reader_may_pause_longer_than_the_idle_limit) {
 // on a thread of its own, so only the client's work counts).
 BOOST_AUTO_TEST_CASE(the_event_loop_runs_out_of_work_when_calls_are_done) {
     asio::io_context server_io;
-    test_server server(server_io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(server_io, test_server::plain());
     std::thread server_thread([&server_io] { server_io.run(); });
     asio::io_context io;
     bool done = false;
@@ -345,7 +345,7 @@ BOOST_AUTO_TEST_CASE(chunked_body_streams_in_pieces_and_returns_to_pool) {
 
 BOOST_AUTO_TEST_CASE(content_length_and_close_delimited_bodies_stream) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, length_and_close_delimited(server, c));
 }
@@ -375,7 +375,7 @@ BOOST_AUTO_TEST_CASE(truncated_stream_keeps_what_arrived) {
 
 BOOST_AUTO_TEST_CASE(endless_chunk_framing_is_bounded) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, endless_chunk_header(server, c));
 }
@@ -390,14 +390,14 @@ BOOST_AUTO_TEST_CASE(abandoned_stream_closes_its_connection) {
 
 BOOST_AUTO_TEST_CASE(streamed_answer_after_interim_1xx_answers) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, interim_then_stream(server, c));
 }
 
 BOOST_AUTO_TEST_CASE(closing_before_a_posted_read_completes_cancels_it) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, close_before_completion(server, c));
 }

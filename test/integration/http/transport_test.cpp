@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(request_and_response_over_verified_tls) {
 
 BOOST_AUTO_TEST_CASE(request_and_response_over_plain_http) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, round_trip(server, c));
 }
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(sequential_requests_reuse_one_connection) {
 
 BOOST_AUTO_TEST_CASE(interim_1xx_answers_are_skipped) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, interim_answers(server, c));
     BOOST_TEST(server.counters().accepted == 1);
@@ -219,7 +219,7 @@ asio::awaitable<void> post_after_server_close(test_server& server, client& c) {
 
 BOOST_AUTO_TEST_CASE(a_post_on_a_connection_the_server_closed_is_sent_once) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, post_after_server_close(server, c));
     BOOST_TEST(server.counters().requests == 2);
@@ -245,7 +245,7 @@ asio::awaitable<void> head_then_get(test_server& server, client& c) {
 
 BOOST_AUTO_TEST_CASE(a_head_answer_has_no_body_and_keeps_the_connection) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client_options o;
     o.timeouts.idle = 2s;  // without the fix, the read for the announced body would wait this long
     client c(io.get_executor(), o);
@@ -459,7 +459,7 @@ BOOST_AUTO_TEST_CASE(a_pooled_connection_outlives_the_limits_of_its_last_request
 
 BOOST_AUTO_TEST_CASE(interim_answers_neither_restart_the_first_byte_limit_nor_go_on_for_ever) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     auto o = client_options{};
     o.timeouts.first_byte = 1500ms;
     client c(io.get_executor(), o);
@@ -503,7 +503,7 @@ asio::awaitable<void> wait_for_a_slot(test_server& server, client& c) {
 
 BOOST_AUTO_TEST_CASE(the_wait_for_a_free_connection_is_bounded_without_a_total_deadline) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     auto o = client_options{};
     o.max_connections_per_origin = 1;
     o.timeouts.connect = 300ms;
@@ -570,7 +570,7 @@ BOOST_AUTO_TEST_CASE(body_limit_gives_its_error) {
 
 BOOST_AUTO_TEST_CASE(bad_urls_and_header_injection_are_refused_before_sending) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     run_coro(io, expect_error(c, "ftp://127.0.0.1/x", errc::invalid_url));
     run_coro(io, expect_error(c, "http://user:secret@127.0.0.1/x", errc::invalid_url));
@@ -600,7 +600,7 @@ asio::awaitable<void> expect_unresolved(client& c, std::string url, std::string 
 
 BOOST_AUTO_TEST_CASE(a_host_that_starts_like_an_ip_literal_is_resolved_as_a_name) {
     asio::io_context io;
-    test_server server(io, {.tls = false, .stall_handshake = false, .certificate = {}});
+    test_server server(io, test_server::plain());
     client c(io.get_executor());
     const auto port = std::to_string(server.port());
     run_coro(io, expect_unresolved(c, "http://127.0.0.1.attacker.invalid:" + port + "/x",
