@@ -289,35 +289,6 @@ asio::awaitable<error_code> stream_item(std::shared_ptr<page_walk> w, std::optio
     }
 }
 
-asio::awaitable<std::pair<error_code, std::optional<json::object>>> item_of_walk(std::shared_ptr<page_walk> w) {
-    std::pair<error_code, std::optional<json::object>> out;
-    if (w->stream) {
-        out.first = co_await stream_item(w, out.second);
-        co_return out;
-    }
-    if ((out.first = co_await ensure_page(w))) co_return out;
-    if (!w->done) out.second = take_item(*w);
-    co_return out;
-}
-
-asio::awaitable<std::pair<error_code, std::vector<json::object>>> page_of_walk(std::shared_ptr<page_walk> w) {
-    std::pair<error_code, std::vector<json::object>> out;
-    if (w->stream) {
-        std::optional<json::object> first;
-        if ((out.first = co_await stream_item(w, first)) || !first) co_return out;
-        out.second.push_back(std::move(*first));
-        // Then whatever the bytes at hand hold; a final code waits for the next call.
-        json::object item;
-        error_code ignored;
-        while (w->decoder && decode_item(*w, ignored, item) == decoded::item) out.second.push_back(std::move(item));
-        // A loop found here closed the stream: the next call reopens it and meets the loop again.
-        co_return out;
-    }
-    if ((out.first = co_await ensure_page(w))) co_return out;
-    while (!w->done && w->current->next < w->current->page.items.size()) out.second.push_back(take_item(*w));
-    co_return out;
-}
-
 } // namespace
 
 page_walk::page_walk(std::shared_ptr<provider_core> p, std::string_view a, std::shared_ptr<const page_codec> c,
@@ -335,11 +306,32 @@ page_walk::~page_walk() {
 }
 
 asio::awaitable<std::pair<error_code, std::optional<json::object>>> walk_next_item(std::shared_ptr<page_walk> w) {
-    return item_of_walk(std::move(w));
+    std::pair<error_code, std::optional<json::object>> out;
+    if (w->stream) {
+        out.first = co_await stream_item(w, out.second);
+        co_return out;
+    }
+    if ((out.first = co_await ensure_page(w))) co_return out;
+    if (!w->done) out.second = take_item(*w);
+    co_return out;
 }
 
 asio::awaitable<std::pair<error_code, std::vector<json::object>>> walk_next_page(std::shared_ptr<page_walk> w) {
-    return page_of_walk(std::move(w));
+    std::pair<error_code, std::vector<json::object>> out;
+    if (w->stream) {
+        std::optional<json::object> first;
+        if ((out.first = co_await stream_item(w, first)) || !first) co_return out;
+        out.second.push_back(std::move(*first));
+        // Then whatever the bytes at hand hold; a final code waits for the next call.
+        json::object item;
+        error_code ignored;
+        while (w->decoder && decode_item(*w, ignored, item) == decoded::item) out.second.push_back(std::move(item));
+        // A loop found here closed the stream: the next call reopens it and meets the loop again.
+        co_return out;
+    }
+    if ((out.first = co_await ensure_page(w))) co_return out;
+    while (!w->done && w->current->next < w->current->page.items.size()) out.second.push_back(take_item(*w));
+    co_return out;
 }
 
 asio::any_io_executor walk_executor(const page_walk& w) noexcept { return w.provider->executor; }

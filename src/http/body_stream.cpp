@@ -430,4 +430,6 @@ void body_stream::close() noexcept {
 
 } // namespace chatwire::http
 
-template struct chatwire::detail::operation<chatwire::http::detail::read_some>;
+// Every token goes through start (read_some is handler_only): only it is compiled.
+template void chatwire::detail::operation<chatwire::http::detail::read_some>::start(
+    chatwire::http::detail::read_some, chatwire::detail::handler<std::string_view>);

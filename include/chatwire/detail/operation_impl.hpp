@@ -9,8 +9,8 @@
 //   - an operation driven by callbacks says so
 //     (`static constexpr bool driven_by_callbacks = true;`) and defines
 //       void begin(Op, handler<Op::result>);
-//     and, unless it is handler_only (every token through begin),
-//       awaited<Op::result> begin_awaited(Op).
+//     and, unless it is handler_only (every token through begin, and
+//     only `start` instantiated), awaited<Op::result> begin_awaited(Op).
 //
 // Cancellation has one owner, the operation's root: start's spawned
 // coroutine, or await's frame inside the caller's coroutine. It sets the
@@ -150,13 +150,7 @@ void operation<Op>::start(Op op, handler<result> h) {
 
 template <class Op>
 awaited<typename operation<Op>::result> operation<Op>::await(Op op) {
-    if constexpr (handler_only<Op>) {
-        // initiate() never comes here; for a direct caller, the handler's way.
-        return boost::asio::async_initiate<const boost::asio::as_tuple_t<boost::asio::use_awaitable_t<>>&,
-                                           void(error_code, result)>(
-            [](auto h, Op o) { operation<Op>::start(std::move(o), handler<result>(std::move(h))); },
-            boost::asio::as_tuple(boost::asio::use_awaitable), std::move(op));
-    } else if constexpr (driven_by_callbacks<Op>) {
+    if constexpr (driven_by_callbacks<Op>) {
         return begin_awaited(std::move(op));
     } else {
         clear_diagnostics(op);
